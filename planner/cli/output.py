@@ -1,0 +1,42 @@
+"""Shared output helpers: JSON that is stable, rich tables, the --format option."""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class TableOrJson(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(value), indent=2, sort_keys=True) + "\n")
+
+
+def console() -> Any:
+    from rich.console import Console
+
+    # Not a terminal (CI logs, pipes): wide enough that tables are not cut.
+    width = None if sys.stdout.isatty() else 200
+    return Console(highlight=False, soft_wrap=False, width=width)
+
+
+def fmt_money(value: Decimal | None, places: int = 4) -> str:
+    if value is None:
+        return "-"
+    return f"${value:,.{places}f}"
