@@ -24,16 +24,20 @@ from planner.errors import (
     GpuplanError,
 )
 
+# Command groups, in help order. A module listed here that does not exist yet is skipped.
 COMMAND_MODULES = (
-    "planner.cli.validate_cmd",
-    "planner.cli.catalog_cmd",
     "planner.cli.plan_cmd",
     "planner.cli.explain_cmd",
     "planner.cli.diff_cmd",
+    "planner.cli.validate_cmd",
+    "planner.cli.catalog_cmd",
+    "planner.cli.catalog_refresh_cmd",
+    "planner.cli.quotas_cmd",
     "planner.cli.render_cmd",
+    "planner.cli.render_terraform_cmd",
+    "planner.cli.validate_terraform_cmd",
     "planner.cli.preview_cmd",
     "planner.cli.cost_cmd",
-    "planner.cli.quotas_cmd",
 )
 
 app = typer.Typer(
