@@ -229,6 +229,10 @@ class DataSet(Strict):
 class SpotRisk(Strict):
     checkpoint_interval_hours: float = Field(1.0, gt=0, le=1000)
     restart_overhead_hours: float = Field(0.25, ge=0, le=1000)
+    interruption_rates_per_hour: dict[Cloud, Annotated[float, Field(ge=0, le=10)]] = Field(
+        default_factory=dict,
+        description="override the per-cloud default interruptions per node-hour",
+    )
 
 
 class Pricing(Strict):
