@@ -60,5 +60,8 @@ def relative_throughput(accelerator: str, overrides: dict[str, float] | None = N
         for name, value in overrides.items():
             if name.lower() == accelerator.lower():
                 return value
-    entry = THROUGHPUT.get(accelerator)
+    entry = THROUGHPUT.get(accelerator) or _BY_LOWER.get(accelerator.lower())
     return entry.relative if entry else None
+
+
+_BY_LOWER = {name.lower(): value for name, value in THROUGHPUT.items()}
