@@ -20,7 +20,14 @@ and the same for spot. Which hosts carry which GPU is fixed by GCP:
 * T4, V100, P100 and P4 attach to N1 hosts (``n1-standard|highmem|highcpu-K``)
   up to a vCPU limit per GPU count (GCP's documented table, below).
 
-TPU rows are left out: the planner places GPU workloads.
+TPU rows are left out: the planner places GPU workloads. Rows without an
+on-demand ``Price`` are not offered and are skipped.
+
+Speed: the three clouds are ~90k rows and must load in well under a second,
+so rows are read with ``csv.reader`` and column indices (not ``DictReader``),
+and each distinct price / number / GPU-info string is parsed and checked once
+per file (:class:`_Parser`); a catalog repeats the same strings many times.
+Every bad value still fails with the file, line and column.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from types import TracebackType
 
 from planner.catalog.model import Offer
 from planner.errors import CatalogError
@@ -70,89 +78,168 @@ GCP_N1_MAX_VCPUS: dict[str, dict[int, int]] = {
 N1_HOST = re.compile(r"^n1-(standard|highmem|highcpu)-\d+$")
 
 
-def _rows(path: Path, cloud: str) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        handle = path.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise CatalogError(f"cannot read: {exc.strerror}", file=str(path)) from None
-    with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED[cloud] if c not in (reader.fieldnames or ())]
-        if missing:
-            raise CatalogError(f"missing column {missing[0]!r}", file=str(path), line=1)
+class _Table:
+    """One catalog CSV, open for reading: header checked, rows as lists of strings.
+
+    Use as a context manager; ``error()`` builds a CatalogError at the current line.
+    """
+
+    def __init__(self, path: Path, required: Iterable[str]) -> None:
+        self.file = str(path)
         try:
-            for row in reader:
-                if None in row:
-                    raise CatalogError(
-                        "row has more fields than the header", file=str(path),
-                        line=reader.line_num,
-                    )
-                yield reader.line_num, row
+            self._handle = path.open(newline="", encoding="utf-8")
+        except OSError as exc:
+            raise CatalogError(f"cannot read: {exc.strerror}", file=self.file) from None
+        self._reader = csv.reader(self._handle)
+        try:
+            header = next(self._reader, None)
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise CatalogError(f"malformed CSV: {exc}", file=str(path), line=reader.line_num) \
-                from None
+            self._handle.close()
+            raise CatalogError(f"malformed CSV header: {exc}", file=self.file, line=1) from None
+        if not header:
+            self._handle.close()
+            raise CatalogError("empty file, expected a CSV header row", file=self.file, line=1)
+        self.columns = {name.strip(): i for i, name in enumerate(header)}
+        self.width = len(header)
+        missing = [c for c in required if c not in self.columns]
+        if missing:
+            self._handle.close()
+            raise CatalogError(f"missing column {missing[0]!r} in the header", file=self.file,
+                               line=1, field=missing[0])
+
+    def __enter__(self) -> _Table:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._handle.close()
+
+    def col(self, name: str) -> int:
+        """Index of column ``name`` (present: checked in ``__init__``)."""
+        return self.columns[name]
+
+    def rows(self) -> Iterator[list[str]]:
+        """Data rows; blank lines are skipped, a row of the wrong width is an error."""
+        width = self.width
+        try:
+            for row in self._reader:
+                if len(row) != width:
+                    if not row:
+                        continue
+                    raise self.error(f"row has {len(row)} fields, the header has {width}")
+                yield row
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise self.error(f"malformed CSV: {exc}") from None
+
+    def error(self, message: str, column: str | None = None) -> CatalogError:
+        return CatalogError(message, file=self.file, line=self._reader.line_num, field=column)
 
 
-def _money(value: str, path: Path, line: int, column: str, optional: bool) -> Decimal | None:
-    value = value.strip()
+class _Parser:
+    """Parse-once caches for one table: prices (Decimal, USD/h), numbers, GPU memory (GiB)."""
+
+    def __init__(self, table: _Table) -> None:
+        self.table = table
+        self._money: dict[str, Decimal | None] = {}
+        self._numbers: dict[str, float] = {}
+        self._gpu_memory: dict[str, float | None] = {}
+
+    def money(self, text: str, column: str) -> Decimal | None:
+        """A price in USD/h; empty -> None (not offered at that capacity)."""
+        try:
+            return self._money[text]
+        except KeyError:
+            value = self._money[text] = _money(text, self.table, column)
+            return value
+
+    def number(self, text: str, column: str) -> float:
+        """A count, vCPUs or GiB; empty -> 0."""
+        try:
+            return self._numbers[text]
+        except KeyError:
+            value = self._numbers[text] = _number(text, self.table, column)
+            return value
+
+    def gpu_memory(self, info: str) -> float | None:
+        try:
+            return self._gpu_memory[info]
+        except KeyError:
+            value = self._gpu_memory[info] = _gpu_memory(info)
+            return value
+
+
+MAX_PRICE = Decimal(1_000_000)  # USD/h; anything above is a broken row, not a real offer
+MAX_NUMBER = 1e7  # vCPUs, GiB, accelerator counts
+
+
+def _money(text: str, table: _Table, column: str) -> Decimal | None:
+    value = text.strip()
     if not value:
-        if optional:
-            return None
-        raise CatalogError("empty price", file=str(path), line=line, field=column)
+        return None
     try:
         price = Decimal(value)
     except InvalidOperation:
-        raise CatalogError(f"not a number: {value!r}", file=str(path), line=line,
-                           field=column) from None
-    if not price.is_finite() or price < 0:
-        raise CatalogError(f"not a valid price: {value!r}", file=str(path), line=line,
-                           field=column)
+        raise table.error(f"not a number: {text!r}", column) from None
+    if not price.is_finite() or price < 0 or price > MAX_PRICE:
+        raise table.error(f"not a valid price in USD/h: {text!r}", column)
     return price
 
 
-def _number(value: str, path: Path, line: int, column: str) -> float:
+def _number(text: str, table: _Table, column: str) -> float:
+    value = text.strip()
+    if not value:
+        return 0.0
     try:
-        number = float(value) if value.strip() else 0.0
+        number = float(value)
     except ValueError:
-        raise CatalogError(f"not a number: {value!r}", file=str(path), line=line,
-                           field=column) from None
-    if number != number or number < 0:
-        raise CatalogError(f"not a valid number: {value!r}", file=str(path), line=line,
-                           field=column)
+        raise table.error(f"not a number: {text!r}", column) from None
+    if not 0 <= number <= MAX_NUMBER:  # also rejects NaN
+        raise table.error(f"not a valid number: {text!r}", column)
     return number
 
 
 def _gpu_memory(info: str) -> float | None:
-    match = re.search(r"'SizeInMiB':\s*(\d+)", info or "")
+    match = re.search(r"'SizeInMiB':\s*(\d+)", info)
     return round(int(match.group(1)) / 1024, 3) if match else None
 
 
 def read_whole_instances(path: Path, cloud: str,
                          buckets: dict[tuple[str, str], int] | None = None) -> list[Offer]:
     """AWS / Azure ``vms.csv``: one offer per row, GPU included in the price."""
-    offers = []
-    for line, row in _rows(path, cloud):
-        acc = row["AcceleratorName"].strip() or None
-        count = _number(row["AcceleratorCount"], path, line, "AcceleratorCount") if acc else 0.0
-        itype = row["InstanceType"].strip()
-        if not itype:
-            raise CatalogError("empty InstanceType", file=str(path), line=line,
-                               field="InstanceType")
-        price = _money(row["Price"], path, line, "Price", optional=True)
-        if price is None:
-            continue  # listed without an on-demand price: not offered
-        region = row["Region"].strip()
-        offers.append(Offer(
-            cloud=cloud, region=region, zone=(row.get("AvailabilityZone") or "").strip() or None,
-            instance_type=itype, accelerator=acc, accelerator_count=count,
-            accelerator_memory_gib=_gpu_memory(row.get("GpuInfo", "")) if acc else None,
-            vcpus=_number(row["vCPUs"], path, line, "vCPUs"),
-            memory_gib=_number(row["MemoryGiB"], path, line, "MemoryGiB"),
-            price=price, spot_price=_money(row["SpotPrice"], path, line, "SpotPrice", True),
-            quota_family=on_demand_family(cloud, itype, acc),
-            interruption_bucket=(buckets or {}).get((itype, region)),
-            arch=(row.get("Arch") or "x86_64").strip() or "x86_64",
-        ))
+    offers: list[Offer] = []
+    buckets = buckets or {}
+    with _Table(path, REQUIRED[cloud]) as table:
+        parse = _Parser(table)
+        c = table.col
+        i_type, i_acc, i_count = c("InstanceType"), c("AcceleratorName"), c("AcceleratorCount")
+        i_cpu, i_mem, i_price, i_spot = c("vCPUs"), c("MemoryGiB"), c("Price"), c("SpotPrice")
+        i_region = c("Region")
+        i_zone = table.columns.get("AvailabilityZone")
+        i_info = table.columns.get("GpuInfo")
+        i_arch = table.columns.get("Arch")
+        families: dict[tuple[str, str | None], str] = {}
+        for row in table.rows():
+            acc = row[i_acc].strip() or None
+            count = parse.number(row[i_count], "AcceleratorCount") if acc else 0.0
+            itype = row[i_type].strip()
+            if not itype:
+                raise table.error("empty InstanceType", "InstanceType")
+            price = parse.money(row[i_price], "Price")
+            if price is None:
+                continue  # listed without an on-demand price: not offered
+            region = row[i_region].strip()
+            family = families.get((itype, acc))
+            if family is None:
+                family = families[(itype, acc)] = on_demand_family(cloud, itype, acc)
+            offers.append(Offer(
+                cloud, region, (row[i_zone].strip() or None) if i_zone is not None else None,
+                itype, acc, count,
+                parse.gpu_memory(row[i_info]) if acc and i_info is not None else None,
+                parse.number(row[i_cpu], "vCPUs"), parse.number(row[i_mem], "MemoryGiB"),
+                price, parse.money(row[i_spot], "SpotPrice"), family,
+                buckets.get((itype, region)),
+                (row[i_arch].strip() or "x86_64") if i_arch is not None else "x86_64",
+            ))
     return offers
 
 
@@ -161,49 +248,72 @@ def read_aws_buckets(path: Path) -> dict[tuple[str, str], int]:
     if not path.exists():
         return {}
     out = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            bucket = (row.get("AdvisorInterruptionBucket") or "").strip()
+    with _Table(path, ("InstanceType", "Region", "AdvisorInterruptionBucket")) as table:
+        i_type, i_region = table.col("InstanceType"), table.col("Region")
+        i_bucket = table.col("AdvisorInterruptionBucket")
+        for row in table.rows():
+            bucket = row[i_bucket].strip()
             if bucket.isdigit():
-                out[(row["InstanceType"], row["Region"])] = int(bucket)
+                out[(row[i_type], row[i_region])] = int(bucket)
     return out
+
+
+GcpVm = tuple[str, float, float, Decimal, Decimal | None]  # region, vCPUs, GiB, price, spot
 
 
 def read_gcp(path: Path) -> list[Offer]:
     """GCP ``vms.csv``: CPU VMs as they are, GPU hosts joined to their GPU rows per zone."""
-    vms: dict[tuple[str, str], tuple[str, float, float, Decimal, Decimal | None]] = {}
-    gpus: dict[tuple[str, int, str], tuple[str, Decimal, Decimal | None, float | None]] = {}
-    offers: list[Offer] = []
-    for line, row in _rows(path, "gcp"):
-        zone, region = row["AvailabilityZone"].strip(), row["Region"].strip()
-        price = _money(row["Price"], path, line, "Price", optional=True)
-        spot = _money(row["SpotPrice"], path, line, "SpotPrice", optional=True)
-        itype, acc = row["InstanceType"].strip(), row["AcceleratorName"].strip()
-        if price is None:
-            continue
-        if itype and not acc:
-            vcpus = _number(row["vCPUs"], path, line, "vCPUs")
-            mem = _number(row["MemoryGiB"], path, line, "MemoryGiB")
-            vms[(itype, zone)] = (region, vcpus, mem, price, spot)
-        elif acc and not itype.startswith("tpu") and not acc.startswith("tpu"):
-            count = _number(row["AcceleratorCount"], path, line, "AcceleratorCount")
-            gpus[(acc, int(count), zone)] = (region, price, spot, _gpu_memory(row["GpuInfo"]))
+    vms, gpus = _read_gcp_rows(path)
     hosted = _gcp_hosts(vms)
     n1_by_zone: dict[str, list[tuple[str, float]]] = {}
     for (itype, zone), vm in vms.items():
         if N1_HOST.match(itype):
             n1_by_zone.setdefault(zone, []).append((itype, vm[1]))
+    offers: list[Offer] = []
+    cpu_family = on_demand_family("gcp", "", None)
     for (itype, zone), (region, vcpus, mem, price, spot) in vms.items():
         if itype not in hosted:
             offers.append(Offer("gcp", region, zone, itype, None, 0.0, None, vcpus, mem,
-                                price, spot, on_demand_family("gcp", itype, None)))
+                                price, spot, cpu_family))
     for (acc, count, zone), (region, gprice, gspot, gmem) in gpus.items():
+        family = on_demand_family("gcp", "", acc)
         for host in _hosts_for(acc, count, zone, vms, n1_by_zone):
             _, vcpus, mem, vprice, vspot = vms[(host, zone)]
             both_spot = vspot + gspot if vspot is not None and gspot is not None else None
             offers.append(Offer("gcp", region, zone, host, acc, float(count), gmem, vcpus, mem,
-                                vprice + gprice, both_spot, on_demand_family("gcp", host, acc)))
+                                vprice + gprice, both_spot, family))
     return offers
+
+
+def _read_gcp_rows(path: Path) -> tuple[
+    dict[tuple[str, str], GcpVm],
+    dict[tuple[str, int, str], tuple[str, Decimal, Decimal | None, float | None]],
+]:
+    """VM rows by (type, zone) and GPU rows by (GPU, count, zone); TPU rows are dropped."""
+    vms: dict[tuple[str, str], GcpVm] = {}
+    gpus: dict[tuple[str, int, str], tuple[str, Decimal, Decimal | None, float | None]] = {}
+    with _Table(path, REQUIRED["gcp"]) as table:
+        parse = _Parser(table)
+        c = table.col
+        i_type, i_acc, i_count = c("InstanceType"), c("AcceleratorName"), c("AcceleratorCount")
+        i_cpu, i_mem, i_price, i_spot = c("vCPUs"), c("MemoryGiB"), c("Price"), c("SpotPrice")
+        i_region, i_zone = c("Region"), c("AvailabilityZone")
+        i_info = table.columns.get("GpuInfo")
+        for row in table.rows():
+            price = parse.money(row[i_price], "Price")
+            if price is None:
+                continue
+            spot = parse.money(row[i_spot], "SpotPrice")
+            zone, region = row[i_zone].strip(), row[i_region].strip()
+            itype, acc = row[i_type].strip(), row[i_acc].strip()
+            if itype and not acc:
+                vms[(itype, zone)] = (region, parse.number(row[i_cpu], "vCPUs"),
+                                      parse.number(row[i_mem], "MemoryGiB"), price, spot)
+            elif acc and not itype.startswith("tpu") and not acc.startswith("tpu"):
+                count = parse.number(row[i_count], "AcceleratorCount")
+                gmem = parse.gpu_memory(row[i_info]) if i_info is not None else None
+                gpus[(acc, int(count), zone)] = (region, price, spot, gmem)
+    return vms, gpus
 
 
 def _gcp_hosts(vms: Mapping[tuple[str, str], object]) -> set[str]:
@@ -212,8 +322,7 @@ def _gcp_hosts(vms: Mapping[tuple[str, str], object]) -> set[str]:
     return {itype for itype, _ in vms if itype in fixed}
 
 
-def _hosts_for(acc: str, count: int, zone: str,
-               vms: dict[tuple[str, str], tuple[str, float, float, Decimal, Decimal | None]],
+def _hosts_for(acc: str, count: int, zone: str, vms: dict[tuple[str, str], GcpVm],
                n1_by_zone: dict[str, list[tuple[str, float]]]) -> Iterable[str]:
     if acc in GCP_FIXED_HOSTS:
         return [h for h in GCP_FIXED_HOSTS[acc].get(count, ()) if (h, zone) in vms]
