@@ -205,3 +205,43 @@ def test_version_constraints(constraint: str, version: str, ok: bool) -> None:
 def test_finding_renders_on_one_line() -> None:
     finding = Finding("infra/aws.tf.json", "aws_eks_node_group.x", "", "required", "m")
     assert str(finding) == "infra/aws.tf.json: aws_eks_node_group.x: .: m [required]"
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_validate_terraform_ok_and_broken(tmp_path: Path, shared: Path) -> None:
+    from tests.cli import run_cli
+
+    schemas_dir = str(shared / "schemas" / "terraform")
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "main.tf.json").write_bytes((FIXTURES / "valid.tf.json").read_bytes())
+    result = run_cli("validate-terraform", str(tmp_path / "ok"), "--schemas", schemas_dir)
+    assert (result.code, result.err) == (0, "")
+    assert "ok (1 files)" in result.out
+    (tmp_path / "bad").mkdir()
+    broken = FIXTURES / "broken" / "two_node_configs.tf.json"
+    (tmp_path / "bad" / "main.tf.json").write_bytes(broken.read_bytes())
+    result = run_cli("validate-terraform", str(tmp_path / "bad"), "--schemas", schemas_dir)
+    assert result.code == 2
+    assert result.out == (f"{tmp_path / 'bad' / 'main.tf.json'}: google_container_node_pool.l4: "
+                          "node_config: 2 block(s) given, at most 1 allowed [max-items]\n")
+
+
+def test_cli_validate_terraform_without_schemas_exits_2(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.cli import run_cli
+
+    monkeypatch.setenv("GPUPLAN_SHARED", str(tmp_path / "nowhere"))
+    result = run_cli("validate-terraform", str(tmp_path))
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and "no provider schema documents" in result.err
+    assert str(tmp_path / "nowhere" / "schemas" / "terraform") in result.err
+
+
+def test_cli_validate_terraform_empty_dir_exits_2(tmp_path: Path, shared: Path) -> None:
+    from tests.cli import run_cli
+
+    result = run_cli("validate-terraform", str(tmp_path), "--schemas",
+                     str(shared / "schemas" / "terraform"))
+    assert result.code == 2 and "no *.tf.json files" in result.err

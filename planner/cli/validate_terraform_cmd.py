@@ -1,0 +1,60 @@
+"""``planner validate-terraform DIR``: check every ``*.tf.json`` against provider schemas, offline.
+
+The schemas are ``terraform providers schema -json`` documents, one per
+provider, in ``--schemas DIR`` (default ``$GPUPLAN_SHARED/schemas/terraform``,
+else ``../shared/schemas/terraform`` beside the working directory). Each
+finding is printed on one line: ``file: address: path: message [rule]``.
+Exit 0 when clean; 2 (bad input, as ``planner validate``) when there are findings or
+the directory or the schemas are missing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from planner.errors import EXIT_BAD_INPUT, UsageError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate-terraform")(validate_terraform)
+
+
+def default_schemas_dir() -> Path:
+    """``$GPUPLAN_SHARED/schemas/terraform``, else ``../shared/schemas/terraform``."""
+    shared = os.environ.get("GPUPLAN_SHARED")
+    base = Path(shared) if shared else Path.cwd().parent / "shared"
+    return base / "schemas" / "terraform"
+
+
+def validate_terraform(
+    directory: Annotated[Path, typer.Argument(help="Directory written by 'planner render terraform'")],
+    schemas: Annotated[
+        Path | None,
+        typer.Option("--schemas", help="Directory of 'terraform providers schema -json' documents. "
+                     "Default: $GPUPLAN_SHARED/schemas/terraform or ../shared/schemas/terraform."),
+    ] = None,
+) -> None:
+    """Check Terraform JSON against provider schemas without Terraform or network access."""
+    from components.tfcheck import check_tree, load_schemas
+
+    schemas_dir = schemas or default_schemas_dir()
+    if not schemas_dir.is_dir() or not any(schemas_dir.glob("*.json")):
+        raise UsageError("no provider schema documents (*.json) found; pass --schemas DIR "
+                         "or set GPUPLAN_SHARED", file=str(schemas_dir))
+    if not directory.is_dir():
+        raise UsageError("not a directory", file=str(directory))
+    files = sorted(directory.rglob("*.tf.json"))
+    if not files:
+        raise UsageError("no *.tf.json files found", file=str(directory))
+    findings = check_tree(directory, load_schemas(schemas_dir))
+    for finding in findings:
+        typer.echo(str(replace(finding, file=str(directory / finding.file))))
+    if findings:
+        typer.echo(f"{len(findings)} problem(s) in {len(files)} file(s)", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    typer.echo(f"{directory}: ok ({len(files)} files)")
