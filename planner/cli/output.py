@@ -40,3 +40,31 @@ def fmt_money(value: Decimal | None, places: int = 4) -> str:
     if value is None:
         return "-"
     return f"${value:,.{places}f}"
+
+
+def write_atomic(path: Any, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary sibling and a rename; UsageError if unwritable."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from planner.errors import UsageError
+
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{target} is a directory", field="--out")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"directory {parent} does not exist", field="--out")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=parent)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror}", field="--out") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,384 @@
+"""Candidate generation: every offer that can run each workload, and why the others can't.
+
+Two levels, so thousands of workloads with the same resource request share
+the work:
+
+1. **Shape** (cached by the workload's resources, node count, kind and region
+   policy): walk the offers of each requested accelerator (the catalog index,
+   never the whole table), check accelerator count, CPU, memory, cloud /
+   region / zone / instance pins, region allow/deny, spot policy, existing
+   cluster regions and zero quotas. Each failing check is a reason code; an
+   offer can fail several. Among passing offers, those in the same place with
+   the same accelerator shape and capacity type but dearer are pruned
+   (dominated), and the rest are ranked by price per unit of work.
+2. **Workload**: runtime on each offer (throughput scaling), expected cost
+   (:mod:`planner.costmodel`), the deadline check, then the cheapest options,
+   at most ``MAX_PER_DOMAIN`` per quota domain and ``MAX_OPTIONS`` in all, go
+   to the solver.
+
+Reason codes: ``accelerator-count``, ``multi-node-whole-nodes``, ``cpus``,
+``memory``, ``cloud-pinned``, ``region-pinned``, ``zone-pinned``,
+``instance-pinned``, ``region-denied``, ``region-not-allowed``,
+``no-cluster-in-region``, ``spot-not-allowed``, ``on-demand-not-allowed``,
+``no-spot-price``, ``quota``, ``no-throughput-data``, ``deadline``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from planner.catalog.model import Catalog, Offer
+from planner.costmodel import egress_per_gb, expected_rework_hours
+from planner.plan import stable_id
+from planner.quotafamily import normalize_family, quota_family, quota_units_per_node
+from planner.resources import AcceleratorChoice
+from planner.runtime import runtime_hours
+from planner.spec import Cluster, Workload, WorkloadSet
+from planner.throughput import relative_throughput
+
+MAX_OPTIONS = 24
+MAX_PER_DOMAIN = 3
+MAX_SHAPE_OPTIONS = 160
+EXAMPLES_KEPT = 200
+EXISTING = "k8s"
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """An offer in one capacity type, as a candidate for a shape."""
+
+    offer: Offer
+    spot: bool
+    share: float
+    choice: AcceleratorChoice
+
+    @property
+    def price(self) -> Decimal:
+        return self.offer.spot_price if self.spot and self.offer.spot_price else self.offer.price
+
+
+@dataclass
+class Rejections:
+    """Offers not usable for one reason: count and the cheapest by unit cost."""
+
+    count: int = 0
+    examples: list[tuple[float, str]] = field(default_factory=list)
+
+
+@dataclass
+class Shape:
+    variants: list[Variant]
+    rejected: dict[str, Rejections]
+    blocking: tuple[str, ...]
+    dominated: int
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One way to run a workload: an offer, capacity type and node share, with costs."""
+
+    workload: str
+    variant: Variant
+    nodes: int
+    runtime: float
+    rework: float
+    run_cost: float
+    monthly: float
+    hourly: float
+    pool_id: str
+    domain: tuple[str, str, str, str]
+    units_per_node: float
+    rank: int
+    preferred: bool
+
+    @property
+    def offer(self) -> Offer:
+        return self.variant.offer
+
+    @property
+    def spot(self) -> bool:
+        return self.variant.spot
+
+    @property
+    def gpu_share(self) -> float:
+        """Nodes' worth of the pool this option occupies."""
+        return self.nodes * self.variant.share
+
+
+@dataclass
+class WorkloadCandidates:
+    workload: Workload
+    options: list[Option]
+    alternatives: list[Option]
+    rejected: dict[str, Rejections]
+    blocking: tuple[str, ...]
+
+
+def quota_key_of(cloud: str, region: str, family: str, capacity: str) -> tuple[str, str, str, str]:
+    """Quota identity with the family normalized; GCP ``PREEMPTIBLE_X`` is X for spot."""
+    if family.upper().startswith("PREEMPTIBLE_"):
+        family, capacity = family[len("PREEMPTIBLE_"):], "spot"
+    return (cloud, region, normalize_family(family), capacity)
+
+
+def pool_id(offer: Offer, spot: bool) -> str:
+    """Stable pool id: cloud, zone (or region), instance, accelerator, capacity."""
+    where = offer.zone or offer.region
+    acc = f"{offer.accelerator}x{offer.accelerator_count:g}" if offer.accelerator else ""
+    kind = "spot" if spot else "od"
+    if offer.cloud == EXISTING:
+        return stable_id("k8s", offer.region, acc)
+    return stable_id(offer.cloud, where, offer.instance_type, acc, kind)
+
+
+def cluster_offers(clusters: Iterable[Cluster], catalog: Catalog) -> dict[str, list[Offer]]:
+    """Existing clusters as offers: cloud ``k8s``, region = cluster name, internal rate."""
+    out: dict[str, list[Offer]] = {}
+    for c in clusters:
+        name = catalog.canonical_accelerator(c.accelerator) or c.accelerator
+        offer = Offer(
+            cloud=EXISTING, region=c.name, zone=None, instance_type=f"{c.name}-node",
+            accelerator=name, accelerator_count=float(c.gpus_per_node),
+            accelerator_memory_gib=None, vcpus=float(c.vcpus_per_node),
+            memory_gib=float(c.memory_gib_per_node),
+            price=c.gpu_hour_rate * c.gpus_per_node, spot_price=None,
+            quota_family=f"cluster:{c.name}",
+        )
+        out.setdefault(name.lower(), []).append(offer)
+    return out
+
+
+class CandidateBuilder:
+    """Builds candidates for the workloads of one WorkloadSet against one catalog."""
+
+    def __init__(self, ws: WorkloadSet, catalog: Catalog) -> None:
+        self.ws = ws
+        self.catalog = catalog
+        self.clusters = {c.name: c for c in ws.clusters}
+        self.cluster_offers = cluster_offers(ws.clusters, catalog)
+        self.cluster_places = {(c.cloud, c.region) for c in ws.clusters}
+        self.quota_limits = {quota_key_of(q.cloud, q.region, q.family, q.capacity): q.limit
+                             for q in ws.quotas}
+        self._shapes: dict[str, Shape] = {}
+
+    # -- shape level -------------------------------------------------------
+    def shape(self, w: Workload) -> Shape:
+        key = json.dumps([w.resources.model_dump(mode="json"), w.num_nodes, w.kind,
+                          w.regions.model_dump(mode="json")], sort_keys=True)
+        if key not in self._shapes:
+            self._shapes[key] = self._build_shape(w)
+        return self._shapes[key]
+
+    def _offers(self, choice: AcceleratorChoice) -> list[Offer]:
+        name = self.catalog.canonical_accelerator(choice.name)
+        offers = list(self.catalog.offers_for(name)) if name else []
+        return offers + self.cluster_offers.get((name or choice.name).lower(), [])
+
+    def _build_shape(self, w: Workload) -> Shape:
+        rejected: dict[str, Rejections] = {}
+        passing: list[tuple[float, Variant]] = []
+        blocking: tuple[str, ...] | None = None
+        choices = w.resources.choices or (AcceleratorChoice(0, "", 0.0),)
+        for choice in choices:
+            offers = self._offers(choice) if choice.name else self.catalog.offers_for(None)
+            for offer in offers:
+                base, share = self._static_reasons(w, choice, offer)
+                for spot in (False, True):
+                    if spot and offer.cloud == EXISTING:
+                        continue
+                    reasons = base + self._capacity_reasons(w, offer, spot, share)
+                    variant = Variant(offer, spot, min(share, 1.0), choice)
+                    unit = _unit_cost(w, variant)
+                    if reasons:
+                        _reject(rejected, reasons, unit, variant)
+                        if blocking is None or _fewer(reasons, blocking):
+                            blocking = tuple(sorted(set(reasons)))
+                    else:
+                        passing.append((unit, variant))
+        kept, dominated = _prune_dominated(passing)
+        return Shape(kept[:MAX_SHAPE_OPTIONS], rejected, blocking or ("no-offers",), dominated)
+
+    def _static_reasons(self, w: Workload, choice: AcceleratorChoice,
+                        offer: Offer) -> tuple[list[str], float]:
+        reasons: list[str] = []
+        share = 1.0
+        if choice.name:
+            if offer.accelerator_count == choice.count:
+                share = 1.0
+            elif offer.accelerator_count > choice.count:
+                if w.num_nodes > 1:
+                    reasons.append("multi-node-whole-nodes")
+                share = choice.count / offer.accelerator_count
+            else:
+                reasons.append("accelerator-count")
+        cpu, mem = w.resources.cpu_request, w.resources.memory_request
+        whole = share >= 1.0
+        if cpu is not None:
+            if whole and not cpu.admits(offer.vcpus):
+                reasons.append("cpus")
+            elif not whole:
+                share = max(share, cpu.value / offer.vcpus if offer.vcpus else 2.0)
+        if mem is not None:
+            wanted = mem.value * (cpu.value if (mem.per_cpu and cpu) else offer.vcpus * share
+                                  if mem.per_cpu else 1.0)
+            if whole and not mem.admits(offer.memory_gib, offer.vcpus):
+                reasons.append("memory")
+            elif not whole:
+                share = max(share, wanted / offer.memory_gib if offer.memory_gib else 2.0)
+        if share > 1.0 and "cpus" not in reasons and "memory" not in reasons:
+            reasons.append("cpus" if cpu is not None else "memory")
+        reasons.extend(self._place_reasons(w, offer))
+        return reasons, share
+
+    def _place_reasons(self, w: Workload, offer: Offer) -> list[str]:
+        res, reasons = w.resources, []
+        cluster = self.clusters.get(offer.region) if offer.cloud == EXISTING else None
+        cloud = cluster.cloud if cluster else offer.cloud
+        region = cluster.region if cluster else offer.region
+        if res.cloud and res.cloud != cloud:
+            reasons.append("cloud-pinned")
+        if res.region and res.region != region:
+            reasons.append("region-pinned")
+        if res.zone and res.zone != offer.zone:
+            reasons.append("zone-pinned")
+        if res.instance_type and res.instance_type != offer.instance_type:
+            reasons.append("instance-pinned")
+        if region in w.regions.deny:
+            reasons.append("region-denied")
+        if w.regions.allow and region not in w.regions.allow:
+            reasons.append("region-not-allowed")
+        if (cluster is None and not self.ws.allow_new_regions
+                and (offer.cloud, offer.region) not in self.cluster_places):
+            reasons.append("no-cluster-in-region")
+        return reasons
+
+    def _capacity_reasons(self, w: Workload, offer: Offer, spot: bool, share: float) -> list[str]:
+        policy = w.resources.spot_policy
+        reasons = []
+        if spot and policy == "never":
+            reasons.append("spot-not-allowed")
+        if not spot and policy == "only":
+            reasons.append("on-demand-not-allowed")
+        if spot and offer.spot_price is None:
+            reasons.append("no-spot-price")
+        family = quota_family(offer.cloud, offer.quota_family, spot)
+        key = quota_key_of(offer.cloud, offer.region, family, "spot" if spot else "on-demand")
+        limit = self.quota_limits.get(key)
+        units = quota_units_per_node(offer.cloud, offer.vcpus, offer.gpus)
+        nodes_needed = max(1, w.num_nodes) if share >= 1.0 else 1
+        if limit is not None and units * nodes_needed > limit:
+            reasons.append("quota")
+        return reasons
+
+    # -- workload level ----------------------------------------------------
+    def candidates(self, w: Workload) -> WorkloadCandidates:
+        shape = self.shape(w)
+        rejected = {k: Rejections(v.count, list(v.examples)) for k, v in shape.rejected.items()}
+        options: list[Option] = []
+        blocking = shape.blocking
+        for variant in shape.variants:
+            option, reason = self._option(w, variant)
+            if option is None:
+                assert reason is not None
+                _reject(rejected, [reason], _unit_cost(w, variant), variant)
+                if not options:
+                    blocking = (reason,)
+                continue
+            options.append(option)
+        options.sort(key=_option_order)
+        chosen = _diversify(options)
+        return WorkloadCandidates(w, chosen, options[:MAX_OPTIONS * 2], rejected,
+                                  () if options else blocking)
+
+    def _option(self, w: Workload, v: Variant) -> tuple[Option | None, str | None]:
+        offer, hpm = v.offer, self.ws.pricing.hours_per_month
+        base = runtime_hours(w, offer.accelerator, v.choice.count, hpm)
+        if base is None:
+            return None, "no-throughput-data"
+        rework = expected_rework_hours(offer, w.num_nodes, base, self.ws.pricing) if v.spot else 0.0
+        if w.kind != "service" and w.deadline_hours is not None and base + rework > w.deadline_hours:
+            return None, "deadline"
+        factor = float(self.ws.pricing.discounts.get(offer.cloud, Decimal(1)))  # type: ignore[call-overload]
+        hourly = w.num_nodes * v.share * float(v.price) * factor
+        egress = 0.0
+        if w.data is not None:
+            data = self.ws.data[w.data]
+            egress = data.size_gb * float(egress_per_gb(data, offer))
+        run_cost = hourly * (base + rework) + egress
+        runs = 1.0 if (w.kind == "service" or w.work is None) else w.work.runs_per_month
+        family = quota_family(offer.cloud, offer.quota_family, v.spot)
+        region = offer.region
+        cluster = self.clusters.get(offer.region) if offer.cloud == EXISTING else None
+        preferred = (cluster.region if cluster else region) in w.regions.prefer
+        return Option(
+            workload=w.name, variant=v, nodes=w.num_nodes, runtime=base + rework, rework=rework,
+            run_cost=run_cost, monthly=run_cost * runs, hourly=hourly,
+            pool_id=pool_id(offer, v.spot),
+            domain=(offer.cloud, region, family, "spot" if v.spot else "on-demand"),
+            units_per_node=quota_units_per_node(offer.cloud, offer.vcpus, offer.gpus),
+            rank=v.choice.rank, preferred=preferred,
+        ), None
+
+
+def _option_order(o: Option) -> tuple[float, int, bool, str, bool]:
+    """Cheapest first; ties: accelerator preference, preferred region, then offer key."""
+    return (round(o.monthly, 6), o.rank, not o.preferred, o.offer.key, o.spot)
+
+
+def _diversify(options: list[Option]) -> list[Option]:
+    """The cheapest options, at most MAX_PER_DOMAIN per quota domain, MAX_OPTIONS in all."""
+    per_domain: dict[tuple[str, str, str, str], int] = {}
+    out = []
+    for o in options:
+        if per_domain.get(o.domain, 0) >= MAX_PER_DOMAIN:
+            continue
+        per_domain[o.domain] = per_domain.get(o.domain, 0) + 1
+        out.append(o)
+        if len(out) == MAX_OPTIONS:
+            break
+    return out
+
+
+def _unit_cost(w: Workload, v: Variant) -> float:
+    """$ per unit of work: hourly price of the job's share over its throughput."""
+    hourly = float(v.price) * v.share * w.num_nodes
+    if w.kind == "service" or not v.offer.accelerator:
+        return hourly
+    speed = relative_throughput(v.offer.accelerator) or 1.0
+    return hourly / (speed * v.choice.count * w.num_nodes)
+
+
+def _reject(table: dict[str, Rejections], reasons: list[str], unit: float, v: Variant) -> None:
+    for reason in dict.fromkeys(reasons):
+        entry = table.setdefault(reason, Rejections())
+        entry.count += 1
+        label = v.offer.key + (" spot" if v.spot else "")
+        if len(entry.examples) < EXAMPLES_KEPT:
+            entry.examples.append((unit, label))
+        elif unit < entry.examples[-1][0]:
+            entry.examples[-1] = (unit, label)
+        else:
+            continue
+        entry.examples.sort()
+
+
+def _fewer(reasons: list[str], best: tuple[str, ...]) -> bool:
+    candidate = tuple(sorted(set(reasons)))
+    return (len(candidate), candidate) < (len(best), best)
+
+
+def _prune_dominated(passing: list[tuple[float, Variant]]) -> tuple[list[Variant], int]:
+    """Keep the cheapest variant per (place, accelerator shape, capacity, share)."""
+    best: dict[tuple[object, ...], tuple[float, str, Variant]] = {}
+    for unit, v in passing:
+        o = v.offer
+        key = (o.cloud, o.region, o.zone, o.accelerator, o.accelerator_count, v.spot,
+               round(v.share, 6), v.choice.rank)
+        cur = best.get(key)
+        if cur is None or (unit, o.key) < cur[:2]:
+            best[key] = (unit, o.key, v)
+    kept = sorted(best.values(), key=lambda t: (t[0], t[1], t[2].spot))
+    return [v for _, _, v in kept], len(passing) - len(kept)

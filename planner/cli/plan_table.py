@@ -1,0 +1,38 @@
+"""The plan as rich tables for a terminal."""
+
+from __future__ import annotations
+
+from planner.cli.output import console, fmt_money
+from planner.plan import Plan
+
+
+def print_plan(plan: Plan) -> None:
+    from rich.table import Table
+
+    out = console()
+    table = Table(title=f"Placement ({len(plan.placements)} placed, {len(plan.unplaced)} unplaced)")
+    for col in ("workload", "team", "cloud", "region / zone", "instance", "nodes", "capacity",
+                "$/hour", "$/run", "$/month"):
+        table.add_column(col, justify="right" if col.startswith("$") or col == "nodes" else "left")
+    for p in plan.placements:
+        instance = p.instance_type + (f" ({p.node_share:.0%} of node)" if p.node_share < 1 else "")
+        table.add_row(p.workload, p.team, p.cloud, p.zone or p.region, instance, str(p.nodes),
+                      p.capacity, fmt_money(p.hourly), fmt_money(p.cost.total, 2),
+                      fmt_money(p.monthly, 2))
+    table.add_section()
+    table.add_row("total", "", "", "", "", "", "", fmt_money(plan.totals.hourly), "",
+                  fmt_money(plan.totals.monthly, 2))
+    out.print(table)
+    for t in plan.teams:
+        budget = f" of {fmt_money(t.budget, 2)} budget" if t.budget is not None else ""
+        flag = "  [bold red]OVER BUDGET[/]" if t.over_budget else ""
+        out.print(f"team {t.name}: {fmt_money(t.monthly, 2)}/month{budget}{flag}")
+    for u in plan.unplaced:
+        why = "; ".join(r.detail for r in u.reasons[:3])
+        out.print(f"[bold red]unplaced[/] {u.workload} ({u.team}): blocked by "
+                  f"{', '.join(u.blocking)} — {why}")
+    for b in plan.binding:
+        out.print(f"binding {b.id}: {b.used} of {b.limit} {b.unit} ({', '.join(b.workloads)})")
+    s = plan.solver
+    out.print(f"[dim]catalog {plan.catalog.date}; solver {s.method} ({s.status}), "
+              f"bound {fmt_money(s.lower_bound, 2)}, gap {float(s.gap):.2%}[/]")

@@ -1,0 +1,383 @@
+"""Joint placement as a mixed-integer program, solved with HiGHS.
+
+Sets: workloads W; options O_w of workload w (from :mod:`planner.candidates`);
+pools P (cloud, region, zone, instance type, accelerator, capacity type);
+quotas Q (declared limits per cloud/region/family/capacity type); existing
+clusters C; teams T with a monthly budget.
+
+Variables
+    x[w,o] in {0,1}   workload w runs on option o
+    u[w]   in {0,1}   workload w is left unplaced
+    n[p]   in Z>=0    nodes of pool p
+
+Objective (USD per month)
+    min  sum_{w,o} (m[w,o] - k[p(o)] * s[w,o]) x[w,o]  +  sum_p k[p] n[p]
+         + sum_w M_w u[w]  +  eps * sum_{w,o} rank[w,o] x[w,o]
+    m[w,o]  expected monthly cost of w on o (runs/month x run cost)
+    s[w,o]  node share the option occupies: num_nodes x share of a node
+    k[p]    cost of one idle node of p for the shortest monthly runtime of
+            any workload that may use p: idle capacity is paid for, so
+            k[p] (n[p] - sum s x) prices the unused part of rounded-up nodes
+    M_w     penalty for leaving w unplaced: larger than any placement cost,
+            growing with priority, so higher-priority work is placed first
+    rank    tiny tie-break towards preferred accelerators / regions
+
+Constraints
+    assign    sum_o x[w,o] + u[w] = 1                               for all w
+    pack      sum_{(w,o) in p} s[w,o] x[w,o] <= n[p]                for all p
+              (bin-packing: eight 1-GPU jobs fit one 8-GPU node; a
+              multi-node job's nodes are all in its option's pool, so
+              locality holds by construction)
+    quota     sum_{p in q} units[p] n[p] <= limit[q]               for all q
+              (units: vCPUs per node on AWS/Azure, GPUs on GCP GPU quotas)
+    capacity  sum_{p in c} n[p] <= nodes[c]                         for all c
+    budget    sum_{w in t, o} m[w,o] x[w,o] <= budget[t]            for all t
+    Deadlines, region allow/deny/prefer, pins and spot policy are already
+    applied to the options.
+
+The LP relaxation gives a lower bound; HiGHS's MIP dual bound (never below
+it) is reported as ``lower_bound`` and the gap is (objective - bound) /
+objective. A time limit bounds the search; when the model is larger than
+``MAX_MILP_COLUMNS`` or HiGHS finds no integer solution in time, the greedy
+heuristic (:func:`greedy`) places the workloads and the LP bound is still
+reported.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from planner.candidates import Option, WorkloadCandidates
+from planner.quotafamily import normalize_family
+
+MAX_MILP_COLUMNS = 400_000
+RANK_EPS = 1e-4
+GAP_TARGET = 0.005
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A quota or cluster capacity: pools that draw on it, units each, the limit."""
+
+    id: str
+    kind: str
+    limit: float
+    unit: str
+
+
+@dataclass
+class Model:
+    workloads: list[WorkloadCandidates]
+    quotas: dict[tuple[str, str, str, str], Limit]
+    capacities: dict[str, tuple[Limit, float]]  # cluster name -> (limit in nodes, gpus/node)
+    budgets: dict[str, float]
+    teams: dict[str, str]  # workload -> team
+    priorities: dict[str, int]
+
+
+@dataclass
+class Solution:
+    chosen: dict[str, Option]
+    nodes: dict[str, int]
+    method: str
+    status: str
+    objective: float
+    lower_bound: float
+    variables: int
+    constraints: int
+    penalties: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float:
+        if self.objective <= 0:
+            return 0.0
+        return max(0.0, (self.objective - self.lower_bound) / self.objective)
+
+
+# -- shared pieces --------------------------------------------------------
+def pool_idle_costs(model: Model) -> dict[str, float]:
+    """k[p]: one idle node of pool p for the shortest runtime of its candidates, $/month."""
+    out: dict[str, float] = {}
+    for wc in model.workloads:
+        for o in wc.options:
+            runs = o.monthly / o.run_cost if o.run_cost else 1.0
+            node_month = (o.hourly / max(o.gpu_share, 1e-9)) * o.runtime * runs
+            cur = out.get(o.pool_id)
+            out[o.pool_id] = node_month if cur is None else min(cur, node_month)
+    return out
+
+
+def penalties(model: Model) -> dict[str, float]:
+    """M_w: above the dearest total of all options, scaled by priority."""
+    top = sum(max((o.monthly for o in wc.options), default=0.0) for wc in model.workloads)
+    base = 10.0 * top + 1000.0
+    return {wc.workload.name: base * (1.0 + wc.workload.priority / 1000.0)
+            for wc in model.workloads}
+
+
+def quota_key(o: Option) -> tuple[str, str, str, str]:
+    """(cloud, region, normalized family, capacity type) of the quota ``o`` draws on."""
+    cloud, region, family, capacity = o.domain
+    return (cloud, region, normalize_family(family), capacity)
+
+
+def solve(model: Model, time_limit: float = 30.0) -> Solution:
+    """Solve the MILP (or fall back to greedy); see the module docstring."""
+    columns = sum(len(wc.options) for wc in model.workloads)
+    if columns == 0:
+        return Solution({}, {}, "none", "no candidates", 0.0, 0.0, 0, 0)
+    if columns > MAX_MILP_COLUMNS:
+        sol = greedy(model)
+        sol.lower_bound = min(lp_bound(model, time_limit) or 0.0, sol.objective)
+        sol.status = f"greedy: {columns} option columns exceed {MAX_MILP_COLUMNS}"
+        return sol
+    return _milp(model, time_limit)
+
+
+def _pools(model: Model) -> dict[str, Option]:
+    pools: dict[str, Option] = {}
+    for wc in model.workloads:
+        for o in wc.options:
+            pools.setdefault(o.pool_id, o)
+    return dict(sorted(pools.items()))
+
+
+def _build(model: Model, relax: bool):
+    import highspy
+    import numpy as np
+
+    idle = pool_idle_costs(model)
+    pen = penalties(model)
+    pools = _pools(model)
+    cols_cost: list[float] = []
+    cols_lo: list[float] = []
+    cols_hi: list[float] = []
+    integer: list[bool] = []
+    entries: dict[int, list[tuple[int, float]]] = defaultdict(list)  # col -> (row, coef)
+    rows_lo: list[float] = []
+    rows_hi: list[float] = []
+    x_cols: list[tuple[int, Option]] = []
+
+    def row(lo: float, hi: float) -> int:
+        rows_lo.append(lo)
+        rows_hi.append(hi)
+        return len(rows_lo) - 1
+
+    def col(cost: float, hi: float, is_int: bool) -> int:
+        cols_cost.append(cost)
+        cols_lo.append(0.0)
+        cols_hi.append(hi)
+        integer.append(is_int)
+        return len(cols_cost) - 1
+
+    upper = _pool_uppers(model)
+    n_col = {p: col(idle.get(p, 0.0), upper[p], True) for p in pools}
+    pack_row = {p: row(-math.inf, 0.0) for p in pools}
+    for p in pools:
+        entries[n_col[p]].append((pack_row[p], -1.0))
+    budget_row = {t: row(-math.inf, b) for t, b in sorted(model.budgets.items())}
+    for wc in model.workloads:
+        name = wc.workload.name
+        assign = row(1.0, 1.0)
+        u = col(pen[name], 1.0, True)
+        entries[u].append((assign, 1.0))
+        for o in wc.options:
+            c = col(o.monthly - idle.get(o.pool_id, 0.0) * o.gpu_share + RANK_EPS * o.rank,
+                    1.0, True)
+            x_cols.append((c, o))
+            entries[c].append((assign, 1.0))
+            entries[c].append((pack_row[o.pool_id], o.gpu_share))
+            team = model.teams[name]
+            if team in budget_row:
+                entries[c].append((budget_row[team], o.monthly))
+    _limit_rows(model, pools, n_col, entries, row)
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(cols_cost)
+    lp.num_row_ = len(rows_lo)
+    lp.col_cost_ = np.array(cols_cost)
+    lp.col_lower_ = np.array(cols_lo)
+    lp.col_upper_ = np.array(cols_hi)
+    lp.row_lower_ = np.array(rows_lo)
+    lp.row_upper_ = np.array(rows_hi)
+    starts, index, value = [0], [], []
+    for c in range(len(cols_cost)):
+        for r, v in sorted(entries.get(c, [])):
+            index.append(r)
+            value.append(v)
+        starts.append(len(index))
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value)
+    if not relax:
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                           for i in integer]
+    return lp, n_col, x_cols, pen
+
+
+def _pool_uppers(model: Model) -> dict[str, float]:
+    """Upper bound on each pool's nodes: all its candidate shares, rounded up."""
+    total: dict[str, float] = defaultdict(float)
+    for wc in model.workloads:
+        for o in wc.options:
+            total[o.pool_id] += o.gpu_share
+    return {p: float(math.ceil(v - 1e-9)) for p, v in total.items()}
+
+
+def _limit_rows(model: Model, pools: dict[str, Option], n_col: dict[str, int],
+                entries: dict[int, list[tuple[int, float]]], row) -> None:
+    for key, limit in sorted(model.quotas.items()):
+        members = [p for p, o in pools.items() if quota_key(o) == key]
+        if members:
+            r = row(-math.inf, limit.limit)
+            for p in members:
+                entries[n_col[p]].append((r, pools[p].units_per_node))
+    for cluster, (limit, _gpus) in sorted(model.capacities.items()):
+        members = [p for p, o in pools.items() if o.offer.cloud == "k8s" and o.offer.region == cluster]
+        if members:
+            r = row(-math.inf, limit.limit)
+            for p in members:
+                entries[n_col[p]].append((r, 1.0))
+
+
+def _quiet_highs():
+    """A Highs instance; its one-time banner (printed by the C++ library on stdout) is muted."""
+    import os
+    import sys
+
+    import highspy
+
+    sys.stdout.flush()
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _highs(lp, time_limit: float):
+    h = _quiet_highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("mip_rel_gap", GAP_TARGET)
+    h.passModel(lp)
+    h.run()
+    return h
+
+
+def lp_bound(model: Model, time_limit: float) -> float | None:
+    """Optimal value of the LP relaxation, or None if it could not be solved."""
+    import highspy
+
+    lp, *_ = _build(model, relax=True)
+    h = _highs(lp, time_limit)
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return float(h.getInfo().objective_function_value)
+
+
+def _milp(model: Model, time_limit: float) -> Solution:
+
+    bound = lp_bound(model, time_limit / 4) or 0.0
+    lp, n_col, x_cols, pen = _build(model, relax=False)
+    h = _highs(lp, time_limit)
+    info = h.getInfo()
+    if info.primal_solution_status != 2:  # no feasible integer point found
+        sol = greedy(model)
+        sol.lower_bound = min(bound, sol.objective)
+        sol.status = f"greedy: HiGHS {h.modelStatusToString(h.getModelStatus())}"
+        return sol
+    values = h.getSolution().col_value
+    chosen: dict[str, Option] = {}
+    for c, o in x_cols:
+        if values[c] > 0.5:
+            chosen[o.workload] = o
+    nodes = {p: int(round(values[c])) for p, c in n_col.items() if round(values[c]) > 0}
+    objective = float(info.objective_function_value)
+    dual = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else bound
+    status = h.modelStatusToString(h.getModelStatus())
+    return Solution(chosen, nodes, "milp", status, objective, max(bound, min(dual, objective)),
+                    lp.num_col_, lp.num_row_, pen)
+
+
+# -- greedy ---------------------------------------------------------------
+def greedy(model: Model) -> Solution:
+    """Place workloads one by one (priority, then fewest options, then name) on their
+    cheapest option that still fits quotas, capacities and budgets, filling the free
+    share of already opened nodes first."""
+    pen = penalties(model)
+    idle = pool_idle_costs(model)
+    used_quota: dict[tuple[str, str, str, str], float] = defaultdict(float)
+    used_cluster: dict[str, float] = defaultdict(float)
+    spent: dict[str, float] = defaultdict(float)
+    pool_share: dict[str, float] = defaultdict(float)
+    nodes: dict[str, int] = {}
+    chosen: dict[str, Option] = {}
+    order = sorted(model.workloads, key=lambda wc: (-wc.workload.priority, len(wc.options),
+                                                     wc.workload.name))
+    for wc in order:
+        team = model.teams[wc.workload.name]
+        best: tuple[float, Option, int] | None = None
+        for o in wc.options:
+            need = math.ceil(pool_share[o.pool_id] + o.gpu_share - 1e-9)
+            extra = need - nodes.get(o.pool_id, 0)
+            if not _fits(model, o, extra, used_quota, used_cluster):
+                continue
+            if team in model.budgets and spent[team] + o.monthly > model.budgets[team] + 1e-9:
+                continue
+            marginal = o.monthly + idle.get(o.pool_id, 0.0) * (extra - o.gpu_share)
+            if best is None or marginal < best[0] - 1e-9:
+                best = (marginal, o, extra)
+        if best is None:
+            continue
+        _, o, extra = best
+        chosen[wc.workload.name] = o
+        pool_share[o.pool_id] += o.gpu_share
+        nodes[o.pool_id] = nodes.get(o.pool_id, 0) + extra
+        used_quota[quota_key(o)] += extra * o.units_per_node
+        if o.offer.cloud == "k8s":
+            used_cluster[o.offer.region] += extra
+        spent[team] += o.monthly
+    objective = _objective(model, chosen, nodes, pen, idle)
+    return Solution(chosen, {p: n for p, n in nodes.items() if n > 0}, "greedy", "greedy",
+                    objective, 0.0, sum(len(wc.options) for wc in model.workloads), 0, pen)
+
+
+def _fits(model: Model, o: Option, extra: int,
+          used_quota: dict[tuple[str, str, str, str], float],
+          used_cluster: dict[str, float]) -> bool:
+    if extra <= 0:
+        return True
+    q = model.quotas.get(quota_key(o))
+    if q is not None and used_quota[quota_key(o)] + extra * o.units_per_node > q.limit + 1e-9:
+        return False
+    if o.offer.cloud == "k8s":
+        cap = model.capacities.get(o.offer.region)
+        if cap is not None and used_cluster[o.offer.region] + extra > cap[0].limit + 1e-9:
+            return False
+    return True
+
+
+def _objective(model: Model, chosen: dict[str, Option], nodes: dict[str, int],
+               pen: dict[str, float], idle: dict[str, float]) -> float:
+    total = sum(o.monthly + RANK_EPS * o.rank for o in chosen.values())
+    share: dict[str, float] = defaultdict(float)
+    for o in chosen.values():
+        share[o.pool_id] += o.gpu_share
+    total += sum(idle.get(p, 0.0) * (n - share[p]) for p, n in nodes.items())
+    total += sum(pen[wc.workload.name] for wc in model.workloads
+                 if wc.workload.name not in chosen)
+    return total
+
+
+def solution_cost(sol: Solution, workloads: Sequence[WorkloadCandidates]) -> float:
+    """Monthly cost of the placed workloads (no penalties, no idle estimate)."""
+    return sum(o.monthly for o in sol.chosen.values())
