@@ -1,0 +1,334 @@
+"""Pure specs derived from a ``Plan``: the one place a pool, queue or job is computed.
+
+Everything downstream (the Pulumi components, ``planner render k8s`` and
+``planner render terraform``) reads these frozen dataclasses; nothing about a
+pool, a queue quota or a job's pods is computed anywhere else. This module
+never imports Pulumi.
+
+Conventions:
+- Names are stable ids (pool id, team, workload), made DNS-1123 labels of at
+  most 63 characters with :func:`planner.plan.stable_id`; list positions never
+  enter a name, so reordering workloads changes no name.
+- Every GPU pool carries the node label ``gpuplan.io/pool=<pool name>`` and the
+  taint ``nvidia.com/gpu=present:NoSchedule``; pods of the pool's jobs select
+  the label and tolerate the taint (plus the spot taint AKS adds by itself).
+- Services (``kind: service``) are long-running, not queued batch work: they
+  get no TrainingJob and are left out of Kueue quotas (their pool capacity is
+  reserved for them). Deploy them with your serving stack on the pool label.
+- Pods per topology: ``single`` one pod; ``ddp`` ``nodes`` worker pods;
+  ``parameter-server`` ``servers`` CPU-only server pods plus ``nodes - servers``
+  GPU worker pods (at least one); ``ray`` one small CPU-only head pod plus
+  ``nodes`` GPU worker pods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from planner.plan import Placement, Plan, Pool, stable_id
+
+POOL_LABEL = "gpuplan.io/pool"
+TEAM_LABEL = "gpuplan.io/team"
+WORKLOAD_LABEL = "gpuplan.io/workload"
+CAPACITY_LABEL = "gpuplan.io/capacity"
+ACCELERATOR_LABEL = "gpuplan.io/accelerator"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "gpuplan"}
+GPU_RESOURCE = "nvidia.com/gpu"
+COHORT = "gpuplan"
+RAY_HEAD = (1.0, 4.0)  # cpus, GiB of the CPU-only Ray head pod
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    value: str
+    effect: str = "NoSchedule"
+
+
+@dataclass(frozen=True)
+class Toleration:
+    key: str
+    operator: str = "Exists"
+    value: str | None = None
+    effect: str = "NoSchedule"
+
+
+GPU_TAINT = Taint(GPU_RESOURCE, "present")
+GPU_TOLERATION = Toleration(GPU_RESOURCE)
+AKS_SPOT_TOLERATION = Toleration("kubernetes.azure.com/scalesetpriority", "Equal", "spot")
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """One node pool: where, what, how many, and how it is labelled, tainted and tagged."""
+
+    id: str
+    name: str
+    cluster: str
+    cloud: str
+    region: str
+    zone: str | None
+    instance_type: str
+    accelerator: str | None
+    gpus: int
+    vcpus: float
+    memory_gib: float
+    spot: bool
+    min_nodes: int
+    desired_nodes: int
+    max_nodes: int
+    node_hourly: Decimal
+    labels: dict[str, str]
+    taints: tuple[Taint, ...]
+    tolerations: tuple[Toleration, ...]
+    tags: dict[str, str]
+    placement_policy: str | None
+    managed: bool
+    teams: tuple[str, ...]
+    workloads: tuple[str, ...]
+    gpu_sharing_clients: int | None = None
+    mig_profile: str | None = None
+
+    @property
+    def gpu_hourly(self) -> Decimal:
+        """$/h per GPU (per node when GPU-less): the flavor cost order."""
+        return self.node_hourly / self.gpus if self.gpus else self.node_hourly
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    name: str
+    cloud: str
+    region: str
+    existing: bool
+    kubeconfig: str | None
+    pools: tuple[str, ...]
+    zones: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FlavorQuota:
+    """A team's nominal quota on one ResourceFlavor (= one pool)."""
+
+    flavor: str
+    cpus: float
+    memory_gib: float
+    gpus: int
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A team's ClusterQueue and LocalQueue in one cluster."""
+
+    name: str
+    team: str
+    namespace: str
+    cluster: str
+    cohort: str
+    quotas: tuple[FlavorQuota, ...]
+
+
+@dataclass(frozen=True)
+class PriorityClassSpec:
+    name: str
+    value: int
+
+
+@dataclass(frozen=True)
+class Role:
+    """Pods of one kind in a job: ``replicas`` pods with these per-pod requests."""
+
+    name: str
+    replicas: int
+    gpus: int
+    cpus: float
+    memory_gib: float
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    workload: str
+    team: str
+    namespace: str
+    cluster: str
+    pool: str
+    kind: str
+    topology: str
+    queue: str
+    priority_class: str
+    image: str
+    command: tuple[str, ...]
+    env: dict[str, str]
+    roles: tuple[Role, ...]
+    tolerations: tuple[Toleration, ...]
+    min_workers: int | None = None
+    max_workers: int | None = None
+
+    @property
+    def node_selector(self) -> dict[str, str]:
+        return {POOL_LABEL: self.pool}
+
+
+@dataclass(frozen=True)
+class PlanSpecs:
+    clusters: tuple[ClusterSpec, ...]
+    pools: tuple[PoolSpec, ...]
+    queues: tuple[QueueSpec, ...]
+    priorities: tuple[PriorityClassSpec, ...]
+    jobs: tuple[JobSpec, ...]
+    namespaces: dict[str, str] = field(default_factory=dict)  # namespace -> team
+
+    def pool(self, name: str) -> PoolSpec:
+        return next(p for p in self.pools if p.name == name)
+
+
+def label_value(text: str, limit: int = 63) -> str:
+    """A lower-case label value (also a valid GCP label): [a-z0-9_-], <= ``limit``, hashed if cut."""
+    value = "".join(c if c.isalnum() or c in "-_" else "-" for c in text.lower()).strip("-_")
+    if len(value) <= limit:
+        return value
+    digest = hashlib.sha256(value.encode()).hexdigest()[:8]
+    return value[: limit - 9].rstrip("-_") + "-" + digest
+
+
+def priority_class_name(priority: int) -> str:
+    return f"gpuplan-p{priority}"
+
+
+def job_name(workload: str, topology: str) -> str:
+    """JobSet pod hostnames are ``<name>-<replicated job>-<i>-<j>``: keep room for the suffix."""
+    return stable_id(workload, limit=40 if topology in ("ddp", "parameter-server") else 63)
+
+
+def pool_spec(pool: Pool, placements: list[Placement]) -> PoolSpec:
+    """The spec of ``pool``; ``placements`` are those placed on it."""
+    name = stable_id(pool.id)
+    gpus = int(math.ceil(pool.accelerator_count)) if pool.accelerator else 0
+    spot = pool.capacity == "spot"
+    desired = min(max(pool.nodes, pool.min_nodes), max(pool.max_nodes, pool.min_nodes))
+    teams = tuple(sorted(set(pool.teams)))
+    labels = {POOL_LABEL: name, CAPACITY_LABEL: pool.capacity}
+    if pool.accelerator:
+        labels[ACCELERATOR_LABEL] = label_value(pool.accelerator)
+    labels.update({f"{TEAM_LABEL}-{stable_id(t, limit=40)}": "true" for t in teams})
+    tolerations: tuple[Toleration, ...] = (GPU_TOLERATION,) if gpus else ()
+    if spot and pool.cloud == "azure":
+        tolerations += (AKS_SPOT_TOLERATION,)
+    fractions = [p.gpu_fraction for p in placements if p.gpu_fraction]
+    migs = sorted({p.mig_profile for p in placements if p.mig_profile})
+    return PoolSpec(
+        id=pool.id, name=name, cluster=pool.cluster, cloud=pool.cloud, region=pool.region,
+        zone=pool.zone, instance_type=pool.instance_type, accelerator=pool.accelerator,
+        gpus=gpus, vcpus=pool.vcpus, memory_gib=pool.memory_gib, spot=spot,
+        min_nodes=pool.min_nodes, desired_nodes=desired,
+        max_nodes=max(pool.max_nodes, pool.min_nodes), node_hourly=pool.node_hourly,
+        labels=labels, taints=(GPU_TAINT,) if gpus else (), tolerations=tolerations,
+        tags=pool_tags(pool, teams), placement_policy="COMPACT" if pool.placement_group else None,
+        managed=not pool.existing_cluster, teams=teams, workloads=tuple(sorted(pool.workloads)),
+        gpu_sharing_clients=math.ceil(1 / min(fractions)) if fractions else None,
+        mig_profile=migs[0] if migs else None,
+    )
+
+
+def pool_tags(pool: Pool, teams: tuple[str, ...]) -> dict[str, str]:
+    """Cloud cost-allocation tags/labels; keys and values valid on AWS, GCP and Azure."""
+    return {
+        "managed-by": "gpuplan",
+        "gpuplan-pool": label_value(pool.id),
+        "gpuplan-cluster": label_value(pool.cluster),
+        "gpuplan-capacity": pool.capacity,
+        "gpuplan-teams": label_value("_".join(teams)),
+        "gpuplan-workloads": label_value("_".join(sorted(pool.workloads))),
+    }
+
+
+def cluster_spec(plan: Plan, name: str, pools: list[PoolSpec]) -> ClusterSpec:
+    ref = next(c for c in plan.clusters if c.name == name)
+    mine = [p for p in pools if p.cluster == name]
+    return ClusterSpec(
+        name=ref.name, cloud=ref.cloud, region=ref.region, existing=ref.existing,
+        kubeconfig=ref.kubeconfig, pools=tuple(p.name for p in mine),
+        zones=tuple(sorted({p.zone for p in mine if p.zone})),
+    )
+
+
+def roles(p: Placement, gpus: int) -> tuple[Role, ...]:
+    """The pods a placement runs (see the module docstring)."""
+    cpus, mem = p.cpus_per_node, p.memory_gib_per_node
+    if p.topology == "ddp":
+        return (Role("worker", p.nodes, gpus, cpus, mem),)
+    if p.topology == "parameter-server":
+        servers = max(p.servers, 1)
+        workers = max(p.nodes - servers, 1)
+        return (Role("server", servers, 0, cpus, mem), Role("worker", workers, gpus, cpus, mem))
+    if p.topology == "ray":
+        return (Role("head", 1, 0, *RAY_HEAD), Role("worker", p.nodes, gpus, cpus, mem))
+    return (Role("main", p.nodes, gpus, cpus, mem),)
+
+
+def job_spec(p: Placement, pool: PoolSpec) -> JobSpec:
+    gpus = int(math.ceil(p.gpus_per_node)) if pool.gpus else 0
+    team = stable_id(p.team)
+    return JobSpec(
+        name=job_name(p.workload, p.topology), workload=p.workload, team=p.team,
+        namespace=p.namespace, cluster=pool.cluster, pool=pool.name, kind=p.kind,
+        topology=p.topology, queue=team, priority_class=priority_class_name(p.priority),
+        image=p.image, command=tuple(p.command), env=dict(sorted(p.env.items())),
+        roles=roles(p, gpus), tolerations=pool.tolerations,
+        min_workers=p.min_workers, max_workers=p.max_workers,
+    )
+
+
+def team_quota(jobs: list[JobSpec], flavor: str) -> FlavorQuota:
+    """Sum of the requests of ``jobs`` that run on ``flavor``."""
+    pods = [r for j in jobs if j.pool == flavor for r in j.roles]
+    return FlavorQuota(
+        flavor=flavor,
+        cpus=sum(r.replicas * r.cpus for r in pods),
+        memory_gib=sum(r.replicas * r.memory_gib for r in pods),
+        gpus=sum(r.replicas * r.gpus for r in pods),
+    )
+
+
+def queue_specs(cluster: ClusterSpec, pools: list[PoolSpec], jobs: list[JobSpec],
+                teams: dict[str, str]) -> list[QueueSpec]:
+    """One ClusterQueue per team with pools in ``cluster``; flavors cheapest first per GPU."""
+    flavors = sorted((p for p in pools if p.cluster == cluster.name),
+                     key=lambda p: (p.gpu_hourly, p.name))
+    present = sorted({t for p in flavors for t in p.teams})
+    out = []
+    for team in present:
+        mine = [j for j in jobs if j.team == team and j.cluster == cluster.name]
+        out.append(QueueSpec(
+            name=stable_id(team), team=team, namespace=teams.get(team, team),
+            cluster=cluster.name, cohort=COHORT,
+            quotas=tuple(team_quota(mine, f.name) for f in flavors),
+        ))
+    return out
+
+
+def plan_specs(plan: Plan) -> PlanSpecs:
+    """Every spec of ``plan``, each list sorted by its stable name."""
+    by_pool: dict[str, list[Placement]] = {}
+    for p in plan.placements:
+        by_pool.setdefault(p.pool, []).append(p)
+    pools = sorted((pool_spec(p, by_pool.get(p.id, [])) for p in plan.pools),
+                   key=lambda s: s.name)
+    pool_by_id = {p.id: p for p in pools}
+    jobs = sorted((job_spec(p, pool_by_id[p.pool]) for p in plan.placements
+                   if p.kind != "service"), key=lambda j: (j.cluster, j.namespace, j.name))
+    teams = {t.name: t.namespace for t in plan.teams}
+    teams.update({p.team: p.namespace for p in plan.placements if p.team not in teams})
+    clusters = sorted((cluster_spec(plan, c.name, pools) for c in plan.clusters),
+                      key=lambda c: c.name)
+    queues = [q for c in clusters for q in queue_specs(c, pools, jobs, teams)]
+    priorities = sorted({p.priority for p in plan.placements if p.kind != "service"})
+    return PlanSpecs(
+        clusters=tuple(clusters), pools=tuple(pools), queues=tuple(queues),
+        priorities=tuple(PriorityClassSpec(priority_class_name(v), v) for v in priorities),
+        jobs=tuple(jobs), namespaces={ns: team for team, ns in sorted(teams.items())},
+    )

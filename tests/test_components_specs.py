@@ -1,0 +1,60 @@
+"""Pure specs and pool arguments: stable names, labels, taints, quotas, per-cloud args."""
+
+from __future__ import annotations
+
+from components.k8s_objects import plan_objects
+from components.pool_args import CLUSTER_KEYS, aks_agent_pool_name, pool_args
+from components.specs import GPU_TAINT, POOL_LABEL, plan_specs
+from tests.plan_factory import make_plan
+
+
+def test_specs_do_not_depend_on_order() -> None:
+    assert plan_specs(make_plan()) == plan_specs(make_plan(reverse=True))
+    assert plan_objects(plan_specs(make_plan())) == plan_objects(plan_specs(make_plan(reverse=True)))
+
+
+def test_every_gpu_pool_is_labelled_and_tainted() -> None:
+    for pool in plan_specs(make_plan()).pools:
+        assert pool.labels[POOL_LABEL] == pool.name
+        assert GPU_TAINT in pool.taints
+        assert pool.tags["gpuplan-pool"] and pool.tags["gpuplan-teams"]
+        assert all(len(v) <= 63 for v in [*pool.labels.values(), *pool.tags.values()])
+
+
+def test_services_get_no_job_and_no_quota() -> None:
+    specs = plan_specs(make_plan())
+    assert "search-ranker" not in {j.workload for j in specs.jobs}
+    ranker_pool = "gcp-us-central1-g2-standard-8-od"
+    assert all(f.gpus == 0 for q in specs.queues for f in q.quotas if f.flavor == ranker_pool)
+
+
+def test_flavors_in_cost_order_per_gpu() -> None:
+    specs = plan_specs(make_plan())
+    for q in specs.queues:
+        prices = [specs.pool(f.flavor).gpu_hourly for f in q.quotas]
+        assert prices == sorted(prices)
+
+
+def test_pool_args_each_cloud_on_demand_and_spot() -> None:
+    specs = plan_specs(make_plan())
+    seen = set()
+    for pool in specs.pools:
+        if pool.cloud not in CLUSTER_KEYS:
+            continue
+        args = pool_args(pool)
+        seen.add((pool.cloud, pool.spot))
+        assert not set(CLUSTER_KEYS[pool.cloud]) & set(args)
+        if pool.cloud == "aws":
+            assert args["capacity_type"] == ("SPOT" if pool.spot else "ON_DEMAND")
+            assert args["ami_type"] == "AL2023_x86_64_NVIDIA"
+            assert args["taints"] == [{"key": "nvidia.com/gpu", "value": "present",
+                                       "effect": "NO_SCHEDULE"}]
+        elif pool.cloud == "gcp":
+            assert args["node_config"]["spot"] is pool.spot
+            assert args["node_config"]["guest_accelerators"][0]["count"] == pool.gpus
+            assert len(args["name"]) <= 40
+        else:
+            assert args["node_taints"] == ["nvidia.com/gpu=present:NoSchedule"]
+            assert ("scale_set_priority" in args) is pool.spot
+            assert len(aks_agent_pool_name(pool)) <= 12
+    assert {("aws", True), ("aws", False), ("gcp", True), ("gcp", False), ("azure", True)} <= seen
