@@ -1,0 +1,144 @@
+"""``planner diff BASE NEW`` / ``planner diff --base-ref REF NEW``: the cost change of a plan.
+
+Each side is a ``plan.json`` or a workloads file (planned here with the same
+catalog). With ``--base-ref`` the base is the same path read from git at
+that ref. The output (text, JSON or the pull-request markdown) is printed in
+full even when a guardrail fails; then the command exits 3 with the reason.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from planner.cli.app import state
+from planner.errors import GuardrailError, PlanFileError, UsageError
+
+if TYPE_CHECKING:
+    from planner.catalog.model import Catalog
+    from planner.plan import Plan
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    json = "json"
+    md = "md"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("diff")(diff)
+
+
+def diff(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(
+        help="BASE NEW (plan.json or workloads.yaml each), or only NEW with --base-ref.",
+        show_default=False)],
+    base_ref: Annotated[str | None, typer.Option(
+        "--base-ref", help="Git ref to read the base from (the same path as NEW).")] = None,
+    fmt: Annotated[DiffFormat, typer.Option(
+        "--format", "-f", help="text, json, or md (the pull-request comment).")] = DiffFormat.text,
+    fail_on_increase: Annotated[str | None, typer.Option(
+        "--fail-on-increase",
+        help="Exit 3 when the monthly estimate rises by more than this: 10% or $5000.")] = None,
+    fail_over_budget: Annotated[bool, typer.Option(
+        "--fail-over-budget/--allow-over-budget",
+        help="Exit 3 when a team of the new plan is over its monthly budget.")] = True,
+) -> None:
+    """Compare two plans: pools, moved workloads, cost per team/cloud/region, budgets."""
+    from planner.diff import diff_plans, with_policies
+    from planner.diffrender import render
+    from planner.guardrails import evaluate, parse_threshold
+
+    threshold = parse_threshold(fail_on_increase) if fail_on_increase is not None else None
+    base_path, new_path = _sides(paths, base_ref)
+    catalog = _CatalogOnce(state(ctx).catalog)
+    if base_ref is not None:
+        text = git_show(base_ref, new_path)
+        base_label = f"{new_path} @ {base_ref}"
+        base = plan_from_text(text, base_label, new_path.suffix, catalog)
+    else:
+        assert base_path is not None
+        base_label = str(base_path)
+        base = plan_from_text(_read(base_path), base_label, base_path.suffix, catalog)
+    new = plan_from_text(_read(new_path), str(new_path), new_path.suffix, catalog)
+    result = diff_plans(base, new, base_label, str(new_path))
+    result = with_policies(result, evaluate(result, threshold, fail_over_budget))
+    typer.echo(render(result, fmt.value), nl=False)
+    if result.failed:
+        raise GuardrailError("guardrail failed: " + "; ".join(p.message for p in result.failed))
+
+
+def _sides(paths: list[Path], base_ref: str | None) -> tuple[Path | None, Path]:
+    if base_ref is not None:
+        if len(paths) != 1:
+            raise UsageError("with --base-ref give only NEW (the base is NEW's path at that ref)")
+        return None, paths[0]
+    if len(paths) != 2:
+        raise UsageError("expected BASE and NEW (or --base-ref REF and NEW)")
+    return paths[0], paths[1]
+
+
+class _CatalogOnce:
+    """Load the catalog only if a side is a workloads file, and only once."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._catalog: Catalog | None = None
+
+    def get(self) -> Catalog:
+        if self._catalog is None:
+            from planner.catalog.load import load_catalog
+
+            self._catalog = load_catalog(self.path)
+        return self._catalog
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except FileNotFoundError:
+        raise PlanFileError("file not found", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanFileError(f"cannot read: {exc}", file=str(path)) from None
+
+
+def plan_from_text(text: str, label: str, suffix: str, catalog: _CatalogOnce) -> Plan:
+    """A plan.json as it is; a workloads file planned on the catalog."""
+    from planner.plan import PLAN_VERSION, loads_plan
+
+    if suffix == ".json" or text.lstrip().startswith("{"):
+        plan = loads_plan(text, label)
+        if plan.version != PLAN_VERSION:
+            raise PlanFileError(f"unknown plan version {plan.version} (this planner reads "
+                                f"version {PLAN_VERSION})", file=label, field="version")
+        return plan
+    from planner.load import parse_workloads
+
+    ws = parse_workloads(text, label, catalog.get())
+    try:
+        from planner.planning import plan_workloads
+    except ImportError:  # pragma: no cover - only in a build without the planner
+        raise UsageError(f"{label}: cannot plan a workloads file in this build; "
+                         "give a plan.json") from None
+    return plan_workloads(ws, catalog.get())
+
+
+def git_show(ref: str, path: Path) -> str:
+    """The text of ``path`` (relative to the current directory) at git ``ref``."""
+    where = path.parent if str(path.parent) else Path(".")
+    spec = f"{ref}:./{path.name}"
+    try:
+        proc = subprocess.run(["git", "-C", str(where), "show", spec], capture_output=True,
+                              text=True, check=False)
+    except OSError as exc:
+        raise UsageError(f"--base-ref needs git: {exc}") from None
+    if proc.returncode != 0:
+        first = (proc.stderr.strip().splitlines() or ["git show failed"])[0]
+        first = first.removeprefix("fatal: ")
+        raise PlanFileError(f"--base-ref {ref}: {first}", file=str(path))
+    return proc.stdout
