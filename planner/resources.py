@@ -53,7 +53,7 @@ def parse_accelerators(value: Any) -> tuple[AcceleratorChoice, ...]:
                 (k, v), = item.items()
                 out.append(AcceleratorChoice(rank, _name(k), _count(v, k)))
             else:
-                raise ValueError(f"list item {item!r} is not 'NAME:COUNT'")
+                raise ValueError(f"list item {item!r} is not 'NAME:COUNT' or {{NAME: COUNT}}")
         return tuple(out)
     raise ValueError(f"expected 'NAME:COUNT', a mapping or a list, got {type(value).__name__}")
 
@@ -65,24 +65,24 @@ def _parse_one(text: str, rank: int) -> AcceleratorChoice:
 
 def _name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"accelerator name must be a non-empty string, got {name!r}")
+        raise ValueError(f"accelerator name must be a non-empty string (got {name!r})")
     return name.strip()
 
 
 def _count(value: Any, name: Any) -> float:
     if isinstance(value, bool):
-        raise ValueError(f"count for {name!r} must be a number, got {value!r}")
+        raise ValueError(f"count for {name!r} must be a number (got {value!r})")
     try:
         count = float(Decimal(str(value).strip()))
     except (InvalidOperation, ValueError):
-        raise ValueError(f"count for {name!r} must be a number, got {value!r}") from None
+        raise ValueError(f"count for {name!r} must be a number (got {value!r})") from None
     if not count > 0:
-        raise ValueError(f"count for {name!r} must be positive, got {value!r}")
+        raise ValueError(f"count for {name!r} must be positive (got {value!r})")
     if count > 1 and count != int(count):
-        raise ValueError(f"count for {name!r} must be a whole number above 1, got {value!r}")
+        raise ValueError(f"count for {name!r} must be a whole number above 1 (got {value!r})")
     if count > MAX_ACCELERATORS_PER_NODE:
         raise ValueError(
-            f"count for {name!r} is {value!r}; no node has more than "
+            f"count for {name!r} is {value!r}, but no node has more than "
             f"{MAX_ACCELERATORS_PER_NODE} accelerators"
         )
     return count
@@ -106,7 +106,7 @@ def parse_amount(value: Any, what: str, allow_per_cpu: bool = False) -> AmountRe
     if value is None:
         return None
     if isinstance(value, bool):
-        raise ValueError(f"{what} must be a number like 8 or 8+, got {value!r}")
+        raise ValueError(f"{what} must be a number like 8 or 8+ (got {value!r})")
     text = str(value).strip()
     at_least = text.endswith("+")
     per_cpu = allow_per_cpu and text.lower().endswith("x")
@@ -115,9 +115,9 @@ def parse_amount(value: Any, what: str, allow_per_cpu: bool = False) -> AmountRe
         amount = float(Decimal(number))
     except (InvalidOperation, ValueError):
         hint = "8, 8+ or 4x" if allow_per_cpu else "8 or 8+"
-        raise ValueError(f"{what} must look like {hint}, got {value!r}") from None
+        raise ValueError(f"{what} must look like {hint} (got {value!r})") from None
     if not amount > 0 or amount != amount:
-        raise ValueError(f"{what} must be positive, got {value!r}")
+        raise ValueError(f"{what} must be positive (got {value!r})")
     if amount > 100_000:
         raise ValueError(f"{what} {value!r} is larger than any machine")
     return AmountRequest(amount, at_least, per_cpu)

@@ -34,9 +34,23 @@ from planner.resources import (
 SPEC_VERSION = 1
 CLOUDS = ("aws", "gcp", "azure")
 Cloud = Literal["aws", "gcp", "azure"]
-Name = Annotated[str, Field(min_length=1, max_length=63, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"  # a DNS label: names become k8s objects
+Name = Annotated[str, Field(min_length=1, max_length=63, pattern=NAME_PATTERN)]
 PositiveHours = Annotated[float, Field(gt=0, le=100_000)]
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"))]
+
+
+class FieldValueError(ValueError):
+    """A model-level check that blames one field (``field`` relative to the model).
+
+    Pydantic locates a model validator's error at the model; the loader reads
+    ``field`` from the wrapped exception so the message names the field and
+    line a person must edit (``workloads[0].num_nodes``, not ``workloads[0]``).
+    """
+
+    def __init__(self, field: str | tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.field: tuple[str | int, ...] = (field,) if isinstance(field, str) else field
 
 
 class Strict(BaseModel):
@@ -66,13 +80,29 @@ class Resources(Strict):
     def _lower_cloud(cls, v: Any) -> Any:
         return v.lower() if isinstance(v, str) else v
 
+    @field_validator("use_spot", mode="before")
+    @classmethod
+    def _spot(cls, v: Any) -> Any:
+        """One clear message instead of one per member of ``bool | 'auto'``."""
+        if isinstance(v, bool) or v == "auto":
+            return v
+        raise ValueError(f"must be true, false or 'auto' (got {v!r})")
+
     @model_validator(mode="after")
     def _parse(self) -> Resources:
-        self._choices = parse_accelerators(self.accelerators)
-        self._cpus = parse_amount(self.cpus, "cpus")
-        self._memory = parse_amount(self.memory, "memory", allow_per_cpu=True)
-        if self.zone and not self.region:
-            pass  # region is derived from the zone against the catalog
+        # A zone without a region is fine: the region is derived from the zone (catalog).
+        try:
+            self._choices = parse_accelerators(self.accelerators)
+        except ValueError as exc:
+            raise FieldValueError("accelerators", str(exc)) from None
+        try:
+            self._cpus = parse_amount(self.cpus, "cpus")
+        except ValueError as exc:
+            raise FieldValueError("cpus", str(exc)) from None
+        try:
+            self._memory = parse_amount(self.memory, "memory", allow_per_cpu=True)
+        except ValueError as exc:
+            raise FieldValueError("memory", str(exc)) from None
         return self
 
     @property
@@ -105,13 +135,16 @@ class Topology(Strict):
     @model_validator(mode="after")
     def _check(self) -> Topology:
         if self.type == "parameter-server" and self.servers < 1:
-            raise ValueError("a parameter-server topology needs servers >= 1")
+            raise FieldValueError("servers", "a parameter-server topology needs servers >= 1")
         if (
             self.min_workers is not None
             and self.max_workers is not None
             and self.min_workers > self.max_workers
         ):
-            raise ValueError("min_workers is larger than max_workers")
+            raise FieldValueError(
+                "min_workers",
+                f"min_workers ({self.min_workers}) is larger than max_workers ({self.max_workers})",
+            )
         return self
 
 
@@ -143,7 +176,8 @@ class RegionPolicy(Strict):
     def _no_overlap(self) -> RegionPolicy:
         both = sorted(set(self.allow) & set(self.deny))
         if both:
-            raise ValueError(f"region {both[0]!r} is both allowed and denied")
+            raise FieldValueError(("deny", self.deny.index(both[0])),
+                                  f"region {both[0]!r} is both allowed and denied")
         return self
 
 
@@ -162,6 +196,11 @@ class Workload(Strict):
     command: tuple[str, ...] = ()
     env: dict[str, str] = Field(default_factory=dict)
     regions: RegionPolicy = Field(default_factory=RegionPolicy)
+    time_value_per_hour: Money = Field(
+        Decimal(0),
+        description="USD an hour of earlier completion is worth; 0 = cheapest wins. With a "
+        "value, a faster, dearer GPU can win until a budget binds.",
+    )
     gpu_fraction: float | None = Field(None, gt=0, lt=1)
     mig_profile: str | None = Field(None, pattern=r"^[1-7]g\.[0-9]+gb$")
 
@@ -174,15 +213,18 @@ class Workload(Strict):
     @classmethod
     def _whole(cls, v: Any) -> Any:
         if isinstance(v, float) and v != int(v):
-            raise ValueError(f"must be a whole number, got {v}")
+            raise ValueError(f"must be a whole number (got {v})")
         return v
 
     @model_validator(mode="after")
     def _check(self) -> Workload:
         if self.kind != "service" and self.work is None:
-            raise ValueError(f"a {self.kind} workload needs 'work' (duration_hours or gpu_hours)")
+            raise FieldValueError(
+                "work", f"a {self.kind} workload needs 'work' (duration_hours or gpu_hours)")
         if self.topology.type == "single" and self.num_nodes > 1:
-            raise ValueError("num_nodes > 1 needs a multi-node topology (ddp, parameter-server, ray)")
+            raise FieldValueError(
+                "num_nodes", f"num_nodes is {self.num_nodes} but topology.type is 'single'; "
+                "multi-node jobs need ddp, parameter-server or ray")
         return self
 
 

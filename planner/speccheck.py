@@ -16,10 +16,18 @@ from planner.errors import SpecError
 from planner.spec import WorkloadSet
 from planner.yamlsrc import LineMap, format_path
 
+# Characters people (and OCR) confuse in accelerator and region names.
+_LOOKALIKE = str.maketrans({"o": "0", "l": "1", "i": "1", "_": "", "-": "", " ": ""})
+
+
+def _norm(name: str) -> str:
+    return name.lower().translate(_LOOKALIKE)
+
 
 def _suggest(name: str, known: Iterable[str]) -> str:
-    options = {k.lower(): k for k in known}
-    match = difflib.get_close_matches(name.lower(), list(options), n=1, cutoff=0.6)
+    """`` (did you mean 'A100'?)`` for the closest known name, comparing look-alikes equal."""
+    options = {_norm(k): k for k in sorted(known)}
+    match = difflib.get_close_matches(_norm(name), list(options), n=1, cutoff=0.6)
     return f" (did you mean {options[match[0]]!r}?)" if match else ""
 
 
@@ -72,13 +80,15 @@ def _check_place(cloud: str | None, region: str | None, zone: str | None, catalo
         regions = catalog.regions(cloud) if cloud else catalog.regions()
         if region not in regions:
             if cloud and region in catalog.regions():
-                fail((*base, "region"), f"region {region!r} is not a {cloud} region")
+                owner = ", ".join(c for c in catalog.clouds if region in catalog.regions(c))
+                fail((*base, "region"), f"region {region!r} is in {owner}, not in cloud {cloud!r}")
             fail((*base, "region"), f"unknown region {region!r}" + _suggest(region, regions))
     if zone is not None:
         zone_region = catalog.region_of_zone(zone)
         if zone_region is None:
-            fail((*base, "zone"), f"unknown zone {zone!r}")
+            fail((*base, "zone"), f"unknown zone {zone!r}"
+                 + _suggest(zone, catalog.zones(cloud) if cloud else catalog.zones()))
         if region is not None and zone_region != region:
-            fail((*base, "zone"), f"zone {zone!r} is in {zone_region}, not in {region!r}")
+            fail((*base, "zone"), f"zone {zone!r} is in region {zone_region!r}, not in {region!r}")
         if cloud is not None and zone_region not in catalog.regions(cloud):
-            fail((*base, "zone"), f"zone {zone!r} is not a {cloud} zone")
+            fail((*base, "zone"), f"zone {zone!r} is not in cloud {cloud!r}")

@@ -168,6 +168,11 @@ class Catalog:
     def region_of_zone(self, zone: str) -> str | None:
         return self._zones.get(zone)
 
+    def zones(self, cloud: str | None = None) -> set[str]:
+        """Zone names (of ``cloud``, or of all clouds); regions without zones have none."""
+        regions = self.regions(cloud) if cloud is not None else None
+        return {z for z, r in self._zones.items() if regions is None or r in regions}
+
     @property
     def clouds(self) -> list[str]:
         return sorted(self._regions)

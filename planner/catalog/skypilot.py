@@ -85,6 +85,7 @@ class _Table:
     """
 
     def __init__(self, path: Path, required: Iterable[str]) -> None:
+        self.path = path
         self.file = str(path)
         try:
             self._handle = path.open(newline="", encoding="utf-8")
@@ -93,7 +94,10 @@ class _Table:
         self._reader = csv.reader(self._handle)
         try:
             header = next(self._reader, None)
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError:
+            self._handle.close()
+            raise _not_utf8(path) from None
+        except csv.Error as exc:
             self._handle.close()
             raise CatalogError(f"malformed CSV header: {exc}", file=self.file, line=1) from None
         if not header:
@@ -128,11 +132,25 @@ class _Table:
                         continue
                     raise self.error(f"row has {len(row)} fields, the header has {width}")
                 yield row
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError:
+            raise _not_utf8(self.path) from None
+        except csv.Error as exc:
             raise self.error(f"malformed CSV: {exc}") from None
 
     def error(self, message: str, column: str | None = None) -> CatalogError:
         return CatalogError(message, file=self.file, line=self._reader.line_num, field=column)
+
+
+def _not_utf8(path: Path) -> CatalogError:
+    """Decoding runs ahead of the CSV reader in blocks: find the bad byte's line in the bytes."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return CatalogError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x})", file=str(path),
+                            line=line)
+    return CatalogError("not UTF-8 text", file=str(path))
 
 
 class _Parser:
@@ -179,9 +197,9 @@ def _money(text: str, table: _Table, column: str) -> Decimal | None:
     try:
         price = Decimal(value)
     except InvalidOperation:
-        raise table.error(f"not a number: {text!r}", column) from None
+        raise table.error(f"not a number (got {text!r})", column) from None
     if not price.is_finite() or price < 0 or price > MAX_PRICE:
-        raise table.error(f"not a valid price in USD/h: {text!r}", column)
+        raise table.error(f"must be a price in USD/h from 0 to {MAX_PRICE:,} (got {text!r})", column)
     return price
 
 
@@ -192,9 +210,9 @@ def _number(text: str, table: _Table, column: str) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise table.error(f"not a number: {text!r}", column) from None
+        raise table.error(f"not a number (got {text!r})", column) from None
     if not 0 <= number <= MAX_NUMBER:  # also rejects NaN
-        raise table.error(f"not a valid number: {text!r}", column)
+        raise table.error(f"must be a number from 0 to {MAX_NUMBER:,.0f} (got {text!r})", column)
     return number
 
 
@@ -223,7 +241,7 @@ def read_whole_instances(path: Path, cloud: str,
             count = parse.number(row[i_count], "AcceleratorCount") if acc else 0.0
             itype = row[i_type].strip()
             if not itype:
-                raise table.error("empty InstanceType", "InstanceType")
+                raise table.error("must not be empty", "InstanceType")
             price = parse.money(row[i_price], "Price")
             if price is None:
                 continue  # listed without an on-demand price: not offered

@@ -21,6 +21,8 @@ import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from planner.catalog.model import CATALOG_FORMAT, Catalog, CatalogMeta, Offer
 from planner.errors import CatalogError
 
@@ -82,8 +84,16 @@ def write_snapshot(directory: Path, offers: list[Offer], meta: CatalogMeta) -> N
 def read_snapshot(directory: Path) -> Catalog:
     try:
         meta = CatalogMeta.model_validate_json((directory / META_FILE).read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CatalogError(f"bad catalog metadata: {str(exc).splitlines()[0]}",
+    except OSError as exc:
+        raise CatalogError(f"cannot read catalog metadata: {exc.strerror}",
+                           file=str(directory / META_FILE)) from None
+    except UnicodeDecodeError:
+        raise CatalogError("catalog metadata is not UTF-8 text",
+                           file=str(directory / META_FILE)) from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or None
+        raise CatalogError(f"bad catalog metadata: {err['msg']}", field=field,
                            file=str(directory / META_FILE)) from None
     if meta.format != CATALOG_FORMAT:
         raise CatalogError(f"unsupported catalog format {meta.format!r}",
