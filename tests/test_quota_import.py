@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from planner.catalog.model import Catalog
 from planner.errors import SpecError
 from planner.quotaimport import import_quotas
 from planner.spec import Quota
@@ -93,7 +94,7 @@ def test_azure_needs_a_region() -> None:
         import_quotas("azure", AZURE)
 
 
-def test_imported_families_match_the_catalogs_quota_families(embedded_catalog) -> None:  # type: ignore[no-untyped-def]
+def test_imported_families_match_the_catalogs_quota_families(embedded_catalog: Catalog) -> None:
     """The names imported are the names offers draw on (compared as quotafamily does)."""
     from planner.quotafamily import normalize_family
 

@@ -1,0 +1,239 @@
+"""GCP prices: Cloud Billing Catalog SKUs for Compute Engine, composed into instance prices.
+
+``GET https://cloudbilling.googleapis.com/v1/services/6F81-5844-456A/skus?key=KEY``
+pages through ``nextPageToken``. The API key comes from ``GOOGLE_API_KEY``
+(any key with the Cloud Billing API enabled; the catalog is public data).
+
+GCP does not price machine types; it prices their parts, per region, and a
+VM is billed as the sum (the rule :func:`compose` implements)::
+
+    $/h = vCPUs x core $/vCPU-h  +  GiB x RAM $/GiB-h  +  GPUs x GPU $/GPU-h
+
+with the core and RAM SKUs of the machine series (``A2 Instance Core running
+in Americas``, ``N1 Predefined Instance Ram ...``) and the GPU SKU of the
+accelerator (``Nvidia Tesla A100 GPU running in Americas``). Each SKU lists
+the regions it applies to (``serviceRegions``). Spot uses the SKUs whose
+``usageType`` is ``Preemptible`` (descriptions ``Spot Preemptible ...``);
+commitments and other usage types are ignored. E.g. a2-highgpu-1g in
+us-central1: 12 x 0.031611 + 85 x 0.004237 + 1 x 2.933908 = $3.673385/h.
+
+Which machine types exist, in which zones, with how many vCPUs, GiB and GPUs
+comes from the current catalog (``refresh_common``); a machine type whose
+series or GPU has no SKU in its region is skipped and counted in the notes.
+Prices in another currency are converted with the SKU's own
+``currencyConversionRate`` (units per USD). Where a SKU has tiers, the last
+(highest ``startUsageAmount``) rate is used: the price of sustained use past
+any free tier.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from planner.catalog.model import Offer
+from planner.catalog.refresh_common import Refreshed, skipped_note
+from planner.catalog.refresh_http import Fetcher, Progress, Request
+from planner.errors import CatalogError
+
+SERVICE_ID = "6F81-5844-456A"
+SKUS_URL = f"https://cloudbilling.googleapis.com/v1/services/{SERVICE_ID}/skus"
+API_KEY_ENV = "GOOGLE_API_KEY"
+
+SPOT_PREFIXES = ("Spot Preemptible ", "Preemptible ")
+PART = re.compile(r"^(?P<series>[A-Z][A-Z0-9]*)(?: (?:AMD|Arm|Intel))?(?: Predefined)? "
+                  r"Instance (?P<kind>Core|Ram) running in (?P<geo>.+)$")
+SPECIAL_PARTS = (  # series whose SKUs do not follow "<SERIES> Instance Core"
+    (re.compile(r"^Compute optimized (?P<kind>Core|Ram) running in (?P<geo>.+)$"), "c2"),
+    (re.compile(r"^Memory-optimized Instance (?P<kind>Core|Ram) running in (?P<geo>.+)$"), "m1"),
+)
+GPU = re.compile(r"^Nvidia (?:Tesla )?(?P<model>.+?) GPU running in (?P<geo>.+)$")
+# GPU model as the SKU description spells it -> the catalog's accelerator name. Exact
+# matches only: "T4 Virtual Workstation" or an unknown model is skipped, never guessed.
+GPU_MODELS = {
+    "A100": "A100", "A100 80GB": "A100-80GB", "H100 80GB": "H100", "H100": "H100",
+    "H100 80GB Mega": "H100-MEGA", "H100 Mega 80GB": "H100-MEGA", "H200 141GB": "H200",
+    "H200": "H200", "B200": "B200", "L4": "L4", "T4": "T4", "V100": "V100",
+    "P100": "P100", "P4": "P4",
+}
+UNITS = {"core": "h", "ram": "GiBy.h", "gpu": "h"}
+SHARED_CORE = re.compile(r"^(?:e2-(?:micro|small|medium)|f1-micro|g1-small)$")
+NANO = Decimal("0.000000001")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One priced component: ``kind`` core|ram|gpu of ``name`` (series or GPU), USD/unit-h."""
+
+    kind: str
+    name: str
+    spot: bool
+    regions: tuple[str, ...]
+    price: Decimal
+
+
+def api_key(env: Mapping[str, str]) -> str:
+    """The API key, or a CatalogError saying how to provide one."""
+    key = env.get(API_KEY_ENV, "").strip()
+    if not key:
+        raise CatalogError(f"GCP API key missing: set {API_KEY_ENV} to a Google Cloud API key "
+                           "with the Cloud Billing API enabled")
+    return key
+
+
+def skus_request(key: str, page_token: str | None) -> Request:
+    params = {"key": key, "currencyCode": "USD", "pageSize": "5000"}
+    if page_token:
+        params["pageToken"] = page_token
+    return Request(SKUS_URL, params=params)
+
+
+def skus_of(page: Any) -> list[dict[str, Any]]:
+    """The SKUs of one page (CatalogError if it is not a SKU page)."""
+    if not isinstance(page, dict) or not isinstance(page.get("skus", []), list):
+        raise CatalogError("malformed Cloud Billing page: no skus array", field="skus")
+    return list(page.get("skus", []))
+
+
+def _unit_price(sku: Mapping[str, Any]) -> tuple[str, Decimal] | None:
+    """(usage unit, USD per unit) of the SKU's current price, or None if it has none."""
+    infos = sku.get("pricingInfo") or []
+    if not infos:
+        return None
+    info = infos[-1]
+    expr = info.get("pricingExpression") or {}
+    tiers = sorted(expr.get("tieredRates") or [], key=lambda t: t.get("startUsageAmount", 0))
+    if not tiers:
+        return None
+    money = tiers[-1].get("unitPrice") or {}
+    try:
+        price = Decimal(str(money.get("units") or 0)) + Decimal(int(money.get("nanos") or 0)) * NANO
+        if money.get("currencyCode", "USD") != "USD":
+            price = (price / Decimal(str(info["currencyConversionRate"]))).quantize(NANO)
+    except (InvalidOperation, KeyError, TypeError, ValueError, ArithmeticError):
+        raise CatalogError("malformed SKU price", field=f"skus[{sku.get('skuId')}].pricingInfo") \
+            from None
+    return str(expr.get("usageUnit", "")), price
+
+
+def _describe(description: str) -> tuple[str, str] | None:
+    """(kind, name) of a core/RAM/GPU description (spot prefix removed), else None."""
+    match = PART.match(description)
+    if match:
+        return match["kind"].lower(), match["series"].lower()
+    for pattern, series in SPECIAL_PARTS:
+        match = pattern.match(description)
+        if match:
+            return match["kind"].lower(), series
+    match = GPU.match(description)
+    if match:
+        return "gpu", match["model"]
+    return None
+
+
+def parse_sku(sku: Mapping[str, Any]) -> Part | None:
+    """A Compute Engine SKU -> a priced part, or None if it is not one the planner composes.
+
+    A GPU SKU whose model is not in :data:`GPU_MODELS` yields a part named
+    ``?<model>`` so the caller can report it.
+    """
+    category = sku.get("category") or {}
+    usage = category.get("usageType")
+    description = str(sku.get("description", ""))
+    if category.get("resourceFamily") != "Compute" or usage not in ("OnDemand", "Preemptible"):
+        return None
+    spot = usage == "Preemptible" or description.startswith(SPOT_PREFIXES)
+    for prefix in SPOT_PREFIXES:
+        description = description.removeprefix(prefix)
+    described = _describe(description)
+    priced = _unit_price(sku)
+    if described is None or priced is None:
+        return None
+    kind, name = described
+    unit, price = priced
+    if unit != UNITS[kind]:
+        return None
+    if kind == "gpu":
+        name = GPU_MODELS.get(name, "?" + name)
+    return Part(kind, name, spot, tuple(sku.get("serviceRegions") or ()), price)
+
+
+def price_table(parts: Iterable[Part]) -> dict[tuple[str, str, str, bool], Decimal]:
+    """(kind, name, region, spot) -> USD per unit-hour; the first part listed wins."""
+    table: dict[tuple[str, str, str, bool], Decimal] = {}
+    for part in parts:
+        for region in part.regions:
+            table.setdefault((part.kind, part.name, region, part.spot), part.price)
+    return table
+
+
+def _num(value: float) -> Decimal:
+    return Decimal(repr(value))
+
+
+def _tidy(value: Decimal) -> Decimal:
+    """Rounded to 1e-9 USD, trailing zeros dropped, never in exponent form."""
+    text = format(value.quantize(NANO), "f")
+    return Decimal(text.rstrip("0").rstrip(".") if "." in text else text)
+
+
+def compose(shape: Offer, table: Mapping[tuple[str, str, str, bool], Decimal],
+            spot: bool) -> Decimal | None:
+    """``vCPUs x core + GiB x RAM + GPUs x GPU`` for ``shape``'s series and region, or None."""
+    series = shape.instance_type.split("-", 1)[0]
+    core = table.get(("core", series, shape.region, spot))
+    ram = table.get(("ram", series, shape.region, spot))
+    if core is None or ram is None:
+        return None
+    total = _num(shape.vcpus) * core + _num(shape.memory_gib) * ram
+    if shape.accelerator:
+        gpu = table.get(("gpu", shape.accelerator, shape.region, spot))
+        if gpu is None:
+            return None
+        total += _num(shape.accelerator_count) * gpu
+    return _tidy(total)
+
+
+def build_offers(parts: Iterable[Part], shapes: Iterable[Offer],
+                 regions: set[str] | None) -> tuple[list[Offer], list[str]]:
+    """Re-price every known GCP offer (per zone) from the parts; also the types skipped."""
+    table = price_table(p for p in parts if not p.name.startswith("?"))
+    offers, skipped = [], []
+    for old in sorted((o for o in shapes if o.cloud == "gcp"), key=lambda o: o.key):
+        if regions is not None and old.region not in regions:
+            continue
+        price = None if SHARED_CORE.match(old.instance_type) else compose(old, table, spot=False)
+        if price is None:
+            skipped.append(old.instance_type)
+            continue
+        offers.append(Offer(
+            "gcp", old.region, old.zone, old.instance_type, old.accelerator,
+            old.accelerator_count, old.accelerator_memory_gib, old.vcpus, old.memory_gib,
+            price, compose(old, table, spot=True), old.quota_family, None, old.arch))
+    return offers, skipped
+
+
+def refresh_gcp(fetcher: Fetcher, key: str, shapes: Iterable[Offer], regions: list[str] | None,
+                progress: Progress | None = None) -> Refreshed:
+    """Fetch every SKU page, then price every GCP machine type of the current catalog."""
+    parts: list[Part] = []
+    for page in fetcher.pages(skus_request(key, None), lambda p: _next(key, p),
+                              lambda p: len(p.get("skus") or []), progress):
+        parts.extend(p for p in (parse_sku(s) for s in skus_of(page)) if p)
+    unknown_gpus = [p.name[1:] for p in parts if p.name.startswith("?")]
+    offers, skipped = build_offers(parts, shapes, set(regions) if regions else None)
+    notes = [n for n in (skipped_note("GPU SKUs with an unknown model", unknown_gpus),
+                         skipped_note("machine types without core/RAM/GPU SKUs in their region",
+                                      skipped)) if n]
+    notes.append("machine types and zones from the previous catalog; prices = vCPUs x core "
+                 "+ GiB x RAM + GPUs x GPU SKU prices")
+    return Refreshed(offers, f"GCP Cloud Billing Catalog API, Compute Engine service {SERVICE_ID} "
+                             f"({SKUS_URL})", tuple(notes))
+
+
+def _next(key: str, page: Any) -> Request | None:
+    token = page.get("nextPageToken") if isinstance(page, dict) else None
+    return skus_request(key, token) if token else None
