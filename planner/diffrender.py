@@ -45,6 +45,13 @@ def usd(value: Decimal | None, signed: bool = False, cents: bool | None = None) 
     return ("+" + text) if signed and value > 0 else text
 
 
+def rate(value: Decimal) -> str:
+    """An exact price per hour: every significant digit, at least cents (``$0.13954``)."""
+    text = f"{value.normalize():f}"
+    whole, _, frac = text.partition(".")
+    return f"${int(whole):,}.{frac.ljust(2, '0')}" if value >= 0 else "-" + rate(-value)
+
+
 def pctfmt(value: Decimal | None) -> str:
     """``+8.1%``; ``new`` when the base was $0."""
     return "new" if value is None else f"{value:+}%"
@@ -62,6 +69,11 @@ def summary(total: Delta) -> str:
 
 def mark(change: str) -> str:
     return _MARKS.get(change, "~")
+
+
+def opmark(op: str) -> str:
+    """``+`` create, ``-`` delete, ``~`` update or replace, blank when unchanged (Pulumi ops)."""
+    return {"create": "+", "import": "+", "delete": "-", "same": " "}.get(op, "~")
 
 
 def where(w: Where | None) -> str:
@@ -83,7 +95,8 @@ def md(value: Any) -> str:
 
 
 @cache
-def _env() -> Any:
+def template_env() -> Any:
+    """The jinja2 environment of the shipped templates, with the money filters."""
     import jinja2
 
     env = jinja2.Environment(
@@ -92,13 +105,13 @@ def _env() -> Any:
         undefined=jinja2.StrictUndefined, autoescape=False,
     )
     env.filters.update(usd=usd, pctfmt=pctfmt, summary=summary, mark=mark, where=where,
-                       pool_shape=pool_shape, md=md)
+                       pool_shape=pool_shape, md=md, opmark=opmark, rate=rate)
     return env
 
 
 def render_text(diff: PlanDiff) -> str:
     """The diff for a terminal or a CI log."""
-    return str(_env().get_template("diff.txt.j2").render(d=diff))
+    return str(template_env().get_template("diff.txt.j2").render(d=diff))
 
 
 def render_json(diff: PlanDiff) -> str:
@@ -131,7 +144,7 @@ def _budget_cells(diff: PlanDiff) -> dict[str, str]:
 
 
 def _render_md(diff: PlanDiff, limit: int, team_limit: int) -> str:
-    return str(_env().get_template("pr_comment.md.j2").render(
+    return str(template_env().get_template("pr_comment.md.j2").render(
         d=diff, limit=limit, team_limit=team_limit, marker=MARKER, counts=_counts(diff),
         budget_cell=_budget_cells(diff)))
 
