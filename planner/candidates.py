@@ -26,6 +26,7 @@ Reason codes: ``accelerator-count``, ``multi-node-whole-nodes``, ``cpus``,
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -39,9 +40,9 @@ from planner.runtime import runtime_hours
 from planner.spec import Cluster, Workload, WorkloadSet
 from planner.throughput import relative_throughput
 
-MAX_OPTIONS = 24
-MAX_PER_DOMAIN = 3
-MAX_SHAPE_OPTIONS = 160
+MAX_OPTIONS = 32
+MAX_PER_DOMAIN = 2
+MAX_SHAPE_OPTIONS = 120
 EXAMPLES_KEPT = 200
 EXISTING = "k8s"
 
@@ -72,7 +73,7 @@ class Rejections:
 class Shape:
     variants: list[Variant]
     rejected: dict[str, Rejections]
-    blocking: tuple[str, ...]
+    reason_sets: set[frozenset[str]]
     dominated: int
 
 
@@ -87,6 +88,7 @@ class Option:
     rework: float
     run_cost: float
     monthly: float
+    objective: float
     hourly: float
     pool_id: str
     domain: tuple[str, str, str, str]
@@ -115,6 +117,18 @@ class WorkloadCandidates:
     alternatives: list[Option]
     rejected: dict[str, Rejections]
     blocking: tuple[str, ...]
+
+
+def slot_share(share: float) -> float:
+    """Round a node share up to a power-of-two slot (1/64 .. 1).
+
+    Jobs sharing a node then have sizes that divide each other, so packing
+    them by total share (what the solver constrains) is always achievable
+    by first-fit-decreasing: ceil(sum of shares) nodes hold them all.
+    """
+    if share >= 1.0:
+        return share
+    return max(1.0 / 64, 2.0 ** math.ceil(math.log2(share) - 1e-12))
 
 
 def quota_key_of(cloud: str, region: str, family: str, capacity: str) -> tuple[str, str, str, str]:
@@ -180,7 +194,7 @@ class CandidateBuilder:
     def _build_shape(self, w: Workload) -> Shape:
         rejected: dict[str, Rejections] = {}
         passing: list[tuple[float, Variant]] = []
-        blocking: tuple[str, ...] | None = None
+        reason_sets: set[frozenset[str]] = set()
         choices = w.resources.choices or (AcceleratorChoice(0, "", 0.0),)
         for choice in choices:
             offers = self._offers(choice) if choice.name else self.catalog.offers_for(None)
@@ -194,12 +208,13 @@ class CandidateBuilder:
                     unit = _unit_cost(w, variant)
                     if reasons:
                         _reject(rejected, reasons, unit, variant)
-                        if blocking is None or _fewer(reasons, blocking):
-                            blocking = tuple(sorted(set(reasons)))
+                        reason_sets.add(frozenset(reasons))
                     else:
                         passing.append((unit, variant))
         kept, dominated = _prune_dominated(passing)
-        return Shape(kept[:MAX_SHAPE_OPTIONS], rejected, blocking or ("no-offers",), dominated)
+        whole = [v for v in kept if v.share >= 1.0][:MAX_SHAPE_OPTIONS]
+        shared = [v for v in kept if v.share < 1.0][:MAX_SHAPE_OPTIONS // 2]
+        return Shape(whole + shared, rejected, reason_sets, dominated)
 
     def _static_reasons(self, w: Workload, choice: AcceleratorChoice,
                         offer: Offer) -> tuple[list[str], float]:
@@ -230,6 +245,7 @@ class CandidateBuilder:
                 share = max(share, wanted / offer.memory_gib if offer.memory_gib else 2.0)
         if share > 1.0 and "cpus" not in reasons and "memory" not in reasons:
             reasons.append("cpus" if cpu is not None else "memory")
+        share = slot_share(share)
         reasons.extend(self._place_reasons(w, offer))
         return reasons, share
 
@@ -278,20 +294,19 @@ class CandidateBuilder:
         shape = self.shape(w)
         rejected = {k: Rejections(v.count, list(v.examples)) for k, v in shape.rejected.items()}
         options: list[Option] = []
-        blocking = shape.blocking
+        reason_sets = set(shape.reason_sets)
         for variant in shape.variants:
             option, reason = self._option(w, variant)
             if option is None:
                 assert reason is not None
                 _reject(rejected, [reason], _unit_cost(w, variant), variant)
-                if not options:
-                    blocking = (reason,)
+                reason_sets.add(frozenset([reason]))
                 continue
             options.append(option)
         options.sort(key=_option_order)
         chosen = _diversify(options)
-        return WorkloadCandidates(w, chosen, options[:MAX_OPTIONS * 2], rejected,
-                                  () if options else blocking)
+        blocking = () if options else minimal_blocking_set(reason_sets)
+        return WorkloadCandidates(w, chosen, options[:MAX_OPTIONS * 2], rejected, blocking)
 
     def _option(self, w: Workload, v: Variant) -> tuple[Option | None, str | None]:
         offer, hpm = v.offer, self.ws.pricing.hours_per_month
@@ -315,7 +330,9 @@ class CandidateBuilder:
         preferred = (cluster.region if cluster else region) in w.regions.prefer
         return Option(
             workload=w.name, variant=v, nodes=w.num_nodes, runtime=base + rework, rework=rework,
-            run_cost=run_cost, monthly=run_cost * runs, hourly=hourly,
+            run_cost=run_cost, monthly=run_cost * runs,
+            objective=run_cost * runs + float(w.time_value_per_hour) * (base + rework) * runs,
+            hourly=hourly,
             pool_id=pool_id(offer, v.spot),
             domain=(offer.cloud, region, family, "spot" if v.spot else "on-demand"),
             units_per_node=quota_units_per_node(offer.cloud, offer.vcpus, offer.gpus),
@@ -325,17 +342,20 @@ class CandidateBuilder:
 
 def _option_order(o: Option) -> tuple[float, int, bool, str, bool]:
     """Cheapest first; ties: accelerator preference, preferred region, then offer key."""
-    return (round(o.monthly, 6), o.rank, not o.preferred, o.offer.key, o.spot)
+    return (round(o.objective, 6), o.rank, not o.preferred, o.offer.key, o.spot)
 
 
 def _diversify(options: list[Option]) -> list[Option]:
-    """The cheapest options, at most MAX_PER_DOMAIN per quota domain, MAX_OPTIONS in all."""
-    per_domain: dict[tuple[str, str, str, str], int] = {}
+    """The cheapest options for the solver: at most MAX_PER_DOMAIN per quota domain and
+    node kind (whole nodes vs shared slots, so a lone small job keeps a whole-node
+    choice), MAX_OPTIONS in all."""
+    per_group: dict[tuple[object, ...], int] = {}
     out = []
     for o in options:
-        if per_domain.get(o.domain, 0) >= MAX_PER_DOMAIN:
+        group = (*o.domain, o.variant.share < 1.0)
+        if per_group.get(group, 0) >= MAX_PER_DOMAIN:
             continue
-        per_domain[o.domain] = per_domain.get(o.domain, 0) + 1
+        per_group[group] = per_group.get(group, 0) + 1
         out.append(o)
         if len(out) == MAX_OPTIONS:
             break
@@ -365,9 +385,39 @@ def _reject(table: dict[str, Rejections], reasons: list[str], unit: float, v: Va
         entry.examples.sort()
 
 
-def _fewer(reasons: list[str], best: tuple[str, ...]) -> bool:
-    candidate = tuple(sorted(set(reasons)))
-    return (len(candidate), candidate) < (len(best), best)
+# Facts about an offer that no setting can change; an offer failing one of these is
+# not something the user could unlock, so it does not count towards "blocking".
+FIXED_REASONS = frozenset({"accelerator-count", "multi-node-whole-nodes", "cpus", "memory",
+                           "no-spot-price", "no-throughput-data"})
+
+
+def minimal_blocking_set(reason_sets: Iterable[frozenset[str]]) -> tuple[str, ...]:
+    """Smallest set of constraints that together rule out every offer.
+
+    Each offer failed a set of reasons; a blocking set must contain at least
+    one reason of every offer that only failed relaxable constraints (a
+    minimum hitting set, found exactly: the reason codes are few). Offers
+    that fail a fixed fact are left out unless nothing else is left, in which
+    case the fixed facts themselves are the answer.
+    """
+    sets = {s for s in reason_sets if s and not (s & FIXED_REASONS)}
+    if not sets:
+        fixed = set().union(*reason_sets) & FIXED_REASONS if reason_sets else set()
+        return tuple(sorted(fixed)) or ("no-offers",)
+    return hitting_set(sets)
+
+
+def hitting_set(sets: set[frozenset[str]]) -> tuple[str, ...]:
+    """Exact minimum hitting set over a small universe; ties broken alphabetically."""
+    import itertools
+
+    universe = sorted(set().union(*sets))
+    for size in range(1, len(universe) + 1):
+        for combo in itertools.combinations(universe, size):
+            chosen = set(combo)
+            if all(s & chosen for s in sets):
+                return combo
+    return tuple(universe)
 
 
 def _prune_dominated(passing: list[tuple[float, Variant]]) -> tuple[list[Variant], int]:

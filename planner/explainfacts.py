@@ -79,14 +79,15 @@ def blocked_by(model: Model, sol: Solution, o: Option) -> str | None:
 
 
 def blocking_for_unplaced(model: Model, sol: Solution, wc: WorkloadCandidates) -> tuple[str, ...]:
-    """Smallest set of constraint ids ruling out the least-blocked option."""
+    """Smallest set of constraints (given everyone else's placement) that rules out
+    every option of ``wc``: a minimum hitting set of each option's violations."""
+    from planner.candidates import hitting_set
+
     use = usage(model, sol)
-    best: tuple[str, ...] | None = None
-    for o in wc.options:
-        found = tuple(violations(model, sol, use, o))
-        if best is None or (len(found), found) < (len(best), best):
-            best = found
-    return best or ("solver-tradeoff",)
+    sets = {frozenset(violations(model, sol, use, o)) for o in wc.options}
+    if not sets or frozenset() in sets:
+        return ("solver-tradeoff",)
+    return hitting_set(sets)
 
 
 def binding_constraints(model: Model, sol: Solution) -> list[Binding]:
@@ -96,7 +97,7 @@ def binding_constraints(model: Model, sol: Solution) -> list[Binding]:
         name = wc.workload.name
         current = sol.chosen.get(name)
         for o in wc.options:
-            if current is not None and o.monthly >= current.monthly - EPS:
+            if current is not None and o.objective >= current.objective - EPS:
                 continue
             for cid in violations(model, sol, use, o):
                 hits[cid].add(name)

@@ -105,6 +105,9 @@ def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates],
         _unplaced(wc, model, sol) for wc in cands if wc.workload.name not in sol.chosen
     ]
     totals = _totals(placements)
+    # Reported objective and bound leave out the penalties of the workloads left
+    # unplaced (they are not dollars); the gap is computed on the full objective.
+    unplaced_penalty = sum(sol.penalties.get(u.workload, 0.0) for u in unplaced)
     return Plan(
         catalog=CatalogInfo(source=catalog.meta.source, date=catalog.meta.date),
         hours_per_month=ws.pricing.hours_per_month,
@@ -117,8 +120,8 @@ def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates],
         totals=totals,
         solver=SolverInfo(
             method=sol.method, status=sol.status,
-            objective=money(round(sol.objective, 4)),
-            lower_bound=money(round(sol.lower_bound, 4)),
+            objective=money(round(sol.objective - unplaced_penalty, 4)),
+            lower_bound=money(round(max(0.0, sol.lower_bound - unplaced_penalty), 4)),
             gap=Decimal(repr(round(sol.gap, 6))), time_limit_s=time_limit,
             variables=sol.variables, constraints=sol.constraints,
             candidates=sum(len(wc.options) for wc in cands),

@@ -11,16 +11,21 @@ Variables
     n[p]   in Z>=0    nodes of pool p
 
 Objective (USD per month)
-    min  sum_{w,o} (m[w,o] - k[p(o)] * s[w,o]) x[w,o]  +  sum_p k[p] n[p]
+    min  sum_{w,o} (m[w,o] + v[w,o] - k[p(o)] * s[w,o]) x[w,o]  +  sum_p k[p] n[p]
          + sum_w M_w u[w]  +  eps * sum_{w,o} rank[w,o] x[w,o]
     m[w,o]  expected monthly cost of w on o (runs/month x run cost)
+    v[w,o]  value of w's time on o: time_value_per_hour x runtime x runs
+            (0 unless the workload declares what an hour sooner is worth)
     s[w,o]  node share the option occupies: num_nodes x share of a node
     k[p]    cost of one idle node of p for the shortest monthly runtime of
             any workload that may use p: idle capacity is paid for, so
             k[p] (n[p] - sum s x) prices the unused part of rounded-up nodes
     M_w     penalty for leaving w unplaced: larger than any placement cost,
             growing with priority, so higher-priority work is placed first
-    rank    tiny tie-break towards preferred accelerators / regions
+    rank    tiny tie-break towards preferred accelerators, then each option's
+            position in its workload's sorted list (cost, accelerator rank,
+            preferred region, offer key): equal costs resolve the same way
+            every time
 
 Constraints
     assign    sum_o x[w,o] + u[w] = 1                               for all w
@@ -55,6 +60,7 @@ from planner.quotafamily import normalize_family
 
 MAX_MILP_COLUMNS = 400_000
 RANK_EPS = 1e-4
+TIE_EPS = 1e-6  # per position in a workload's sorted options: the documented tie-break
 GAP_TARGET = 0.005
 
 
@@ -112,7 +118,7 @@ def pool_idle_costs(model: Model) -> dict[str, float]:
 
 def penalties(model: Model) -> dict[str, float]:
     """M_w: above the dearest total of all options, scaled by priority."""
-    top = sum(max((o.monthly for o in wc.options), default=0.0) for wc in model.workloads)
+    top = sum(max((o.objective for o in wc.options), default=0.0) for wc in model.workloads)
     base = 10.0 * top + 1000.0
     return {wc.workload.name: base * (1.0 + wc.workload.priority / 1000.0)
             for wc in model.workloads}
@@ -184,9 +190,9 @@ def _build(model: Model, relax: bool):
         assign = row(1.0, 1.0)
         u = col(pen[name], 1.0, True)
         entries[u].append((assign, 1.0))
-        for o in wc.options:
-            c = col(o.monthly - idle.get(o.pool_id, 0.0) * o.gpu_share + RANK_EPS * o.rank,
-                    1.0, True)
+        for position, o in enumerate(wc.options):
+            tie = RANK_EPS * o.rank + TIE_EPS * position
+            c = col(o.objective - idle.get(o.pool_id, 0.0) * o.gpu_share + tie, 1.0, True)
             x_cols.append((c, o))
             entries[c].append((assign, 1.0))
             entries[c].append((pack_row[o.pool_id], o.gpu_share))
@@ -333,7 +339,7 @@ def greedy(model: Model) -> Solution:
                 continue
             if team in model.budgets and spent[team] + o.monthly > model.budgets[team] + 1e-9:
                 continue
-            marginal = o.monthly + idle.get(o.pool_id, 0.0) * (extra - o.gpu_share)
+            marginal = o.objective + idle.get(o.pool_id, 0.0) * (extra - o.gpu_share)
             if best is None or marginal < best[0] - 1e-9:
                 best = (marginal, o, extra)
         if best is None:
@@ -368,7 +374,7 @@ def _fits(model: Model, o: Option, extra: int,
 
 def _objective(model: Model, chosen: dict[str, Option], nodes: dict[str, int],
                pen: dict[str, float], idle: dict[str, float]) -> float:
-    total = sum(o.monthly + RANK_EPS * o.rank for o in chosen.values())
+    total = sum(o.objective + RANK_EPS * o.rank for o in chosen.values())
     share: dict[str, float] = defaultdict(float)
     for o in chosen.values():
         share[o.pool_id] += o.gpu_share

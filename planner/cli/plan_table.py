@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from planner.cli.output import console, fmt_money
-from planner.plan import Plan
+from planner.plan import Placement, Plan
+
+
+def _gpus(p: Placement) -> str:
+    return f" {p.accelerator}:{p.gpus_per_node:g}" if p.accelerator else ""
 
 
 def print_plan(plan: Plan) -> None:
@@ -15,7 +19,8 @@ def print_plan(plan: Plan) -> None:
                 "$/hour", "$/run", "$/month"):
         table.add_column(col, justify="right" if col.startswith("$") or col == "nodes" else "left")
     for p in plan.placements:
-        instance = p.instance_type + (f" ({p.node_share:.0%} of node)" if p.node_share < 1 else "")
+        instance = p.instance_type + _gpus(p) + (
+            f" ({p.node_share:.0%} of node)" if p.node_share < 1 else "")
         table.add_row(p.workload, p.team, p.cloud, p.zone or p.region, instance, str(p.nodes),
                       p.capacity, fmt_money(p.hourly), fmt_money(p.cost.total, 2),
                       fmt_money(p.monthly, 2))
