@@ -227,6 +227,21 @@ def _dedupe(quotas: Iterable[Quota], file: str) -> list[Quota]:
     return [seen[k] for k in sorted(seen)]
 
 
+def unmatched(quotas: Iterable[Quota], families: Iterable[tuple[str, str]]) -> list[Quota]:
+    """Quotas whose family no offer draws on: ``families`` are (cloud, quota_family) of offers.
+
+    Compared as the planner compares them (``normalize_family``: case, spaces and
+    underscores ignored); Azure ``lowPriorityCores`` is what every Azure spot pool
+    draws on, so it always matches. Such a quota is still imported (it is the
+    account's truth) but the planner will never apply it, which the user should know.
+    """
+    from planner.quotafamily import AZURE_SPOT_FAMILY, normalize_family
+
+    known = {(cloud, normalize_family(family)) for cloud, family in families}
+    known.add(("azure", normalize_family(AZURE_SPOT_FAMILY)))
+    return [q for q in quotas if (q.cloud, normalize_family(q.family)) not in known]
+
+
 def quotas_document(quotas: Iterable[Quota]) -> dict[str, list[dict[str, Any]]]:
     """``{"quotas": [...]}``, each entry in the spec's field order."""
     return {"quotas": [{"cloud": q.cloud, "region": q.region, "family": q.family,

@@ -179,3 +179,24 @@ def test_cli_output_is_deterministic() -> None:
 def test_cli_rejects_an_unknown_cloud() -> None:
     result = run_cli("quotas", "import", "oracle", str(AWS))
     assert result.code == 2 and len(result.err.splitlines()) == 1
+
+
+def test_families_no_offer_draws_on_are_noted() -> None:
+    result = run_cli("quotas", "import", "azure", str(AZURE), "--region", "eastus")
+    assert result.code == 0, result.err
+    notes = [line for line in result.err.splitlines() if line.startswith("note:")]
+    # Azure calls the NCasT4_v3 quota "standardNCASv3_T4Family"; the catalog derives
+    # "standardNCAST4v3Family" for those sizes, so this limit would not bind: say so.
+    assert notes == ["note: quota family 'standardNCASv3_T4Family' (azure) matches no instance "
+                     "type in the catalog; the planner will not apply it"]
+    assert "standardNCASv3_T4Family" in result.out  # still imported: it is the account's limit
+
+
+def test_unmatched_compares_like_the_planner() -> None:
+    from planner.quotaimport import unmatched
+
+    quotas = [Quota(cloud="azure", region="eastus", family="standard_ncadsA100v4family", limit=1),
+              Quota(cloud="azure", region="eastus", family="lowPriorityCores", capacity="spot", limit=1),
+              Quota(cloud="gcp", region="us-east1", family="NVIDIA_T4_GPUS", limit=1)]
+    left = unmatched(quotas, [("azure", "standardNCADSA100v4Family"), ("aws", "NVIDIA_T4_GPUS")])
+    assert [q.family for q in left] == ["NVIDIA_T4_GPUS"]

@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
 
 @quotas_app.command("import")
 def import_(
+    ctx: typer.Context,
     cloud: Annotated[QuotaCloud, typer.Argument(help="aws, gcp or azure")],
     file: Annotated[Path, typer.Argument(help="JSON printed by the cloud's CLI (examples above)")],
     region: Annotated[str | None, typer.Option(
@@ -46,10 +47,13 @@ def import_(
     az vm list-usage --location eastus -o json > q.json
         planner quotas import azure q.json --region eastus
 
-    Quotas with names the planner does not use are listed on stderr and skipped.
+    Quotas with names the planner does not use are listed on stderr and skipped;
+    imported families that no instance type of the catalog draws on are noted.
     """
+    from planner.catalog.load import load_catalog
+    from planner.cli.app import state
     from planner.cli.output import print_json
-    from planner.quotaimport import import_quotas, quotas_document
+    from planner.quotaimport import import_quotas, quotas_document, unmatched
 
     result = import_quotas(cloud.value, file, region)
     document = quotas_document(result.quotas)
@@ -62,6 +66,11 @@ def import_(
     for name, count in sorted(result.skipped.items()):
         typer.echo(f"skipped unknown quota {name!r}" + (f" ({count} entries)" if count > 1 else ""),
                    err=True)
+    catalog = load_catalog(state(ctx).catalog)
+    families = {(o.cloud, o.quota_family) for o in catalog}
+    for q in unmatched(result.quotas, families):
+        typer.echo(f"note: quota family {q.family!r} ({q.cloud}) matches no instance type in "
+                   f"the catalog; the planner will not apply it", err=True)
     skipped = sum(result.skipped.values())
     typer.echo(f"imported {len(result.quotas)} quotas from {file}; skipped {skipped} "
                f"entries with unknown names", err=True)
