@@ -343,8 +343,13 @@ def _spec_reasons(bw: Mapping[str, Any], nw: Mapping[str, Any], b: Placement | N
     reasons = []
     old_deny = (bw.get("regions") or {}).get("deny") or ()
     new_deny = (nw.get("regions") or {}).get("deny") or ()
+    old_allow = (bw.get("regions") or {}).get("allow") or ()
+    new_allow = (nw.get("regions") or {}).get("allow") or ()
     if b is not None and b.region in new_deny and b.region not in old_deny:
         reasons.append(f"region {b.region} denied")
+    elif b is not None and new_allow and b.region not in new_allow and (
+            not old_allow or b.region in old_allow):
+        reasons.append(f"region {b.region} no longer allowed")
     fields = sorted(k for k in set(bw) | set(nw) if bw.get(k) != nw.get(k))
     if fields != ["regions"] or not reasons:
         reasons.append("workload changed (" + ", ".join(fields) + ")")
