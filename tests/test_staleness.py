@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -67,3 +68,25 @@ def test_warns_iff_older_than_max_age(today: date, max_age: int, age: int) -> No
     day = today - timedelta(days=age)
     warning = staleness_warning(day.isoformat(), today, max_age)
     assert (warning is not None) == (age > max_age)
+
+
+def test_planner_plan_warns_on_an_old_catalog(tmp_path: Path) -> None:
+    """End to end: a snapshot dated long ago makes `planner plan` warn on stderr, once."""
+    import json
+    import shutil
+
+    from planner.catalog.load import embedded_path
+    from tests.cli import run_cli
+
+    old = tmp_path / "catalog"
+    shutil.copytree(embedded_path(), old)
+    meta = json.loads((old / "metadata.json").read_text())
+    meta["date"] = "2020-01-01"
+    (old / "metadata.json").write_text(json.dumps(meta))
+    examples = Path(__file__).parent.parent / "examples" / "quickstart"
+    result = run_cli("--catalog", str(old), "plan", str(examples / "workloads.yaml"),
+                     "--format", "json", "--max-catalog-age-days", "400")
+    assert result.code == 0, result.err
+    warnings = [line for line in result.err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "from 2020-01-01, older than 400 days" in warnings[0]
+    assert "2020-01-01" in result.out  # the plan records the catalog date

@@ -5,11 +5,12 @@ still plans, but the user should know. :func:`staleness_warning` compares the
 catalog's date (``CatalogMeta.date``, ``YYYY-MM-DD``) with *today*, which the
 CLI passes in (the planner core reads no clock).
 
-``--max-age-days N`` on ``planner plan`` (default :data:`DEFAULT_MAX_AGE_DAYS`):
+``planner plan --max-catalog-age-days N`` (the "max age" setting; default
+:data:`DEFAULT_MAX_AGE_DAYS`, 30 days):
 
 * the catalog is stale when ``today - date > N`` days (a catalog exactly N
   days old is fine; ``N = 0`` warns for anything older than today);
-* ``--max-age-days`` given as a negative number is a usage error (exit 2);
+* a negative N is a usage error (exit 2);
 * the date ``unknown`` (e.g. a SkyPilot directory, which records none) or
   anything that is not a date warns that the age cannot be checked;
 * a date after today (a clock or a hand-edited snapshot) is not stale.
@@ -23,7 +24,7 @@ from datetime import date
 
 from planner.errors import UsageError
 
-DEFAULT_MAX_AGE_DAYS = 90
+DEFAULT_MAX_AGE_DAYS = 30
 REFRESH_HINT = "refresh with `planner catalog refresh aws|gcp|azure`"
 
 
@@ -45,7 +46,7 @@ def staleness_warning(catalog_date: str, today: date,
                       max_age_days: int = DEFAULT_MAX_AGE_DAYS) -> str | None:
     """A one-line warning if the catalog is older than ``max_age_days`` or undated, else None."""
     if max_age_days < 0:
-        raise UsageError(f"--max-age-days must be 0 or more, got {max_age_days}")
+        raise UsageError(f"--max-catalog-age-days must be 0 or more, got {max_age_days}")
     age = catalog_age_days(catalog_date, today)
     if age is None:
         return (f"catalog date is unknown ({catalog_date!r}): prices may be out of date; "
