@@ -132,3 +132,15 @@ def test_bad_cloud_and_bad_regions_exit_2(tmp_path: Path) -> None:
     result = run_cli("catalog", "refresh", "azure", "--regions", "East US", "--out", str(tmp_path / "x"))
     assert result.code == 2 and "not a region name" in result.err
     assert not (tmp_path / "x").exists()
+
+
+def test_shapes_need_a_catalog_with_the_cloud(old_snapshot: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    server = Server()
+    use_server(monkeypatch, server)
+    monkeypatch.setenv("GOOGLE_API_KEY", "k")
+    # old_snapshot holds Azure offers only: no GCP machine types to price.
+    result = run_cli("--catalog", str(old_snapshot), "catalog", "refresh", "gcp",
+                     "--out", str(tmp_path / "gcp"))
+    assert result.code == 4 and "has no gcp offers" in result.err
+    assert server.requests == [] and not (tmp_path / "gcp").exists()

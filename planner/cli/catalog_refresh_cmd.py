@@ -117,7 +117,12 @@ def _fetch(cloud: str, regions: list[str] | None, base: Catalog, today: date,
 def _run(cloud: str, fetcher: Fetcher, regions: list[str] | None, base: Catalog, today: date,
          progress: Progress, on_region: Callable[[str], None]) -> Refreshed:
     from planner.catalog.refresh_common import known_shapes
+    from planner.errors import CatalogError
 
+    if cloud in ("gcp", "azure") and cloud not in base.clouds:
+        raise CatalogError(f"the current catalog ({base.meta.source}) has no {cloud} offers to "
+                           f"take {cloud} instance shapes from; run without --catalog or with "
+                           f"one that includes {cloud}")
     if cloud == "aws":
         from datetime import UTC, datetime
 
