@@ -4,12 +4,22 @@ Runtime of a job on accelerator B, given its work on accelerator A:
 
     hours_B = hours_A x (throughput_A x count_A) / (throughput_B x count_B)
 
-Measured figures are the median, over the tasks both rows ran, of the ratio
-of fp16 training throughput to the A100 40GB PCIe row in Lambda's public
-PyTorch benchmarks (``../shared/data/gpu-benchmarks``,
-lambdal/deeplearning-benchmark @ aa5addb6, v1 table; H200 and B200 via the v2
-table's median ratio to H100 SXM5). ``tests/test_throughput.py`` recomputes
-them from the CSVs.
+Measured figures come from Lambda's public PyTorch benchmarks
+(``../shared/data/gpu-benchmarks``, lambdal/deeplearning-benchmark @ aa5addb6):
+
+* v1 table (``lambda_pytorch-train-throughput-fp16.csv``): the median, over
+  the seven tasks the v1 and v2 tables share (ssd, bert_base_squad,
+  bert_large_squad, gnmt, resnet50, tacotron2, waveglow; so both tables are
+  compared on the same work), of the row's fp16 throughput divided by the
+  ``LambdaCloud A100 40GB PCIe`` row. Rows: A100-80GB = ``A100 80GB SXM4``,
+  V100 = ``LambdaCloud V100 16GB``, A10 = ``LambdaCloud A10``, H100 =
+  ``H100 80GB SXM5``. V100-32GB and H100-MEGA take the figure of the same
+  chip (V100, H100): same compute, more memory or network.
+* v2 table (H200, B200): per task, the median over single-GPU runs
+  (``_1x<GPU>`` in the run id) divided by the median over single-GPU
+  ``H100_80GB_SXM5`` runs; the median of those ratios times the H100 figure.
+
+``tests/test_throughput.py`` recomputes them from the CSVs.
 
 Accelerators without a measurement use the ratio of their datasheet dense
 FP16 tensor TFLOPS to the A100's 312 (NVIDIA / AMD product briefs); these are

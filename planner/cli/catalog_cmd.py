@@ -77,7 +77,12 @@ def show(
     catalog = load_catalog(state(ctx).catalog)
     offers = find_instance(catalog, instance_type)
     if not offers:
-        raise UsageError(f"instance type {instance_type!r} is not in the catalog")
+        import difflib
+
+        known = sorted({o.instance_type for o in catalog})
+        close = difflib.get_close_matches(instance_type, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UsageError(f"instance type {instance_type!r} is not in the catalog{hint}")
     if fmt == TableOrJson.json:
         print_json([{
             "cloud": o.cloud, "region": o.region, "zone": o.zone,
