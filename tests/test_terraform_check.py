@@ -129,7 +129,7 @@ def test_duplicate_declaration_across_files(schemas: Schemas) -> None:
 
 
 def test_unknown_top_level_and_resource_type(schemas: Schemas) -> None:
-    doc = {"resources": {}, "resource": {"aws_eks_nodegroup": {"x": {}}}}
+    doc: dict[str, Any] = {"resources": {}, "resource": {"aws_eks_nodegroup": {"x": {}}}}
     found = {(f.address, f.rule) for f in check_document(doc, "f.tf.json", schemas)}
     assert found == {("resources", "top-level"), ("aws_eks_nodegroup.x", "unknown-resource-type")}
 

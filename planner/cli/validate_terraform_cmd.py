@@ -25,10 +25,14 @@ def register(app: typer.Typer) -> None:
 
 
 def default_schemas_dir() -> Path:
-    """``$GPUPLAN_SHARED/schemas/terraform``, else ``../shared/schemas/terraform``."""
+    """``$GPUPLAN_SHARED/schemas/terraform``; else ``../shared/schemas/terraform`` beside the
+    working directory, or beside this source checkout when that one is absent."""
     shared = os.environ.get("GPUPLAN_SHARED")
-    base = Path(shared) if shared else Path.cwd().parent / "shared"
-    return base / "schemas" / "terraform"
+    if shared:
+        return Path(shared) / "schemas" / "terraform"
+    candidates = [Path.cwd().parent / "shared", Path(__file__).resolve().parents[3] / "shared"]
+    found = [c for c in candidates if (c / "schemas" / "terraform").is_dir()]
+    return (found or candidates)[0] / "schemas" / "terraform"
 
 
 def validate_terraform(
