@@ -374,7 +374,7 @@ def _finish(cloud: str, region: str, zone: str | None, itype: str, accs: str | N
     return PoolPrice(
         cloud=cloud, region=region, zone=zone, instance_type=itype, accelerators=accs,
         capacity="spot" if spot else "on-demand", nodes=nodes, min_nodes=lo, max_nodes=hi,
-        lines=tuple(lines), node_hourly=money(node_hourly), hourly=money(hourly),
+        lines=tuple(lines), node_hourly=node_hourly, hourly=hourly,
         monthly=money(hourly * hours),
         monthly_at_max=money(node_hourly * hi * hours) if hi is not None and hi > nodes else None,
     )
@@ -438,18 +438,22 @@ def _gke_counts(inputs: Mapping[str, Any], per_zone: int) -> tuple[int, int | No
     count = _get(inputs, "nodeCount")
     if count is None:
         count = _get(inputs, "initialNodeCount")
-    auto = _get(inputs, "autoscaling") or {}
-    lo = _get(inputs, "autoscaling.totalMinNodeCount")
-    hi = _get(inputs, "autoscaling.totalMaxNodeCount")
-    lo = _int(lo, "totalMinNodeCount") if lo is not None else (
-        _int(auto["minNodeCount"], "minNodeCount") * per_zone if "minNodeCount" in auto else None)
-    hi = _int(hi, "totalMaxNodeCount") if hi is not None else (
-        _int(auto["maxNodeCount"], "maxNodeCount") * per_zone if "maxNodeCount" in auto else None)
+    lo = _auto_count(inputs, "Min", per_zone)
+    hi = _auto_count(inputs, "Max", per_zone)
     if count is None and lo is None:
         raise _Unpriced("no nodeCount, initialNodeCount or autoscaling minimum")
     nodes = _int(count, "nodeCount") * per_zone if count is not None else lo
     assert nodes is not None
     return nodes, lo, hi
+
+
+def _auto_count(inputs: Mapping[str, Any], which: str, per_zone: int) -> int | None:
+    """GKE autoscaling bound for the pool: ``total{which}NodeCount``, else per zone x zones."""
+    total = _get(inputs, f"autoscaling.total{which}NodeCount")
+    if total is not None:
+        return _int(total, f"autoscaling.total{which}NodeCount")
+    each = _get(inputs, f"autoscaling.{which.lower()}NodeCount")
+    return None if each is None else _int(each, f"autoscaling.{which.lower()}NodeCount") * per_zone
 
 
 def _gke_lines(catalog: Catalog, region: str, zone: str | None, machine: str,
@@ -476,7 +480,7 @@ def _gke_lines(catalog: Catalog, region: str, zone: str | None, machine: str,
     vm_price = _unit(vm, spot)
     per_gpu = (_unit(joined, spot) - vm_price) / count
     return [Line(item=f"{machine} (VM)", unit_hourly=vm_price, quantity=1),
-            Line(item=f"{gpu} GPU", unit_hourly=money(per_gpu), quantity=count)], label
+            Line(item=f"{gpu} GPU", unit_hourly=per_gpu.normalize(), quantity=count)], label
 
 
 def _price_aks(step: Step, inputs: Mapping[str, Any], ctx: _Context, notes: list[str]) -> PoolPrice:

@@ -6,6 +6,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.diff import diff_plans
 from planner.diffrender import GITHUB_COMMENT_LIMIT, MARKER, md, render_markdown, summary, usd
@@ -70,3 +72,20 @@ def test_small_diffs_are_not_cut_and_tight_limits_are_kept() -> None:
     assert len(tight) <= 1300 < len(render_markdown(d))
     assert tight.startswith(MARKER) and "increases by $713 (+14.2%)" in tight
     assert "more workloads not shown" in tight and "| research |" in tight
+
+
+_BIG: list = []  # type: ignore[type-arg]  # the 2,000-workload diff, built once for the property below
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(min_value=2_500, max_value=GITHUB_COMMENT_LIMIT))
+def test_property_any_size_limit_is_kept_and_rows_are_accounted_for(limit: int) -> None:
+    if not _BIG:
+        _BIG.append(_big_diff(2000))
+    d = _BIG[0]
+    text = render_markdown(d, max_chars=limit)
+    assert len(text) <= limit and text.startswith(MARKER)
+    assert "**Monthly estimate increases by" in text
+    shown = len(re.findall(r"^\| `~` \| job-", text, flags=re.M))
+    more = [int(n) for n in re.findall(r"…and (\d+) more workloads not shown", text)]
+    assert shown + sum(more) == len(d.workloads)

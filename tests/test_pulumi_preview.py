@@ -162,3 +162,72 @@ def test_hours_flag_scales_monthly_and_is_checked() -> None:
     assert eks["after"]["monthly"] == "1134.4000"  # 2 x 5.672 x 100
     r = run_cli(*args, "--hours", "800")
     assert r.code == 2 and "--hours" in r.err
+
+
+def _one(rtype: str, inputs: dict, config: dict | None = None, op: str = "create") -> PoolCost:  # type: ignore[type-arg]
+    urn = f"urn:pulumi:dev::p::{rtype}::pool"
+    doc = {"config": config or {}, "steps": [
+        {"op": op, "urn": urn, "newState": {"urn": urn, "type": rtype, "inputs": inputs}}]}
+    cost = price_preview(parse_preview(json.dumps(doc), "inline"), load_catalog(CATALOG), "inline")
+    [pool] = cost.pools
+    return pool
+
+
+GKE_T = "gcp:container/nodePool:NodePool"
+EKS_T = "aws:eks/nodeGroup:NodeGroup"
+AKS_T = "azure-native:containerservice:AgentPool"
+
+
+def test_gke_autoscaling_bounds_are_per_zone_unless_total() -> None:
+    base = {"location": "us-central1", "nodeLocations": ["us-central1-a", "us-central1-b"],
+            "nodeConfig": {"machineType": "n1-standard-8",
+                           "guestAccelerators": [{"type": "nvidia-tesla-t4", "count": 1}]}}
+    per_zone = _one(GKE_T, {**base, "autoscaling": {"minNodeCount": 1, "maxNodeCount": 5}})
+    assert per_zone.after is not None
+    assert (per_zone.after.nodes, per_zone.after.min_nodes, per_zone.after.max_nodes) == (2, 2, 10)
+    # on-demand: VM $0.38 + one T4 $0.35
+    assert per_zone.after.hourly == 2 * (Decimal("0.38") + Decimal("0.35"))
+    total = _one(GKE_T, {**base, "initialNodeCount": 3,
+                         "autoscaling": {"totalMinNodeCount": 1, "totalMaxNodeCount": 4}})
+    assert total.after is not None
+    assert (total.after.nodes, total.after.min_nodes, total.after.max_nodes) == (6, 1, 4)
+
+
+def test_gke_fixed_gpu_host_needs_no_guest_accelerators() -> None:
+    pool = _one(GKE_T, {"location": "us-central1-a", "nodeCount": 1,
+                        "nodeConfig": {"machineType": "a2-highgpu-1g"}})
+    assert pool.after is not None and pool.after.accelerators == "A100x1"
+    assert pool.after.hourly == Decimal("0.73948") + Decimal("2.93391")
+
+
+@pytest.mark.parametrize("rtype,inputs,config,status,reason", [
+    (GKE_T, {"location": "us-central1-a", "nodeCount": 1,
+             "nodeConfig": {"machineType": "n1-standard-8",
+                            "guestAccelerators": [{"type": "nvidia-tesla-t4",
+                                                   "count": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"}]}},
+     {}, "unknown", "unknown until apply: count"),
+    (EKS_T, {"instanceTypes": ["04da6b54-80e4-46f7-96ec-b56ff0331ba9"],
+             "scalingConfig": {"desiredSize": 1}}, {"aws:region": "us-east-1"},
+     "unknown", "unknown until apply: instanceTypes"),
+    (EKS_T, {"instanceTypes": ["g5.12xlarge"], "scalingConfig": {"desiredSize": 1}}, {},
+     "unpriced", "region not in the preview (no provider region or aws:region config)"),
+    (EKS_T, {"launchTemplate": {"id": "lt-1"}, "scalingConfig": {"desiredSize": 1}},
+     {"aws:region": "us-east-1"}, "unpriced", "no instanceTypes (set in a launch template?)"),
+    (AKS_T, {"vmSize": "Standard_NC4as_T4_v3", "count": 1}, {}, "unpriced",
+     "region not in the preview (no ManagedCluster or azure-native:location)"),
+    (GKE_T, {"location": "us-central1-a", "nodeCount": 1,
+             "nodeConfig": {"machineType": "n1-standard-8", "spot": True,
+                            "guestAccelerators": [{"type": "nvidia-tesla-a100", "count": 1}]}},
+     {}, "unpriced", "no catalog price for n1-standard-8 + 1x A100 in us-central1-a"),
+])
+def test_pools_that_cannot_be_priced_say_why(rtype: str, inputs: dict, config: dict,  # type: ignore[type-arg]
+                                            status: str, reason: str) -> None:
+    pool = _one(rtype, inputs, config)
+    assert (pool.status, pool.reason, pool.delta_monthly) == (status, reason, None)
+
+
+def test_eks_with_several_instance_types_is_priced_as_the_first_and_says_so() -> None:
+    pool = _one(EKS_T, {"instanceTypes": ["g4dn.xlarge", "g5.12xlarge"], "capacityType": "SPOT",
+                        "scalingConfig": {"desiredSize": 2}}, {"aws:region": "us-east-1"})
+    assert pool.after is not None and pool.after.hourly == 2 * Decimal("0.18936")
+    assert pool.notes == ("priced as g4dn.xlarge, the first of 2 instance types",)
