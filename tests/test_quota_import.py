@@ -181,15 +181,17 @@ def test_cli_rejects_an_unknown_cloud() -> None:
     assert result.code == 2 and len(result.err.splitlines()) == 1
 
 
-def test_families_no_offer_draws_on_are_noted() -> None:
-    result = run_cli("quotas", "import", "azure", str(AZURE), "--region", "eastus")
+def test_families_no_offer_draws_on_are_noted(tmp_path: Path) -> None:
+    doc = [{"name": {"value": "standardNCADSA100v4Family"}, "limit": 96},
+           {"name": {"value": "standardZZQv9Family"}, "limit": 8}]  # a family no VM size has
+    path = tmp_path / "usage.json"
+    path.write_text(json.dumps(doc))
+    result = run_cli("quotas", "import", "azure", str(path), "--region", "eastus")
     assert result.code == 0, result.err
     notes = [line for line in result.err.splitlines() if line.startswith("note:")]
-    # Azure calls the NCasT4_v3 quota "standardNCASv3_T4Family"; the catalog derives
-    # "standardNCAST4v3Family" for those sizes, so this limit would not bind: say so.
-    assert notes == ["note: quota family 'standardNCASv3_T4Family' (azure) matches no instance "
+    assert notes == ["note: quota family 'standardZZQv9Family' (azure) matches no instance "
                      "type in the catalog; the planner will not apply it"]
-    assert "standardNCASv3_T4Family" in result.out  # still imported: it is the account's limit
+    assert "standardZZQv9Family" in result.out  # still imported: it is the account's limit
 
 
 def test_unmatched_compares_like_the_planner() -> None:
