@@ -111,10 +111,18 @@ def test_recorded_m5_large_item(rec: dict[str, Any]) -> None:
     assert parse_item(rec["m5"]) is None  # old schema: no regionCode, and no region asked for
 
 
+def test_graviton_rows_are_arm64(rec: dict[str, Any]) -> None:
+    # Edited copy: a Graviton processor, as AWS lists m6g/g5g rows ("64-bit" like x86).
+    row = parse_item(with_attrs(rec["m5"], instanceType="m6g.large",
+                                physicalProcessor="AWS Graviton2 Processor"), "us-east-1")
+    assert row is not None and row.arch == "arm64"
+    assert parse_item(rec["m5"], "us-east-1").arch == "x86_64"  # type: ignore[union-attr]
+
+
 def test_only_the_used_capacity_row_is_priced(rec: dict[str, Any]) -> None:
     rows = [r for r in (parse_item(i, "us-east-1") for i in capacity_rows(rec["m5"])) if r]
     offers, skipped = build_offers(rows, {}, {})
-    assert [(o.instance_type, o.price) for o in offers] == [("m5.large", Decimal("0.0960000000"))]
+    assert [(o.instance_type, str(o.price)) for o in offers] == [("m5.large", "0.096")]
     assert skipped == []
 
 
@@ -195,8 +203,8 @@ def test_refresh_pages_regions_and_filters(rec: dict[str, Any], embedded_catalog
     assert pages == [(1, 3), (2, 1), (1, 4)]
     assert [(o.region, o.instance_type, o.price, o.spot_price, o.interruption_bucket)
             for o in result.offers] == [
-        ("us-east-1", "m5.large", Decimal("0.0960000000"), Decimal("0.03264"), 3),
-        ("us-east-2", "p3.8xlarge", Decimal("12.2400000000"), Decimal("2.448"), 4),
+        ("us-east-1", "m5.large", Decimal("0.096"), Decimal("0.03264"), 3),
+        ("us-east-2", "p3.8xlarge", Decimal("12.24"), Decimal("2.448"), 4),
     ]
     first = json.loads(server.requests[0].content)
     assert first["ServiceCode"] == "AmazonEC2"

@@ -37,7 +37,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from planner.catalog.model import Offer
-from planner.catalog.refresh_common import Refreshed, Shape, skipped_note
+from planner.catalog.refresh_common import Refreshed, Shape, skipped_note, tidy_money
 from planner.catalog.refresh_http import Fetcher, Progress, Request
 from planner.errors import CatalogError
 from planner.quotafamily import on_demand_family
@@ -155,7 +155,10 @@ def parse_item(item: Mapping[str, Any], region_hint: str | None = None) -> OnDem
     if price is None or not region or not itype or vcpus is None or memory is None:
         return None
     gpus = _number(attrs.get("gpu"))
-    arch = "arm64" if "arm" in attrs.get("processorArchitecture", "").lower() else "x86_64"
+    # Graviton rows say "processorArchitecture": "64-bit" like x86: the processor names it.
+    arm = "graviton" in attrs.get("physicalProcessor", "").lower() \
+        or "arm" in attrs.get("processorArchitecture", "").lower()
+    arch = "arm64" if arm else "x86_64"
     return OnDemandRow(region, itype, price, vcpus, memory,
                        int(gpus) if gpus else None, arch)
 
@@ -212,10 +215,10 @@ def build_offers(rows: Iterable[OnDemandRow], spot: Mapping[tuple[str, str], tup
             continue
         name, count, memory = acc
         savings, bucket = spot.get((region, itype), (None, None))
-        spot_price = row.price * (100 - savings) / 100 if savings is not None else None
+        spot_price = tidy_money(row.price * (100 - savings) / 100) if savings is not None else None
         offers.append(Offer(
             "aws", region, None, itype, name, count if name else 0.0, memory, row.vcpus,
-            row.memory_gib, row.price, spot_price, on_demand_family("aws", itype, name),
+            row.memory_gib, tidy_money(row.price), spot_price, on_demand_family("aws", itype, name),
             bucket, row.arch))
     return offers, skipped
 

@@ -32,7 +32,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from planner.catalog.model import Offer
-from planner.catalog.refresh_common import Refreshed, Shape, skipped_note
+from planner.catalog.refresh_common import Refreshed, Shape, skipped_note, tidy_money
 from planner.catalog.refresh_http import Fetcher, Progress, Request
 from planner.errors import CatalogError
 from planner.quotafamily import on_demand_family
@@ -95,7 +95,7 @@ def parse_item(item: Mapping[str, Any], today: date) -> Price | None:
     region = str(item.get("armRegionName") or "")
     if not region:
         return None
-    return Price(region, size, spot, price, str(item.get("effectiveStartDate") or ""))
+    return Price(region, size, spot, tidy_money(price), str(item.get("effectiveStartDate") or ""))
 
 
 def current_prices(prices: Iterable[Price]) -> dict[tuple[str, str, bool], Decimal]:

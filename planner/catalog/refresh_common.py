@@ -15,8 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from planner.catalog.model import Offer
+
+NANO = Decimal("0.000000001")
 
 
 @dataclass(frozen=True)
@@ -57,3 +60,9 @@ def skipped_note(what: str, names: Iterable[str], limit: int = 8) -> str | None:
         return None
     shown = ", ".join(unique[:limit]) + (", ..." if len(unique) > limit else "")
     return f"skipped {len(unique)} {what}: {shown}"
+
+
+def tidy_money(value: Decimal) -> Decimal:
+    """USD rounded to 1e-9, trailing zeros dropped, never in exponent form (stable bytes)."""
+    text = format(value.quantize(NANO), "f")
+    return Decimal(text.rstrip("0").rstrip(".") if "." in text else text)

@@ -35,7 +35,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from planner.catalog.model import Offer
-from planner.catalog.refresh_common import Refreshed, skipped_note
+from planner.catalog.refresh_common import NANO, Refreshed, skipped_note, tidy_money
 from planner.catalog.refresh_http import Fetcher, Progress, Request
 from planner.errors import CatalogError
 
@@ -61,7 +61,6 @@ GPU_MODELS = {
 }
 UNITS = {"core": "h", "ram": "GiBy.h", "gpu": "h"}
 SHARED_CORE = re.compile(r"^(?:e2-(?:micro|small|medium)|f1-micro|g1-small)$")
-NANO = Decimal("0.000000001")
 
 
 @dataclass(frozen=True)
@@ -174,12 +173,6 @@ def _num(value: float) -> Decimal:
     return Decimal(repr(value))
 
 
-def _tidy(value: Decimal) -> Decimal:
-    """Rounded to 1e-9 USD, trailing zeros dropped, never in exponent form."""
-    text = format(value.quantize(NANO), "f")
-    return Decimal(text.rstrip("0").rstrip(".") if "." in text else text)
-
-
 def compose(shape: Offer, table: Mapping[tuple[str, str, str, bool], Decimal],
             spot: bool) -> Decimal | None:
     """``vCPUs x core + GiB x RAM + GPUs x GPU`` for ``shape``'s series and region, or None."""
@@ -194,7 +187,7 @@ def compose(shape: Offer, table: Mapping[tuple[str, str, str, bool], Decimal],
         if gpu is None:
             return None
         total += _num(shape.accelerator_count) * gpu
-    return _tidy(total)
+    return tidy_money(total)
 
 
 def build_offers(parts: Iterable[Part], shapes: Iterable[Offer],
