@@ -144,3 +144,20 @@ def test_shapes_need_a_catalog_with_the_cloud(old_snapshot: Path, tmp_path: Path
                      "--out", str(tmp_path / "gcp"))
     assert result.code == 4 and "has no gcp offers" in result.err
     assert server.requests == [] and not (tmp_path / "gcp").exists()
+
+
+def test_progress_bar_counts_pages_and_items() -> None:
+    import io
+
+    from rich.console import Console
+
+    from planner.cli.catalog_refresh_cmd import _progress_bar
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    with _progress_bar("azure", console) as (page, region):
+        region("eastus")
+        page(1, 7)
+        page(2, 5)
+    text = screen.getvalue()
+    assert "azure prices: eastus" in text and "2 pages, 12 items" in text

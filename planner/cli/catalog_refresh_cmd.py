@@ -150,13 +150,13 @@ def _only_pricing(signer: Any) -> Any:
 
 
 @contextmanager
-def _progress_bar(cloud: str) -> Iterator[tuple[Progress, Callable[[str], None]]]:
+def _progress_bar(cloud: str, console: Any = None) -> Iterator[tuple[Progress, Callable[[str], None]]]:
     """A rich progress line on stderr: pages and items fetched so far; per-page callback."""
     from rich.console import Console
     from rich.progress import Progress as Bar
     from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    console = Console(stderr=True)
+    console = console or Console(stderr=True)
     # Transient: the bar clears when done, leaving the summary (or the one error line).
     # Not a terminal (CI logs, pipes): no bar at all.
     bar = Bar(SpinnerColumn(), TextColumn("{task.description}"),
