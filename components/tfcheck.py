@@ -491,6 +491,8 @@ def _check_terraform(value: Any, sink: _Sink, schemas: Schemas, module: _Module,
     _check_keys(value, TERRAFORM_KEYS, "", sink, "terraform")
     if not isinstance(value, dict):
         return
+    if "required_providers" in value:  # Terraform allows one per module, not one per file
+        module.declare("terraform.required_providers", sink)
     for item in _as_list(value.get("required_providers")):
         if not _is_object(item, sink, "required_providers"):
             continue

@@ -128,6 +128,14 @@ def test_duplicate_declaration_across_files(schemas: Schemas) -> None:
                for f in findings)
 
 
+def test_one_required_providers_per_module(schemas: Schemas) -> None:
+    required = {"terraform": {"required_providers": {
+        "kubernetes": {"source": "hashicorp/kubernetes"}}}}
+    [finding] = check_module({"a.tf.json": required, "b.tf.json": required}, schemas)
+    assert (finding.file, finding.address, finding.rule) == ("b.tf.json", "terraform", "duplicate")
+    assert "a.tf.json" in finding.message
+
+
 def test_unknown_top_level_and_resource_type(schemas: Schemas) -> None:
     doc: dict[str, Any] = {"resources": {}, "resource": {"aws_eks_nodegroup": {"x": {}}}}
     found = {(f.address, f.rule) for f in check_document(doc, "f.tf.json", schemas)}
