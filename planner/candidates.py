@@ -25,6 +25,7 @@ Reason codes: ``accelerator-count``, ``multi-node-whole-nodes``, ``cpus``,
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Iterable
@@ -40,7 +41,7 @@ from planner.runtime import runtime_hours
 from planner.spec import Cluster, Workload, WorkloadSet
 from planner.throughput import relative_throughput
 
-MAX_OPTIONS = 32
+MAX_OPTIONS = 20
 MAX_PER_DOMAIN = 2
 MAX_SHAPE_OPTIONS = 120
 EXAMPLES_KEPT = 200
@@ -60,6 +61,10 @@ class Variant:
     def price(self) -> Decimal:
         return self.offer.spot_price if self.spot and self.offer.spot_price else self.offer.price
 
+    @property
+    def pool_id(self) -> str:
+        return _pool_id_cached(self.offer, self.spot)
+
 
 @dataclass
 class Rejections:
@@ -77,7 +82,7 @@ class Shape:
     dominated: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Option:
     """One way to run a workload: an offer, capacity type and node share, with costs."""
 
@@ -146,6 +151,11 @@ def pool_id(offer: Offer, spot: bool) -> str:
     if offer.cloud == EXISTING:
         return stable_id("k8s", offer.region, acc)
     return stable_id(offer.cloud, where, offer.instance_type, acc, kind)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _pool_id_cached(offer: Offer, spot: bool) -> str:
+    return pool_id(offer, spot)
 
 
 def cluster_offers(clusters: Iterable[Cluster], catalog: Catalog) -> dict[str, list[Offer]]:
@@ -295,8 +305,9 @@ class CandidateBuilder:
         rejected = {k: Rejections(v.count, list(v.examples)) for k, v in shape.rejected.items()}
         options: list[Option] = []
         reason_sets = set(shape.reason_sets)
+        view = _WorkloadView(w, self.ws)
         for variant in shape.variants:
-            option, reason = self._option(w, variant)
+            option, reason = self._option(view, variant)
             if option is None:
                 assert reason is not None
                 _reject(rejected, [reason], _unit_cost(w, variant), variant)
@@ -308,41 +319,64 @@ class CandidateBuilder:
         blocking = () if options else minimal_blocking_set(reason_sets)
         return WorkloadCandidates(w, chosen, options[:MAX_OPTIONS * 2], rejected, blocking)
 
-    def _option(self, w: Workload, v: Variant) -> tuple[Option | None, str | None]:
-        offer, hpm = v.offer, self.ws.pricing.hours_per_month
-        base = runtime_hours(w, offer.accelerator, v.choice.count, hpm)
+    def _option(self, w: _WorkloadView, v: Variant) -> tuple[Option | None, str | None]:
+        offer = v.offer
+        base = w.runtime(offer.accelerator, v.choice.count)
         if base is None:
             return None, "no-throughput-data"
-        rework = expected_rework_hours(offer, w.num_nodes, base, self.ws.pricing) if v.spot else 0.0
-        if w.kind != "service" and w.deadline_hours is not None and base + rework > w.deadline_hours:
+        rework = expected_rework_hours(offer, w.nodes, base, self.ws.pricing) if v.spot else 0.0
+        if w.deadline is not None and base + rework > w.deadline:
             return None, "deadline"
-        factor = float(self.ws.pricing.discounts.get(offer.cloud, Decimal(1)))  # type: ignore[call-overload]
-        hourly = w.num_nodes * v.share * float(v.price) * factor
+        hourly = w.nodes * v.share * float(v.price) * w.discounts.get(offer.cloud, 1.0)
         egress = 0.0
         if w.data is not None:
-            data = self.ws.data[w.data]
-            egress = data.size_gb * float(egress_per_gb(data, offer))
-        run_cost = hourly * (base + rework) + egress
-        runs = 1.0 if (w.kind == "service" or w.work is None) else w.work.runs_per_month
-        family = quota_family(offer.cloud, offer.quota_family, v.spot)
+            egress = w.data.size_gb * float(egress_per_gb(w.data, offer))
+        runtime = base + rework
+        run_cost = hourly * runtime + egress
         region = offer.region
-        cluster = self.clusters.get(offer.region) if offer.cloud == EXISTING else None
-        preferred = (cluster.region if cluster else region) in w.regions.prefer
+        cluster = self.clusters.get(region) if offer.cloud == EXISTING else None
+        capacity = "spot" if v.spot else "on-demand"
         return Option(
-            workload=w.name, variant=v, nodes=w.num_nodes, runtime=base + rework, rework=rework,
-            run_cost=run_cost, monthly=run_cost * runs,
-            objective=run_cost * runs + float(w.time_value_per_hour) * (base + rework) * runs,
-            hourly=hourly,
-            pool_id=pool_id(offer, v.spot),
-            domain=(offer.cloud, region, family, "spot" if v.spot else "on-demand"),
+            workload=w.name, variant=v, nodes=w.nodes, runtime=runtime, rework=rework,
+            run_cost=run_cost, monthly=run_cost * w.runs,
+            objective=(run_cost + w.time_value * runtime) * w.runs, hourly=hourly,
+            pool_id=v.pool_id,
+            domain=(offer.cloud, region, quota_family(offer.cloud, offer.quota_family, v.spot),
+                    capacity),
             units_per_node=quota_units_per_node(offer.cloud, offer.vcpus, offer.gpus),
-            rank=v.choice.rank, preferred=preferred,
+            rank=v.choice.rank, preferred=(cluster.region if cluster else region) in w.prefer,
         ), None
 
 
-def _option_order(o: Option) -> tuple[float, int, bool, str, bool]:
-    """Cheapest first; ties: accelerator preference, preferred region, then offer key."""
-    return (round(o.objective, 6), o.rank, not o.preferred, o.offer.key, o.spot)
+class _WorkloadView:
+    """The few facts of a workload the per-offer loop needs, read once (pydantic
+    attribute access is slow in a loop over thousands of offers)."""
+
+    def __init__(self, w: Workload, ws: WorkloadSet) -> None:
+        self.workload = w
+        self.name = w.name
+        self.nodes = w.num_nodes
+        self.deadline = w.deadline_hours if w.kind != "service" else None
+        self.runs = 1.0 if (w.kind == "service" or w.work is None) else w.work.runs_per_month
+        self.time_value = float(w.time_value_per_hour)
+        self.data = ws.data[w.data] if w.data is not None else None
+        self.discounts: dict[str, float] = {
+            str(k): float(v) for k, v in ws.pricing.discounts.items()}
+        self.prefer = frozenset(w.regions.prefer)
+        self.hours_per_month = ws.pricing.hours_per_month
+        self._runtimes: dict[tuple[str | None, float], float | None] = {}
+
+    def runtime(self, accelerator: str | None, count: float) -> float | None:
+        key = (accelerator, count)
+        if key not in self._runtimes:
+            self._runtimes[key] = runtime_hours(self.workload, accelerator, count,
+                                                self.hours_per_month)
+        return self._runtimes[key]
+
+
+def _option_order(o: Option) -> tuple[float, int, bool, str]:
+    """Cheapest first; ties: accelerator preference, preferred region, then pool id."""
+    return (round(o.objective, 6), o.rank, not o.preferred, o.pool_id)
 
 
 def _diversify(options: list[Option]) -> list[Option]:
@@ -421,11 +455,16 @@ def hitting_set(sets: set[frozenset[str]]) -> tuple[str, ...]:
 
 
 def _prune_dominated(passing: list[tuple[float, Variant]]) -> tuple[list[Variant], int]:
-    """Keep the cheapest variant per (place, accelerator shape, capacity, share)."""
+    """Keep the cheapest variant per (region, accelerator shape, capacity, share).
+
+    Zones of one region are merged: quotas are regional and the catalog gives
+    no per-zone capacity, so a dearer (or equal) zone can never be better;
+    the kept zone is the cheapest, ties to the first zone name.
+    """
     best: dict[tuple[object, ...], tuple[float, str, Variant]] = {}
     for unit, v in passing:
         o = v.offer
-        key = (o.cloud, o.region, o.zone, o.accelerator, o.accelerator_count, v.spot,
+        key = (o.cloud, o.region, o.accelerator, o.accelerator_count, v.spot,
                round(v.share, 6), v.choice.rank)
         cur = best.get(key)
         if cur is None or (unit, o.key) < cur[:2]:

@@ -73,8 +73,9 @@ def violations(model: Model, sol: Solution, use: Usage, o: Option) -> list[str]:
     return sorted(out)
 
 
-def blocked_by(model: Model, sol: Solution, o: Option) -> str | None:
-    found = violations(model, sol, usage(model, sol), o)
+def blocked_by(model: Model, sol: Solution, o: Option, use: Usage | None = None) -> str | None:
+    """The first constraint id (sorted) stopping ``o``; pass ``use`` to reuse one usage()."""
+    found = violations(model, sol, use or usage(model, sol), o)
     return found[0] if found else None
 
 

@@ -13,7 +13,13 @@ from decimal import Decimal
 from planner.candidates import CandidateBuilder, Option, WorkloadCandidates, quota_key_of
 from planner.catalog.model import Catalog
 from planner.costmodel import run_cost
-from planner.explainfacts import binding_constraints, blocking_for_unplaced
+from planner.explainfacts import (
+    Usage,
+    binding_constraints,
+    blocked_by,
+    blocking_for_unplaced,
+    usage,
+)
 from planner.plan import (
     Alternative,
     CatalogInfo,
@@ -96,8 +102,10 @@ def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates],
         for w in b.workloads:
             binding_ids[w].append(b.id)
     clusters = _clusters(ws, sol)
+    use = usage(model, sol)
     placements = [
-        _placement(ws, by_name[name], o, clusters, tuple(sorted(binding_ids[name])), model, sol)
+        _placement(ws, by_name[name], o, clusters, tuple(sorted(binding_ids[name])), model, sol,
+                   use)
         for name, o in sorted(sol.chosen.items())
     ]
     pools = _pools(ws, sol, placements, clusters)
@@ -175,7 +183,7 @@ def _cost(ws: WorkloadSet, w: Workload, o: Option) -> tuple[Cost, Decimal, Decim
 
 
 def _placement(ws: WorkloadSet, wc: WorkloadCandidates, o: Option, clusters: dict[str, ClusterRef],
-               binding: tuple[str, ...], model: Model, sol: Solution) -> Placement:
+               binding: tuple[str, ...], model: Model, sol: Solution, use: Usage) -> Placement:
     w = wc.workload
     cost, hourly, monthly = _cost(ws, w, o)
     team = ws.teams[w.team]
@@ -199,7 +207,7 @@ def _placement(ws: WorkloadSet, wc: WorkloadCandidates, o: Option, clusters: dic
         deadline_hours=w.deadline_hours, hourly=hourly, cost=cost, monthly=monthly,
         image=w.image, command=w.command, env=dict(sorted(w.env.items())),
         gpu_fraction=w.gpu_fraction, mig_profile=w.mig_profile,
-        alternatives=_alternatives(ws, wc, o, model, sol), rejected=_rejections(wc, o),
+        alternatives=_alternatives(ws, wc, o, model, sol, use), rejected=_rejections(wc, o),
         binding=binding,
     )
 
@@ -212,9 +220,7 @@ def _request(asked: float | None, offered: float, share: float) -> float:
 
 
 def _alternatives(ws: WorkloadSet, wc: WorkloadCandidates, chosen: Option, model: Model,
-                  sol: Solution) -> tuple[Alternative, ...]:
-    from planner.explainfacts import blocked_by
-
+                  sol: Solution, use: Usage) -> tuple[Alternative, ...]:
     out, seen = [], {chosen.pool_id}
     _, _, chosen_monthly = _cost(ws, wc.workload, chosen)
     for o in wc.alternatives:
@@ -230,7 +236,7 @@ def _alternatives(ws: WorkloadSet, wc: WorkloadCandidates, chosen: Option, model
             accelerator_count=o.offer.accelerator_count,
             capacity="spot" if o.spot else "on-demand", runtime_hours=round(o.runtime, 4),
             cost=monthly, delta=delta, delta_pct=pct.quantize(Decimal("0.01")),
-            blocked_by=blocked_by(model, sol, o) if delta < 0 else None,
+            blocked_by=blocked_by(model, sol, o, use) if delta < 0 else None,
         ))
         if len(out) == MAX_ALTERNATIVES:
             break

@@ -166,6 +166,7 @@ def _build(model: Model, relax: bool):
     rows_lo: list[float] = []
     rows_hi: list[float] = []
     x_cols: list[tuple[int, Option]] = []
+    u_cols: dict[str, int] = {}
 
     def row(lo: float, hi: float) -> int:
         rows_lo.append(lo)
@@ -189,6 +190,7 @@ def _build(model: Model, relax: bool):
         name = wc.workload.name
         assign = row(1.0, 1.0)
         u = col(pen[name], 1.0, True)
+        u_cols[name] = u
         entries[u].append((assign, 1.0))
         for position, o in enumerate(wc.options):
             tie = RANK_EPS * o.rank + TIE_EPS * position
@@ -221,7 +223,7 @@ def _build(model: Model, relax: bool):
     if not relax:
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                            for i in integer]
-    return lp, n_col, x_cols, pen
+    return lp, n_col, x_cols, u_cols, pen
 
 
 def _pool_uppers(model: Model) -> dict[str, float]:
@@ -267,7 +269,9 @@ def _quiet_highs():
         os.close(devnull)
 
 
-def _highs(lp, time_limit: float):
+def _highs(lp, time_limit: float, warm: list[float] | None = None):
+    import highspy
+
     h = _quiet_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit))
@@ -275,6 +279,11 @@ def _highs(lp, time_limit: float):
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("mip_rel_gap", GAP_TARGET)
     h.passModel(lp)
+    if warm is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = warm
+        sol.value_valid = True
+        h.setSolution(sol)
     h.run()
     return h
 
@@ -291,16 +300,18 @@ def lp_bound(model: Model, time_limit: float) -> float | None:
 
 
 def _milp(model: Model, time_limit: float) -> Solution:
+    """Solve the MILP, warm-started from the greedy placement (always a feasible point)."""
+    import highspy
 
     bound = lp_bound(model, time_limit / 4) or 0.0
-    lp, n_col, x_cols, pen = _build(model, relax=False)
-    h = _highs(lp, time_limit)
+    start = greedy(model)
+    lp, n_col, x_cols, u_cols, pen = _build(model, relax=False)
+    h = _highs(lp, time_limit, warm=_warm_start(lp.num_col_, n_col, x_cols, u_cols, start))
     info = h.getInfo()
-    if info.primal_solution_status != 2:  # no feasible integer point found
-        sol = greedy(model)
-        sol.lower_bound = min(bound, sol.objective)
-        sol.status = f"greedy: HiGHS {h.modelStatusToString(h.getModelStatus())}"
-        return sol
+    if info.primal_solution_status != 2:  # no feasible integer point, not even the start
+        start.lower_bound = min(bound, start.objective)
+        start.status = f"greedy: HiGHS {h.modelStatusToString(h.getModelStatus())}"
+        return start
     values = h.getSolution().col_value
     chosen: dict[str, Option] = {}
     for c, o in x_cols:
@@ -310,8 +321,23 @@ def _milp(model: Model, time_limit: float) -> Solution:
     objective = float(info.objective_function_value)
     dual = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else bound
     status = h.modelStatusToString(h.getModelStatus())
+    del highspy
     return Solution(chosen, nodes, "milp", status, objective, max(bound, min(dual, objective)),
                     lp.num_col_, lp.num_row_, pen)
+
+
+def _warm_start(num_cols: int, n_col: dict[str, int], x_cols: list[tuple[int, Option]],
+                u_cols: dict[str, int], start: Solution) -> list[float]:
+    values = [0.0] * num_cols
+    for c, o in x_cols:
+        if start.chosen.get(o.workload) is o:
+            values[c] = 1.0
+    for name, c in u_cols.items():
+        if name not in start.chosen:
+            values[c] = 1.0
+    for pid, c in n_col.items():
+        values[c] = float(start.nodes.get(pid, 0))
+    return values
 
 
 # -- greedy ---------------------------------------------------------------

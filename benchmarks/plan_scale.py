@@ -1,0 +1,143 @@
+"""Planner scale benchmark: seeded synthetic workload sets over the full shared catalog.
+
+Prints one JSON object per size (10, 100, 1,000, 5,000 workloads by default):
+wall time, peak RSS, plan cost, LP/MIP lower bound, gap, and the cost of a
+greedy baseline (each workload alone takes its cheapest feasible offer in
+priority order, violations repaired greedily: ``planner.solve.greedy``).
+Quotas and budgets are drawn so that they bind. Each size runs in a fresh
+process so peak memory is its own.
+
+    python benchmarks/plan_scale.py [--sizes 10,100,1000,5000] [--catalog DIR]
+                                    [--time-limit 50] [--seed 7]
+
+Also reports ``single_workload_cli_s``: the whole ``planner plan`` process for
+one workload on the embedded catalog (start-up and catalog load included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("GPUPLAN_SHARED", REPO.parent / "shared"))
+SHAPES = [("A100:1", 14), ("A100:8", 10), ("H100:8", 6), ("L4:1", 16), ("T4:1", 14),
+          ("V100:4", 4), ("A100:2", 6), ("A100-80GB:8", 4), ("T4:4", 4), ("H100:1", 6)]
+A100_REGIONS = ["us-central1", "us-east1", "us-west1", "europe-west4", "asia-northeast1"]
+
+
+def synthetic(n: int, seed: int) -> dict[str, Any]:
+    rng = random.Random(seed * 100_003 + n)
+    teams = [f"team-{i:02d}" for i in range(max(2, min(20, n // 25 + 2)))]
+    names, weights = zip(*SHAPES, strict=True)
+    workloads = []
+    for i in range(n):
+        acc = rng.choices(names, weights)[0]
+        kind = rng.choices(["training", "batch", "service"], [6, 3, 1])[0]
+        w: dict[str, Any] = {
+            "name": f"w{i:05d}", "team": rng.choice(teams), "kind": kind,
+            "priority": rng.randint(0, 500),
+            "resources": {"accelerators": acc,
+                          "use_spot": rng.choice([False, "auto", "auto"]) if kind != "service"
+                          else False},
+        }
+        if kind != "service":
+            w["work"] = {"duration_hours": rng.randint(1, 72)}
+            if acc.endswith(":8") and rng.random() < 0.3:
+                w["num_nodes"] = rng.randint(2, 4)
+                w["topology"] = {"type": "ddp"}
+        workloads.append(w)
+    quotas = [{"cloud": "gcp", "region": r, "family": "NVIDIA_A100_GPUS",
+               "limit": max(8, n // 10 * 8 // len(A100_REGIONS) // 8 * 8)} for r in A100_REGIONS]
+    quotas += [{"cloud": "gcp", "region": r, "family": "NVIDIA_A100_GPUS", "capacity": "spot",
+                "limit": max(8, n // 20)} for r in A100_REGIONS]
+    quotas.append({"cloud": "aws", "region": "us-east-1", "family": "P",
+                   "limit": 96 * max(1, n // 200)})
+    budget = max(500, 900 * n // len(teams))
+    return {
+        "version": 1,
+        "teams": {t: {"monthly_budget": str(budget)} for t in teams},
+        "workloads": workloads, "quotas": quotas,
+    }
+
+
+def run_one(n: int, seed: int, catalog_dir: str, time_limit: float) -> dict[str, Any]:
+    import yaml
+
+    from planner.candidates import CandidateBuilder
+    from planner.catalog.load import load_catalog
+    from planner.load import parse_workloads
+    from planner.planning import build_model, plan_workloads
+    from planner.solve import greedy
+
+    catalog = load_catalog(catalog_dir)
+    ws = parse_workloads(yaml.safe_dump(synthetic(n, seed)), f"synthetic-{n}.yaml", catalog)
+    start = time.perf_counter()
+    plan = plan_workloads(ws, catalog, time_limit=time_limit)
+    wall = time.perf_counter() - start
+    builder = CandidateBuilder(ws, catalog)
+    model = build_model(ws, [builder.candidates(w) for w in sorted(ws.workloads,
+                                                                   key=lambda w: w.name)])
+    base = greedy(model)
+    base_cost = sum(o.monthly for o in base.chosen.values())
+    return {
+        "workloads": n, "seed": seed, "wall_s": round(wall, 3),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "method": plan.solver.method, "status": plan.solver.status,
+        "placed": len(plan.placements), "unplaced": len(plan.unplaced),
+        "plan_cost_monthly": str(plan.totals.monthly),
+        "objective": str(plan.solver.objective), "lower_bound": str(plan.solver.lower_bound),
+        "gap": str(plan.solver.gap),
+        "greedy_cost_monthly": f"{base_cost:.4f}", "greedy_placed": len(base.chosen),
+        "binding_constraints": len(plan.binding),
+        "variables": plan.solver.variables, "constraints": plan.solver.constraints,
+    }
+
+
+def single_workload_cli() -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "one.yaml"
+        spec.write_text(json.dumps({"teams": {"ml": {}}, "workloads": [
+            {"name": "one", "team": "ml", "resources": {"accelerators": "A100:8"},
+             "work": {"duration_hours": 10}}]}))
+        planner = Path(sys.executable).with_name("planner")
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            subprocess.run([str(planner), "plan", str(spec), "--format", "json"], check=True,
+                           capture_output=True)
+            runs.append(time.perf_counter() - start)
+        return round(sorted(runs)[len(runs) // 2], 3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,100,1000,5000")
+    parser.add_argument("--catalog", default=str(SHARED / "data/skypilot-catalog/v8"))
+    parser.add_argument("--time-limit", type=float, default=50.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one is not None:
+        print(json.dumps(run_one(args.one, args.seed, args.catalog, args.time_limit)))
+        return
+    print(json.dumps({"single_workload_cli_s": single_workload_cli()}), flush=True)
+    for n in [int(s) for s in args.sizes.split(",")]:
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(n), "--seed", str(args.seed),
+             "--catalog", args.catalog, "--time-limit", str(args.time_limit)],
+            check=True, capture_output=True, text=True)
+        print(out.stdout.strip(), flush=True)
+
+
+if __name__ == "__main__":
+    main()
