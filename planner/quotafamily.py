@@ -11,9 +11,13 @@
   with capacity ``spot``). CPU-only VMs count vCPUs against ``CPUS``.
 * Azure: vCPUs per VM family, named like the API's ``name.value``
   (``standardNCADSA100v4Family``); every spot VM of a region draws on
-  ``lowPriorityCores`` instead. Family names are derived from the size name
-  (letters of the series, then the remaining name parts): quota import
-  compares them ignoring case and underscores.
+  ``lowPriorityCores`` instead. Most family names follow from the size name
+  (letters of the series, then the remaining name parts); the GPU series
+  whose names do not (``Standard_NC4as_T4_v3`` is in
+  ``standardNCASv3_T4Family``, ``Standard_ND96isr_H100_v5`` in
+  ``standardNDSH100v5Family``...) are listed in :data:`AZURE_FAMILY_EXCEPTIONS`,
+  as the Resource SKUs API / ``az vm list-usage`` name them. Quota matching
+  compares names ignoring case, spaces and underscores.
 * Existing clusters: their own GPUs, family ``GPUS``.
 """
 
@@ -36,6 +40,22 @@ GCP_GPU_FAMILY = {
     "P4": "NVIDIA_P4_GPUS",
 }
 AZURE_SPOT_FAMILY = "lowPriorityCores"
+# GPU series whose quota family is not the size name's letters + parts (Azure's own names).
+AZURE_FAMILY_EXCEPTIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), family) for pattern, family in (
+        (r"^Standard_NC\d+as_T4_v3$", "standardNCASv3_T4Family"),
+        (r"^Standard_NC\d+adi?s_H100_v5$", "standardNCadsH100v5Family"),
+        (r"^Standard_NCC\d+ads_H100_v5$", "StandardNCCads2023Family"),
+        (r"^Standard_ND\d+rs_v2$", "standardNDSv2Family"),
+        (r"^Standard_ND\d+asr_v4$", "standardNDASv4_A100Family"),
+        (r"^Standard_ND\d+amsr_A100_v4$", "standardNDAMSv4_A100Family"),
+        (r"^Standard_ND\d+isr_H100_v5$", "standardNDSH100v5Family"),
+        (r"^Standard_ND\d+isr_H200_v5$", "standardNDISRH200V5Family"),
+        (r"^Standard_ND\d+isr_MI300X_v5$", "standardNDISv5MI300XFamily"),
+        (r"^Standard_NV\d+adm?s_A10_v5$", "standardNVADSA10v5Family"),
+        (r"^Standard_NV\d+as_v4$", "standardNVSv4Family"),
+    )
+)
 
 
 def aws_family(instance_type: str) -> str:
@@ -55,7 +75,10 @@ def gcp_family(accelerator: str | None) -> str:
 
 
 def azure_family(vm_size: str) -> str:
-    """``Standard_NC24ads_A100_v4`` -> ``standardNCADSA100v4Family``."""
+    """``Standard_NC24ads_A100_v4`` -> ``standardNCADSA100v4Family`` (exceptions first)."""
+    for pattern, family in AZURE_FAMILY_EXCEPTIONS:
+        if pattern.match(vm_size):
+            return family
     name = vm_size.removeprefix("Standard_").removeprefix("Basic_")
     first, *rest = name.split("_")
     letters = re.sub(r"[0-9\-]", "", first).upper()
