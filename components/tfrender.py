@@ -451,8 +451,10 @@ def k8s_main(specs: PlanSpecs, clusters: list[str]) -> Document:
         variables[f"{v}_context"] = _variable("string", f"kubeconfig context of cluster {name}", name)
         providers.append({"alias": v, "config_path": ref(f"pathexpand(var.{v}_kubeconfig)"),
                           "config_context": ref(f"var.{v}_context")})
-    return {"terraform": _required(["kubernetes"]), "variable": variables,
-            "provider": {"kubernetes": providers}}
+    doc: Document = {"terraform": _required(["kubernetes"])}
+    if providers:  # an empty plan still gives a valid (empty) module
+        doc.update({"variable": variables, "provider": {"kubernetes": providers}})
+    return doc
 
 
 def k8s_documents(specs: PlanSpecs) -> dict[str, Document]:

@@ -52,17 +52,9 @@ def schemas(shared: Path) -> Schemas:
 
 
 def example_plan(name: str) -> Plan:
-    """The example's committed plan.json, or (until that lands) a fresh solve of its workloads."""
-    committed = REPO / "examples" / name / "plan.json"
-    if committed.exists():
-        return loads_plan(committed.read_text("utf-8"), str(committed))
-    from planner.catalog.load import load_catalog
-    from planner.load import load_workloads
-    from planner.planning import plan_workloads
-
-    catalog = load_catalog(None)
-    return plan_workloads(load_workloads(REPO / "examples" / name / "workloads.yaml", catalog),
-                          catalog)
+    """The example's committed golden plan (``examples/<name>/plan.json``)."""
+    path = REPO / "examples" / name / "plan.json"
+    return loads_plan(path.read_text("utf-8"), str(path))
 
 
 def modules(docs: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -129,6 +121,15 @@ def test_reordering_workloads_changes_no_address() -> None:
 
     assert addresses(shuffled) == addresses(plan)
     assert render_texts(shuffled) == render_texts(plan)
+
+
+def test_a_plan_without_pools_gives_two_valid_empty_modules(schemas: Schemas) -> None:
+    empty = make_plan().model_copy(update={"pools": (), "placements": (), "clusters": ()})
+    docs = json.loads(json.dumps(render_terraform(empty)))
+    assert sorted(docs) == ["infra/main.tf.json", "k8s/main.tf.json"]
+    assert "provider" not in docs["k8s/main.tf.json"]
+    for files in modules(docs).values():
+        assert check_module(files, schemas) == []
 
 
 def test_layout_two_modules_one_file_per_cloud_and_cluster() -> None:
