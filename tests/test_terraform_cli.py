@@ -73,6 +73,15 @@ def test_unwritable_out_exits_2_and_writes_nothing(plan_file: Path, tmp_path: Pa
     assert blocker.read_text() == "x"
 
 
+def test_out_must_not_be_the_working_directory(plan_file: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for out in (".", str(tmp_path), ".."):
+        result = run_cli("render", "terraform", str(plan_file), "--out", out)
+        assert result.code == 2 and "working directory" in result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]
+
+
 def test_existing_dir_is_replaced_keeping_terraform_state(plan_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "tf"
     (out / "infra" / ".terraform" / "providers").mkdir(parents=True)

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from components.k8s_objects import plan_objects
 from components.pool_args import pool_args
@@ -130,6 +132,20 @@ def test_a_plan_without_pools_gives_two_valid_empty_modules(schemas: Schemas) ->
     assert "provider" not in docs["k8s/main.tf.json"]
     for files in modules(docs).values():
         assert check_module(files, schemas) == []
+
+
+FACTORY = make_plan()
+FACTORY_TEXTS = render_texts(FACTORY)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(placements=st.permutations(FACTORY.placements), pools=st.permutations(FACTORY.pools),
+       clusters=st.permutations(FACTORY.clusters), teams=st.permutations(FACTORY.teams))
+def test_any_order_of_the_plan_gives_the_same_bytes(placements: list[Any], pools: list[Any],
+                                                    clusters: list[Any], teams: list[Any]) -> None:
+    shuffled = FACTORY.model_copy(update={"placements": tuple(placements), "pools": tuple(pools),
+                                          "clusters": tuple(clusters), "teams": tuple(teams)})
+    assert render_texts(shuffled) == FACTORY_TEXTS
 
 
 def test_layout_two_modules_one_file_per_cloud_and_cluster() -> None:

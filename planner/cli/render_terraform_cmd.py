@@ -76,6 +76,10 @@ def render_terraform(
 def _refuse_bad_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise UsageError("exists and is not a directory", file=str(out), field="--out")
+    cwd = Path.cwd().resolve()
+    if out.resolve() == cwd or out.resolve() in cwd.parents:
+        raise UsageError("refusing to replace the working directory or one of its parents; "
+                         "give a subdirectory", file=str(out), field="--out")
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise UsageError(f"parent directory {parent} does not exist", file=str(out), field="--out")
