@@ -148,3 +148,18 @@ def test_swap_failure_restores_the_old_tree(plan_file: Path, tmp_path: Path,
 def test_render_group_lists_terraform() -> None:
     result = run_cli("render", "--help")
     assert result.code == 0 and "terraform" in result.out
+
+
+def test_terraform_joins_an_existing_render_group() -> None:
+    """Whichever way planner.cli.render_cmd registers ``render``, terraform joins that group."""
+    import typer
+
+    from planner.cli.render_terraform_cmd import render_group
+
+    for add in (lambda app, g: app.add_typer(g, name="render"),
+                lambda app, g: app.add_typer(g)):
+        app, group = typer.Typer(), typer.Typer(name="render")
+        add(app, group)
+        assert render_group(app) is group
+    app = typer.Typer()
+    assert render_group(app) is render_group(app)  # created once when absent

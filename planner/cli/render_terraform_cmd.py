@@ -33,8 +33,9 @@ def register(app: typer.Typer) -> None:
 def render_group(app: typer.Typer) -> typer.Typer:
     """The ``render`` group of ``planner.cli.render_cmd``; created here if that is absent."""
     for info in app.registered_groups:
-        if info.name == "render" and info.typer_instance is not None:
-            return info.typer_instance
+        group = info.typer_instance
+        if group is not None and (info.name or group.info.name) == "render":
+            return group
     group = typer.Typer(help="Render a plan for other tools (Terraform, Kubernetes YAML).",
                         no_args_is_help=True)
     app.add_typer(group, name="render")
