@@ -340,13 +340,13 @@ def worker_order(specs: PlanSpecs, workers: list[str]) -> list[str]:
 
 
 def multikueue_objects(specs: PlanSpecs, manager: str,
-                       kubeconfigs: dict[str, str] | None = None) -> list[Manifest]:
+                       kubeconfigs: dict[str, Any] | None = None) -> list[Manifest]:
     """Manager-side MultiKueue wiring: AdmissionCheck, MultiKueueConfig listing the worker
     clusters cheapest first, a MultiKueueCluster and kubeconfig Secret per worker, and
     the teams' ClusterQueues gated by the check (quota = the team's total over workers).
 
-    ``kubeconfigs`` maps worker -> kubeconfig text; without it the Secrets are omitted
-    (create them out of band, e.g. with a sealed secret)."""
+    ``kubeconfigs`` maps worker -> kubeconfig text (or a Pulumi secret Output); without
+    it the Secrets are omitted (create them out of band, e.g. with a sealed secret)."""
     workers = worker_order(specs, [c.name for c in specs.clusters if c.name != manager])
     out: list[Manifest] = [
         {"apiVersion": KUEUE, "kind": "AdmissionCheck", "metadata": _meta(MULTIKUEUE_CHECK),

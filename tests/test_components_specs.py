@@ -58,3 +58,13 @@ def test_pool_args_each_cloud_on_demand_and_spot() -> None:
             assert ("scale_set_priority" in args) is pool.spot
             assert len(aks_agent_pool_name(pool)) <= 12
     assert {("aws", True), ("aws", False), ("gcp", True), ("gcp", False), ("azure", True)} <= seen
+
+
+def test_pure_builders_do_not_import_pulumi() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, components.specs, components.pool_args, components.cluster_args, "
+            "components.k8s_objects; bad = [m for m in sys.modules if m.startswith('pulumi')]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
