@@ -13,7 +13,8 @@ folded into their ``replace``). Node pools are priced from the catalog:
 
 * EKS ``aws:eks/nodeGroup:NodeGroup``: ``instanceTypes[0]`` x
   ``scalingConfig.desiredSize``; ``capacityType: SPOT`` takes the spot price;
-  the region is the provider's ``region`` or the ``aws:region`` config.
+  the region is the provider's ``region``, the ``aws:region`` config, or the
+  region of the only AWS provider in the preview.
 * GKE ``gcp:container/nodePool:NodePool``: ``nodeConfig.machineType`` plus
   ``nodeConfig.guestAccelerators`` (GCP bills the GPUs separately from the
   VM: both are lines), ``spot``/``preemptible``; ``nodeCount`` (else
@@ -29,8 +30,8 @@ Money is USD: ``hourly`` is $/h for the whole pool, ``monthly`` is hourly x
 Pulumi does not know at preview time (the unknown sentinel) makes the pool
 ``unknown``; a pool whose instance type, region or price is not in the
 catalog is ``unpriced``. Neither is ever counted as $0: totals cover priced
-pools only and the report says how many were left out. Other resource types
-are listed as not priced.
+pools only and the report says how many were left out. Other resources (not
+components) are listed as not priced.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -87,6 +88,7 @@ class Step:
     provider: str
     old: Mapping[str, Any] | None
     new: Mapping[str, Any] | None
+    custom: bool = True  # False for component resources (only their children are billed)
 
     @property
     def name(self) -> str:
@@ -133,7 +135,8 @@ def _from_digest(doc: Mapping[str, Any], filename: str) -> Preview:
         old, new = raw.get("oldState"), raw.get("newState")
         rtype = (new or old or {}).get("type") or _type_of(raw["urn"])
         steps.append(Step(str(raw.get("op", "same")), raw["urn"], rtype,
-                          str(raw.get("provider") or ""), _state_inputs(old), _state_inputs(new)))
+                          str(raw.get("provider") or ""), _state_inputs(old), _state_inputs(new),
+                          _custom(new, old)))
     return Preview("digest", doc.get("config") or {}, _fold(steps))
 
 
@@ -166,7 +169,13 @@ def _event_step(meta: Mapping[str, Any]) -> Step:
     urn = str(meta.get("urn", ""))
     return Step(str(meta.get("op", "same")), urn, str(meta.get("type") or _type_of(urn)),
                 str(meta.get("provider") or ""), _state_inputs(meta.get("old")),
-                _state_inputs(meta.get("new")))
+                _state_inputs(meta.get("new")), _custom(meta.get("new"), meta.get("old")))
+
+
+def _custom(*states: Any) -> bool:
+    """Pulumi omits ``custom`` when false: a state without it is a component resource."""
+    state = next((s for s in states if isinstance(s, dict)), None)
+    return bool(state.get("custom")) if state is not None else True
 
 
 def _type_of(urn: str) -> str:
@@ -307,6 +316,12 @@ class _Context:
                         aks[key] = inputs["location"]
         return cls(preview.config, providers, aks, catalog, hours)
 
+    def only_provider_region(self, package: str) -> str | None:
+        """The region of the one ``package`` provider in the preview, if there is exactly one."""
+        regions = {str(p.get("region")) for urn, p in self.providers.items()
+                   if f"::pulumi:providers:{package}::" in urn and p.get("region")}
+        return regions.pop() if len(regions) == 1 else None
+
     def provider(self, ref: str) -> Mapping[str, Any]:
         return self.providers.get(ref.rsplit("::", 1)[0], {}) if ref else {}
 
@@ -321,7 +336,7 @@ def price_preview(preview: Preview, catalog: Catalog, source: str,
     ctx = _Context.of(preview, catalog, hours_per_month)
     pools = tuple(_pool_cost(s, ctx) for s in preview.steps if is_node_pool(s.type))
     others = Counter(s.type for s in preview.steps
-                     if not is_node_pool(s.type) and not s.type.startswith("pulumi:"))
+                     if s.custom and not is_node_pool(s.type) and not s.type.startswith("pulumi:"))
     priced = [p for p in pools if p.status == "priced"]
     base = sum((p.before.monthly for p in priced if p.before), ZERO)
     new = sum((p.after.monthly for p in priced if p.after), ZERO)
@@ -394,7 +409,8 @@ def _price_eks(step: Step, inputs: Mapping[str, Any], ctx: _Context, notes: list
         raise _Unpriced("no instanceTypes (set in a launch template?)")
     if len(types) > 1:
         notes.append(f"priced as {types[0]}, the first of {len(types)} instance types")
-    region = _get(ctx.provider(step.provider), "region") or _get(ctx.config, "aws:region")
+    region = _get(ctx.provider(step.provider), "region") or _get(ctx.config, "aws:region") or \
+        ctx.only_provider_region("aws")
     if not region:
         raise _Unpriced("region not in the preview (no provider region or aws:region config)")
     spot = str(_get(inputs, "capacityType", "ON_DEMAND")).upper() == "SPOT"
@@ -527,3 +543,43 @@ def _one_offer(catalog: Catalog, cloud: str, region: str, zone: str | None, ityp
         shape = itype + (f" + {count}x {acc}" if acc else "")
         raise _Unpriced(f"no catalog price for {shape} in {zone or region}")
     return min(hits, key=lambda o: (o.zone or "", o.accelerator_count, o.price))
+
+
+# --- graphs recorded under Pulumi mocks (planner preview) ------------------------------------
+
+
+@dataclass(frozen=True)
+class GraphChange:
+    """One resource of a mocked stack run compared with the base run."""
+
+    op: Literal["create", "update", "delete", "same"]
+    type: str
+    name: str
+    parent: str
+    custom: bool
+
+
+def graph_steps(base: Iterable[Any], new: Iterable[Any], stack: str,
+                config: Mapping[str, Any] | None = None) -> tuple[Preview, tuple[GraphChange, ...]]:
+    """Compare two recorded resource graphs (objects with ``type, name, parent, custom,
+    inputs``) by (type, name, parent): a :class:`Preview` to price, and the change list."""
+    old = {(r.type, r.name, r.parent): r for r in base}
+    cur = {(r.type, r.name, r.parent): r for r in new}
+    steps, changes = [], []
+    for key in sorted(set(old) | set(cur)):
+        b, n = old.get(key), cur.get(key)
+        op: Literal["create", "update", "delete", "same"]
+        if b is None:
+            op = "create"
+        elif n is None:
+            op = "delete"
+        else:
+            op = "same" if b.inputs == n.inputs else "update"
+        rtype, name, parent = key
+        urn = f"urn:pulumi:{stack}::gpuplan::{rtype}::{name}"
+        either = n if n is not None else b
+        assert either is not None
+        steps.append(Step(op, urn, rtype, "", b.inputs if b else None, n.inputs if n else None,
+                          bool(either.custom)))
+        changes.append(GraphChange(op, rtype, name, parent, bool(either.custom)))
+    return Preview("digest", dict(config or {}), tuple(steps)), tuple(changes)

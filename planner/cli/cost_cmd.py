@@ -37,7 +37,7 @@ def pulumi_preview(
     from planner.catalog.load import load_catalog
     from planner.pulumipreview import parse_preview, price_preview
 
-    hours_per_month = _hours(hours)
+    hours_per_month = parse_hours(hours)
     try:
         text = file.read_text("utf-8")
     except FileNotFoundError:
@@ -56,7 +56,8 @@ def pulumi_preview(
     typer.echo(template_env().get_template("preview_cost.txt.j2").render(c=result), nl=False)
 
 
-def _hours(text: str) -> Decimal:
+def parse_hours(text: str) -> Decimal:
+    """``--hours``: hours a month a pool runs, more than 0 and at most 744."""
     try:
         value = Decimal(text)
     except ArithmeticError:

@@ -49,7 +49,16 @@ def diff(
         "--fail-over-budget/--allow-over-budget",
         help="Exit 3 when a team of the new plan is over its monthly budget.")] = True,
 ) -> None:
-    """Compare two plans: pools, moved workloads, cost per team/cloud/region, budgets."""
+    """Compare two plans: pools, moved workloads, cost per team/cloud/region, budgets.
+
+    Examples:
+
+      planner diff base.json plan.json
+
+      planner diff --base-ref origin/main workloads.yaml --format md > comment.md
+
+      planner diff old.yaml new.yaml --fail-on-increase 10%   # exit 3 above +10%
+    """
     from planner.diff import diff_plans, with_policies
     from planner.diffrender import render
     from planner.guardrails import evaluate, parse_threshold
