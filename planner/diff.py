@@ -13,7 +13,7 @@ JSON schema (``planner diff --format json``; keys sorted, lists ordered):
   new_monthly, delta_monthly, delta_pct}`` (``delta_pct`` is percent of the
   base monthly, 1 place, ``null`` when the base is $0)
 * ``by_team`` / ``by_cloud`` / ``by_region``: ``[{name, ...delta}]`` by name
-* ``pools``: ``[{id, change: added|removed|resized|repriced, cloud, region,
+* ``pools``: ``[{id, change: added|removed|resized|repriced|reassigned, cloud, region,
   zone, instance_type, accelerator, accelerator_count, capacity, base_nodes,
   new_nodes, base_max_nodes, new_max_nodes, ...delta}]`` by id; unchanged
   pools are left out
@@ -41,7 +41,7 @@ DIFF_KIND = "gpuplan/plan-diff"
 DIFF_VERSION = 1
 ZERO = Decimal(0)
 
-PoolChangeKind = Literal["added", "removed", "resized", "repriced"]
+PoolChangeKind = Literal["added", "removed", "resized", "repriced", "reassigned"]
 WorkloadChangeKind = Literal["added", "removed", "moved", "placed", "unplaced", "cost"]
 
 
@@ -223,8 +223,10 @@ def _pool_change_kind(b: Pool | None, n: Pool | None) -> PoolChangeKind | None:
         return "removed"
     if (b.nodes, b.min_nodes, b.max_nodes) != (n.nodes, n.min_nodes, n.max_nodes):
         return "resized"
-    if (b.node_hourly, b.hourly, b.monthly) != (n.node_hourly, n.hourly, n.monthly):
+    if b.node_hourly != n.node_hourly:
         return "repriced"
+    if b.workloads != n.workloads or (b.hourly, b.monthly) != (n.hourly, n.monthly):
+        return "reassigned"  # same nodes and price, other workloads (or hours) on them
     return None
 
 

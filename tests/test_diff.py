@@ -136,6 +136,7 @@ def test_property_totals_are_the_difference_of_the_plans(a: Plan, b: Plan) -> No
 def test_property_diff_is_antisymmetric(a: Plan, b: Plan) -> None:
     there, back = diff_plans(a, b), diff_plans(b, a)
     assert there.total.delta_monthly == -back.total.delta_monthly
-    flip = {"added": "removed", "removed": "added", "resized": "resized", "repriced": "repriced"}
+    flip = {"added": "removed", "removed": "added", "resized": "resized", "repriced": "repriced",
+            "reassigned": "reassigned"}
     assert {(p.id, flip[p.change]) for p in there.pools} == {(p.id, p.change) for p in back.pools}
     assert [w.workload for w in there.workloads] == [w.workload for w in back.workloads]
