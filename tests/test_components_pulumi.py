@@ -179,3 +179,18 @@ def test_new_eks_cluster_needs_subnets() -> None:
     spec = next(c for c in plan_specs(make_plan()).clusters if c.name == "aws-us-east-1")
     with pytest.raises(ValueError, match="subnetIds"):
         eks_cluster_args(spec, {})
+
+
+def test_dev_stack_config_runs() -> None:
+    """stacks/Pulumi.dev.yaml's gpuplan keys, through stacks/__main__.py."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "stacks" / "Pulumi.dev.yaml").read_text())["config"]
+
+    def body() -> None:
+        runpy.run_path(str(REPO / "stacks" / "__main__.py"))
+
+    run = run_mocked(body, {k: str(v) for k, v in config.items()})
+    kinds = {r.type for r in run.resources}
+    assert {"gcp:container/cluster:Cluster", "azure-native:containerservice:ManagedCluster",
+            "gcp:container/nodePool:NodePool", "gpuplan:jobs:TrainingJob"} <= kinds
