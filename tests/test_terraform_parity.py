@@ -225,3 +225,46 @@ def test_readers_see_a_difference(tmp_path: Path) -> None:
         p.model_copy(update={"max_nodes": p.max_nodes + 1}) for p in plan.pools)})
     _, tf_side = pools_both_ways(bumped, tmp_path)
     assert all(tf_side[k]["nodes"] != v["nodes"] for k, v in pulumi_side.items())
+
+
+CLUSTER_TYPES = {"aws:eks/cluster:Cluster": "aws", "gcp:container/cluster:Cluster": "gcp",
+                 "azure-native:containerservice:ManagedCluster": "azure"}
+TF_CLUSTER_TYPES = {"aws_eks_cluster": "aws", "google_container_cluster": "gcp",
+                    "azurerm_kubernetes_cluster": "azure"}
+
+
+def pulumi_cluster(cloud: str, i: dict[str, Any]) -> dict[str, Any]:
+    i = normal(i)
+    if cloud == "aws":
+        return {"name": i["name"], "where": i["region"], "tags": i["tags"], "system": None}
+    if cloud == "gcp":
+        return {"name": i["name"], "where": i["location"], "tags": i["resourceLabels"],
+                "system": None}
+    [system] = i["agentPoolProfiles"]
+    return {"name": i["resourceName"], "where": i["location"], "tags": i["tags"],
+            "system": (system["vmSize"], system["count"])}
+
+
+def tf_cluster(cloud: str, b: dict[str, Any]) -> dict[str, Any]:
+    b = unescape(b)
+    if cloud == "aws":
+        return {"name": b["name"], "where": b["region"], "tags": b["tags"], "system": None}
+    if cloud == "gcp":
+        return {"name": b["name"], "where": b["location"], "tags": b["resource_labels"],
+                "system": None}
+    [system] = b["default_node_pool"]
+    return {"name": b["name"], "where": b["location"], "tags": b["tags"],
+            "system": (system["vm_size"], system["node_count"])}
+
+
+@pytest.mark.parametrize("name", ["factory", *EXAMPLES])
+def test_new_clusters_are_the_same_in_pulumi_and_terraform(name: str, tmp_path: Path) -> None:
+    plan = plan_of(name)
+    pulumi_side = {r.name: pulumi_cluster(CLUSTER_TYPES[r.type], r.inputs)
+                   for r in pulumi_graph(plan, tmp_path) if r.type in CLUSTER_TYPES}
+    tf_side = {body["name"]: tf_cluster(TF_CLUSTER_TYPES[rtype], body)
+               for doc in render_terraform(plan).values()
+               for rtype, named in doc.get("resource", {}).items() if rtype in TF_CLUSTER_TYPES
+               for body in named.values()}
+    assert tf_side == pulumi_side
+    assert pulumi_side or not [c for c in plan.clusters if not c.existing and c.cloud != "onprem"]
