@@ -89,7 +89,9 @@ def test_bad_catalog_dir(case: dict[str, Any], command: str, tmp_path: Path,
                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     catalog = tmp_path / "catalog"
-    if case.get("setup") != "absent":
+    if case.get("setup") == "file":
+        catalog.write_text("InstanceType,Price\n")
+    elif case.get("setup") != "absent":
         shutil.copytree(CORPUS / "catalog" / case["dir"], catalog,
                         ignore=shutil.ignore_patterns(".keep"))
     out = tmp_path / "out" / "snapshot"

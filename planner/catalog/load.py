@@ -33,6 +33,9 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
     directory = Path(path)
     if not directory.exists():
         raise CatalogError("catalog directory not found", file=str(directory))
+    if not directory.is_dir():
+        raise CatalogError("not a directory (expected a SkyPilot v8 catalog or a gpuplan "
+                           "snapshot directory)", file=str(directory))
     if is_snapshot(directory):
         return read_snapshot(directory)
     offers = read_skypilot_dir(directory)

@@ -352,8 +352,10 @@ def _hosts_for(acc: str, count: int, zone: str, vms: dict[tuple[str, str], GcpVm
 
 def read_skypilot_dir(directory: Path, clouds: Iterable[str] = CLOUDS) -> list[Offer]:
     """All offers of the clouds present under ``directory`` (schema v8)."""
-    if not directory.is_dir():
+    if not directory.exists():
         raise CatalogError("catalog directory not found", file=str(directory))
+    if not directory.is_dir():
+        raise CatalogError("not a directory (expected a SkyPilot v8 catalog)", file=str(directory))
     offers: list[Offer] = []
     found = False
     for cloud in clouds:
