@@ -163,3 +163,19 @@ def test_terraform_joins_an_existing_render_group() -> None:
         assert render_group(app) is group
     app = typer.Typer()
     assert render_group(app) is render_group(app)  # created once when absent
+
+
+def test_check_failure_writes_nothing(plan_file: Path, tmp_path: Path, shared: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import components.tfrender
+
+    broken = Path(__file__).parent / "fixtures" / "terraform" / "broken" / "two_node_configs.tf.json"
+    monkeypatch.setattr(components.tfrender, "render_texts",
+                        lambda plan: {"infra/main.tf.json": broken.read_text("utf-8")})
+    out = tmp_path / "tf"
+    result = run_cli("render", "terraform", str(plan_file), "--out", str(out), "--check",
+                     "--schemas", str(shared / "schemas" / "terraform"))
+    assert result.code == 2
+    assert "infra/main.tf.json: google_container_node_pool.l4: node_config: " in result.err
+    assert "[max-items]" in result.err and "nothing written" in result.err
+    assert not out.exists() and siblings(out) == []
