@@ -70,7 +70,7 @@ def synthetic(n: int, seed: int) -> dict[str, Any]:
     }
 
 
-def run_one(n: int, seed: int, catalog_dir: str, time_limit: float) -> dict[str, Any]:
+def run_one(n: int, seed: int, catalog_dir: str, time_limit: float | None) -> dict[str, Any]:
     import yaml
 
     from planner.candidates import CandidateBuilder
@@ -92,6 +92,7 @@ def run_one(n: int, seed: int, catalog_dir: str, time_limit: float) -> dict[str,
     return {
         "workloads": n, "seed": seed, "wall_s": round(wall, 3),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "cpu_s": round(time.process_time(), 3), "time_limit_s": plan.solver.time_limit_s,
         "method": plan.solver.method, "status": plan.solver.status,
         "placed": len(plan.placements), "unplaced": len(plan.unplaced),
         "plan_cost_monthly": str(plan.totals.monthly),
@@ -123,7 +124,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000,5000")
     parser.add_argument("--catalog", default=str(SHARED / "data/skypilot-catalog/v8"))
-    parser.add_argument("--time-limit", type=float, default=50.0)
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="seconds for the MILP (default: the planner's own default)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -132,9 +134,10 @@ def main() -> None:
         return
     print(json.dumps({"single_workload_cli_s": single_workload_cli()}), flush=True)
     for n in [int(s) for s in args.sizes.split(",")]:
+        limit = [] if args.time_limit is None else ["--time-limit", str(args.time_limit)]
         out = subprocess.run(
             [sys.executable, __file__, "--one", str(n), "--seed", str(args.seed),
-             "--catalog", args.catalog, "--time-limit", str(args.time_limit)],
+             "--catalog", args.catalog, *limit],
             check=True, capture_output=True, text=True)
         print(out.stdout.strip(), flush=True)
 

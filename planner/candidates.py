@@ -41,7 +41,7 @@ from planner.runtime import runtime_hours
 from planner.spec import Cluster, Workload, WorkloadSet
 from planner.throughput import relative_throughput
 
-MAX_OPTIONS = 20
+MAX_OPTIONS = 12
 MAX_PER_DOMAIN = 2
 MAX_SHAPE_OPTIONS = 120
 EXAMPLES_KEPT = 200

@@ -40,9 +40,12 @@ Constraints
     Deadlines, region allow/deny/prefer, pins and spot policy are already
     applied to the options.
 
-The LP relaxation gives a lower bound; HiGHS's MIP dual bound (never below
-it) is reported as ``lower_bound`` and the gap is (objective - bound) /
-objective. A time limit bounds the search; when the model is larger than
+Which workloads are placed is decided first (the penalties dominate); the
+reported ``lower_bound`` is a bound on the dollar cost of placing that same
+set: the larger of the LP relaxation with exactly those workloads placed and
+HiGHS's MIP dual bound less the unplaced penalties. The gap is (cost -
+bound) / cost. HiGHS stops when the absolute gap is within ``GAP_TARGET`` of
+the greedy start's cost. A time limit bounds the search; when the model is larger than
 ``MAX_MILP_COLUMNS`` or HiGHS finds no integer solution in time, the greedy
 heuristic (:func:`greedy`) places the workloads and the LP bound is still
 reported.
@@ -97,10 +100,21 @@ class Solution:
     penalties: dict[str, float] = field(default_factory=dict)
 
     @property
+    def unplaced_penalty(self) -> float:
+        """The penalty part of the objective (workloads left unplaced); not dollars."""
+        return sum(p for name, p in self.penalties.items() if name not in self.chosen)
+
+    @property
+    def cost(self) -> float:
+        """The objective without unplaced penalties: dollars a month (plus tie-breaks)."""
+        return self.objective - self.unplaced_penalty
+
+    @property
     def gap(self) -> float:
-        if self.objective <= 0:
+        """(cost - lower_bound) / cost, 0..1: how far from optimal the dollars can be."""
+        if self.cost <= 0:
             return 0.0
-        return max(0.0, (self.objective - self.lower_bound) / self.objective)
+        return min(1.0, max(0.0, (self.cost - self.lower_bound) / self.cost))
 
 
 # -- shared pieces --------------------------------------------------------
@@ -117,9 +131,12 @@ def pool_idle_costs(model: Model) -> dict[str, float]:
 
 
 def penalties(model: Model) -> dict[str, float]:
-    """M_w: above the dearest total of all options, scaled by priority."""
-    top = sum(max((o.objective for o in wc.options), default=0.0) for wc in model.workloads)
-    base = 10.0 * top + 1000.0
+    """M_w: twice the dearest single option of any workload plus $1,000, scaled by
+    priority (x1 at 0 to x2 at 1000). Leaving a workload out then always costs more
+    than running it anywhere, and more than moving another workload to any option it
+    has; it is kept this small because a larger M weakens the LP relaxation."""
+    top = max((o.objective for wc in model.workloads for o in wc.options), default=0.0)
+    base = 2.0 * top + 1000.0
     return {wc.workload.name: base * (1.0 + wc.workload.priority / 1000.0)
             for wc in model.workloads}
 
@@ -137,7 +154,7 @@ def solve(model: Model, time_limit: float = 30.0) -> Solution:
         return Solution({}, {}, "none", "no candidates", 0.0, 0.0, 0, 0)
     if columns > MAX_MILP_COLUMNS:
         sol = greedy(model)
-        sol.lower_bound = min(lp_bound(model, time_limit) or 0.0, sol.objective)
+        sol.lower_bound = cost_bound(model, sol, time_limit, None)
         sol.status = f"greedy: {columns} option columns exceed {MAX_MILP_COLUMNS}"
         return sol
     return _milp(model, time_limit)
@@ -151,7 +168,8 @@ def _pools(model: Model) -> dict[str, Option]:
     return dict(sorted(pools.items()))
 
 
-def _build(model: Model, relax: bool):
+def _build(model: Model, relax: bool, placed: set[str] | None = None):
+    """HiGHS model. With ``placed``, only those workloads, each forced to be placed."""
     import highspy
     import numpy as np
 
@@ -188,8 +206,10 @@ def _build(model: Model, relax: bool):
     budget_row = {t: row(-math.inf, b) for t, b in sorted(model.budgets.items())}
     for wc in model.workloads:
         name = wc.workload.name
+        if placed is not None and name not in placed:
+            continue
         assign = row(1.0, 1.0)
-        u = col(pen[name], 1.0, True)
+        u = col(pen[name], 1.0 if placed is None else 0.0, True)
         u_cols[name] = u
         entries[u].append((assign, 1.0))
         for position, o in enumerate(wc.options):
@@ -269,7 +289,7 @@ def _quiet_highs():
         os.close(devnull)
 
 
-def _highs(lp, time_limit: float, warm: list[float] | None = None):
+def _highs(lp, time_limit: float, warm: list[float] | None = None, abs_gap: float = 0.0):
     import highspy
 
     h = _quiet_highs()
@@ -277,7 +297,10 @@ def _highs(lp, time_limit: float, warm: list[float] | None = None):
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
-    h.setOptionValue("mip_rel_gap", GAP_TARGET)
+    # Stop at GAP_TARGET of the dollar cost: the relative gap HiGHS measures includes
+    # unplaced penalties, which would make it stop far too early when any exist.
+    h.setOptionValue("mip_rel_gap", 1e-6)
+    h.setOptionValue("mip_abs_gap", max(abs_gap, 1e-6))
     h.passModel(lp)
     if warm is not None:
         sol = highspy.HighsSolution()
@@ -288,29 +311,41 @@ def _highs(lp, time_limit: float, warm: list[float] | None = None):
     return h
 
 
-def lp_bound(model: Model, time_limit: float) -> float | None:
-    """Optimal value of the LP relaxation, or None if it could not be solved."""
+def lp_bound(model: Model, time_limit: float, placed: set[str] | None = None) -> float | None:
+    """Optimal value of the LP relaxation (optionally with exactly ``placed`` placed)."""
     import highspy
 
-    lp, *_ = _build(model, relax=True)
+    lp, *_ = _build(model, relax=True, placed=placed)
     h = _highs(lp, time_limit)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     return float(h.getInfo().objective_function_value)
 
 
+def cost_bound(model: Model, sol: Solution, time_limit: float, dual: float | None) -> float:
+    """Lower bound on the dollar cost of placing the workloads ``sol`` placed.
+
+    The larger of the LP relaxation with exactly those workloads placed and the
+    MIP's own dual bound less the penalties of the workloads it left out (both are
+    valid; the penalty part of the full relaxation is not dollars and is weak).
+    """
+    restricted = lp_bound(model, time_limit, placed=set(sol.chosen))
+    candidates = [b for b in (restricted, None if dual is None else dual - sol.unplaced_penalty)
+                  if b is not None]
+    return min(max(candidates, default=0.0), sol.cost)
+
+
 def _milp(model: Model, time_limit: float) -> Solution:
     """Solve the MILP, warm-started from the greedy placement (always a feasible point)."""
-    import highspy
-
-    bound = lp_bound(model, time_limit / 4) or 0.0
     start = greedy(model)
     lp, n_col, x_cols, u_cols, pen = _build(model, relax=False)
-    h = _highs(lp, time_limit, warm=_warm_start(lp.num_col_, n_col, x_cols, u_cols, start))
+    abs_gap = GAP_TARGET * max(start.cost, 1.0)
+    h = _highs(lp, time_limit, warm=_warm_start(lp.num_col_, n_col, x_cols, u_cols, start),
+               abs_gap=abs_gap)
     info = h.getInfo()
     if info.primal_solution_status != 2:  # no feasible integer point, not even the start
-        start.lower_bound = min(bound, start.objective)
         start.status = f"greedy: HiGHS {h.modelStatusToString(h.getModelStatus())}"
+        start.lower_bound = cost_bound(model, start, time_limit / 4, None)
         return start
     values = h.getSolution().col_value
     chosen: dict[str, Option] = {}
@@ -318,12 +353,11 @@ def _milp(model: Model, time_limit: float) -> Solution:
         if values[c] > 0.5:
             chosen[o.workload] = o
     nodes = {p: int(round(values[c])) for p, c in n_col.items() if round(values[c]) > 0}
-    objective = float(info.objective_function_value)
-    dual = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else bound
-    status = h.modelStatusToString(h.getModelStatus())
-    del highspy
-    return Solution(chosen, nodes, "milp", status, objective, max(bound, min(dual, objective)),
-                    lp.num_col_, lp.num_row_, pen)
+    dual = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
+    sol = Solution(chosen, nodes, "milp", h.modelStatusToString(h.getModelStatus()),
+                   float(info.objective_function_value), 0.0, lp.num_col_, lp.num_row_, pen)
+    sol.lower_bound = cost_bound(model, sol, time_limit / 4, dual)
+    return sol
 
 
 def _warm_start(num_cols: int, n_col: dict[str, int], x_cols: list[tuple[int, Option]],
