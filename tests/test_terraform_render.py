@@ -331,3 +331,14 @@ def test_new_cluster_bodies_are_the_shared_cluster_args_translated() -> None:
     body = translate(gke_cluster_args(gke, {}), CLUSTER_TRANSLATIONS["gcp"], "c")
     assert body["release_channel"] == [{"channel": "REGULAR"}]
     assert body["remove_default_node_pool"] is True
+
+
+def test_renderer_and_checker_never_import_pulumi_and_the_cli_imports_lazily() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, planner.cli.render_terraform_cmd, planner.cli.validate_terraform_cmd\n"
+            "assert not [m for m in sys.modules if m.startswith('components')], 'eager import'\n"
+            "import components.tfrender, components.tfcheck\n"
+            "assert not [m for m in sys.modules if m.startswith('pulumi')], 'pulumi imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
