@@ -256,6 +256,8 @@ def _aws_cluster(c: ClusterSpec, doc: Document) -> dict[str, Any]:
 def _aws_subnets(spec: PoolSpec) -> dict[str, Any]:
     """A pool in one zone takes that zone's subnets; otherwise all of the cluster's."""
     v = ident(spec.cluster)
+    if spec.zone and not re.fullmatch(r"[A-Za-z0-9-]+", spec.zone):
+        raise ValueError(f"pool {spec.id}: zone {spec.zone!r} cannot be a Terraform map key")
     if spec.zone:
         return {"subnet_ids": ref(f"var.{v}_subnet_ids[\"{spec.zone}\"]"), "region": spec.region}
     return {"subnet_ids": ref(f"flatten(values(var.{v}_subnet_ids))"), "region": spec.region}

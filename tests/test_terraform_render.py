@@ -342,3 +342,11 @@ def test_renderer_and_checker_never_import_pulumi_and_the_cli_imports_lazily() -
             "import components.tfrender, components.tfcheck\n"
             "assert not [m for m in sys.modules if m.startswith('pulumi')], 'pulumi imported'\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_a_zone_that_would_break_out_of_a_reference_is_refused() -> None:
+    plan = make_plan()
+    pools = tuple(p.model_copy(update={"zone": 'a"] } ${file("/etc/passwd")'})
+                  if p.cloud == "aws" else p for p in plan.pools)
+    with pytest.raises(ValueError, match="cannot be a Terraform map key"):
+        render_terraform(plan.model_copy(update={"pools": pools}))
