@@ -36,7 +36,7 @@ class GpuCluster(pulumi.ComponentResource):
         settings = dict(settings or {})
         child = pulumi.ResourceOptions(parent=self)
         if spec.existing:
-            self.pool_wiring = existing_wiring(spec, settings)
+            self.pool_wiring = existing_wiring(spec, settings, bool(spec.pools))
             self.kubeconfig = pulumi.Output.secret(kubeconfig) if kubeconfig is not None else None
         elif spec.cloud == "aws":
             self.pool_wiring, self.kubeconfig = self._eks(spec, settings, child)
@@ -102,9 +102,17 @@ class GpuCluster(pulumi.ComponentResource):
         return wiring, pulumi.Output.secret(kubeconfig)
 
 
-def existing_wiring(spec: ClusterSpec, settings: dict[str, Any]) -> dict[str, Any]:
+REQUIRED = {"aws": ("nodeRoleArn", "subnetIds"), "azure": ("resourceGroup",)}
+
+
+def existing_wiring(spec: ClusterSpec, settings: dict[str, Any],
+                    has_pools: bool = True) -> dict[str, Any]:
     """What pools in an existing cluster need, from its ``gpuplan:clusters`` entry."""
     name = ca.cloud_name(spec, settings)
+    missing = [k for k in REQUIRED.get(spec.cloud, ()) if not settings.get(k)]
+    if has_pools and missing:
+        raise ValueError(f"cluster {spec.name}: adding node pools to an existing {spec.cloud} "
+                         f"cluster needs gpuplan:clusters.{spec.name}.{missing[0]}")
     if spec.cloud == "aws":
         return {"cluster_name": name, "node_role_arn": settings.get("nodeRoleArn"),
                 "subnet_ids": list(settings.get("subnetIds") or [])}

@@ -194,3 +194,18 @@ def test_dev_stack_config_runs() -> None:
     kinds = {r.type for r in run.resources}
     assert {"gcp:container/cluster:Cluster", "azure-native:containerservice:ManagedCluster",
             "gcp:container/nodePool:NodePool", "gpuplan:jobs:TrainingJob"} <= kinds
+
+
+def test_existing_cluster_settings_are_checked() -> None:
+    from components.cluster import existing_wiring
+    from components.specs import ClusterSpec
+
+    spec = ClusterSpec("eks-prod", "aws", "us-east-1", True, None, ("p",), ("us-east-1a",))
+    with pytest.raises(ValueError, match="nodeRoleArn"):
+        existing_wiring(spec, {"subnetIds": ["s"]})
+    wiring = existing_wiring(spec, {"nodeRoleArn": "arn", "subnetIds": ["s"],
+                                    "clusterName": "prod"})
+    assert wiring == {"cluster_name": "prod", "node_role_arn": "arn", "subnet_ids": ["s"]}
+    aks = ClusterSpec("aks-prod", "azure", "eastus", True, None, ("p",), ())
+    with pytest.raises(ValueError, match="resourceGroup"):
+        existing_wiring(aks, {})

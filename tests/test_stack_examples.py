@@ -82,6 +82,17 @@ def test_example_k8s_objects(name: str, shared: Path, update_golden: bool) -> No
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
+def test_example_quota_consistency(name: str) -> None:
+    """GPU requests of a pool's jobs <= the queues' quota on its flavor <= pool capacity."""
+    specs = plan_specs(committed_plan(name))
+    for pool in specs.pools:
+        requested = sum(r.replicas * r.gpus for j in specs.jobs if j.pool == pool.name
+                        for r in j.roles)
+        quota = sum(f.gpus for q in specs.queues for f in q.quotas if f.flavor == pool.name)
+        assert requested <= quota <= pool.max_nodes * pool.gpus, pool.name
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
 def test_example_reordered_workloads_same_objects(name: str) -> None:
     first = plan_objects(plan_specs(example_plan(name)))
     assert plan_objects(plan_specs(example_plan(name, reverse=True))) == first
