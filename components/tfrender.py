@@ -6,8 +6,9 @@ CLI's job. Nothing here imports Pulumi.
 
 One source of truth: every node pool body is ``components.pool_args`` (the
 arguments the Pulumi components pass) translated key by key to the Terraform
-provider's argument names (:data:`TRANSLATIONS`), and every Kubernetes object
-is ``components.k8s_objects`` verbatim. Values are never recomputed here; a
+provider's argument names (:data:`TRANSLATIONS`), every new cluster is
+``components.cluster_args`` translated the same way (:data:`CLUSTER_TRANSLATIONS`),
+and every Kubernetes object is ``components.k8s_objects`` verbatim. Values are never recomputed here; a
 pool argument without a translation is an error, not a silent drop. Only what
 the plan cannot know comes from Terraform variables (cluster names, subnets,
 roles, resource groups, cluster ids, kubeconfigs).
@@ -62,8 +63,6 @@ CLOUD_PROVIDER = {"aws": "aws", "gcp": "google", "azure": "azurerm"}
 NODE_POOL_TYPE = {"aws": "aws_eks_node_group", "gcp": "google_container_node_pool",
                   "azure": "azurerm_kubernetes_cluster_node_pool"}
 POOL_NAME_ATTRIBUTE = {"aws": "node_group_name", "gcp": "name", "azure": "name"}
-CLUSTER_TYPE = {"aws": "aws_eks_cluster", "gcp": "google_container_cluster",
-                "azure": "azurerm_kubernetes_cluster"}
 # Node counts the autoscaler owns after creation: Terraform must not fight it.
 AUTOSCALED = {"aws": ["scaling_config[0].desired_size"], "gcp": ["initial_node_count"],
               "azure": ["node_count"]}
