@@ -350,3 +350,27 @@ def test_a_zone_that_would_break_out_of_a_reference_is_refused() -> None:
                   if p.cloud == "aws" else p for p in plan.pools)
     with pytest.raises(ValueError, match="cannot be a Terraform map key"):
         render_terraform(plan.model_copy(update={"pools": pools}))
+
+
+@pytest.mark.parametrize("name", ["factory", *EXAMPLES])
+def test_k8s_module_holds_what_render_k8s_writes(name: str) -> None:
+    """``planner render k8s`` YAML and the Terraform ``k8s/`` module: the same objects."""
+    import yaml
+
+    from planner.cli.render_cmd import render_texts as render_k8s_texts
+
+    plan = make_plan() if name == "factory" else example_plan(name)
+    yaml_side = sorted(
+        path.split("/")[0] + " " + json.dumps(obj, sort_keys=True)
+        for path, text in render_k8s_texts(plan).items()
+        if not path.endswith("kustomization.yaml") for obj in yaml.safe_load_all(text))
+    tf_side = []
+    for path, doc in render_terraform(plan).items():
+        cluster = path.removeprefix("k8s/").removesuffix(".tf.json")
+        resources = doc.get("resource", {}) if path.startswith("k8s/") else {}
+        for body in resources.get("kubernetes_manifest", {}).values():
+            tf_side.append(cluster + " " + json.dumps(body["manifest"], sort_keys=True))
+        for body in resources.get("kubernetes_namespace_v1", {}).values():
+            namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": body["metadata"][0]}
+            tf_side.append(cluster + " " + json.dumps(namespace, sort_keys=True))
+    assert yaml_side and sorted(tf_side) == yaml_side
