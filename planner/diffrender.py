@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, Literal
 
-from planner.diff import ZERO, Delta, PlanDiff, PoolChange, Where, diff_json
+from planner.diff import ZERO, Delta, PlanDiff, PoolChange, Where, delta_fields, diff_json
 
 MARKER = "<!-- gpuplan-cost-diff -->"
 GITHUB_COMMENT_LIMIT = 65_536
@@ -183,9 +183,26 @@ def render_markdown(diff: PlanDiff, max_chars: int = COMMENT_BUDGET) -> str:
 
 
 def _hard_cut(text: str, max_chars: int) -> str:
-    """Last resort (only for absurd inputs): cut and close the details block."""
-    note = "\n\n*…comment cut at the size limit; run `planner diff` for the full diff.*\n</details>\n"
-    return text[: max_chars - len(note)] + note
+    """Last resort (only for absurd inputs): cut, say so, close a details block left open."""
+    note = "\n\n*…comment cut at the size limit; run the command for the full output.*\n"
+    close = "</details>\n"
+    head = text[: max_chars - len(note) - len(close)]
+    if head.count("<details>") > head.count("</details>"):
+        return head + note + close
+    return head + note
+
+
+PULUMI_MARKER = "<!-- gpuplan-pulumi-cost -->"
+_KINDS = {"aws:eks/nodeGroup:NodeGroup": "EKS", "gcp:container/nodePool:NodePool": "GKE"}
+
+
+def render_preview_markdown(cost: Any, max_chars: int = COMMENT_BUDGET) -> str:
+    """A pull-request comment for ``planner cost pulumi-preview`` (a ``PreviewCost``)."""
+    total = Delta(**delta_fields(ZERO, ZERO, cost.base_monthly, cost.new_monthly))
+    text = str(template_env().get_template("preview_cost.md.j2").render(
+        c=cost, verdict=summary(total), marker=PULUMI_MARKER,
+        kinds=lambda t: _KINDS.get(t, "AKS")))
+    return text if len(text) <= max_chars else _hard_cut(text, max_chars)
 
 
 def render(diff: PlanDiff, fmt: Format) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-from planner.diff import ZERO, PlanDiff, PolicyResult
+from planner.diff import ZERO, PlanDiff, PolicyResult, pct
 from planner.errors import UsageError
 
 _THRESHOLD = re.compile(r"^\s*(\$)?\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(%)?\s*$")
@@ -48,15 +48,19 @@ def parse_threshold(text: str) -> Threshold:
 
 
 def check_increase(diff: PlanDiff, limit: Threshold) -> PolicyResult:
-    """Fail when the monthly total rises by more than ``limit``."""
-    t = diff.total
-    rise = t.delta_monthly
-    shown = f"${rise:,.2f}" + (f" ({t.delta_pct:+}%)" if t.delta_pct is not None else "")
+    """Fail when the monthly total of the plan rises by more than ``limit``."""
+    return check_rise(diff.total.base_monthly, diff.total.new_monthly, limit)
+
+
+def check_rise(base: Decimal, new: Decimal, limit: Threshold) -> PolicyResult:
+    """Fail when a monthly figure goes from ``base`` to ``new`` USD by more than ``limit``."""
+    rise = new - base
+    share = pct(rise, base)
+    shown = f"${rise:,.2f}" + (f" ({share:+}%)" if share is not None else "")
     if limit.kind == "amount":
         passed = rise <= limit.value
     else:
-        passed = rise <= ZERO or (t.delta_pct is not None and
-                                  rise * 100 <= limit.value * t.base_monthly)
+        passed = rise <= ZERO or (base != ZERO and rise * 100 <= limit.value * base)
     verb = "within" if passed else "exceeds"
     return PolicyResult(
         name="fail-on-increase", passed=passed,

@@ -47,6 +47,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from planner.catalog.model import Catalog, Offer
+from planner.diff import PolicyResult
 from planner.errors import PlanFileError
 from planner.plan import money
 
@@ -262,6 +263,7 @@ class PreviewCost(_Model):
     priced: int
     unknown: int
     unpriced: int
+    policies: tuple[PolicyResult, ...] = ()
 
 
 class _Unknown(Exception):

@@ -129,13 +129,25 @@ def test_shared_previews_have_no_pools_and_list_what_is_not_priced(shared: Path,
 
 
 @pytest.mark.parametrize("name", ["three-clouds.digest.json", "edge-cases.events.ndjson"])
-@pytest.mark.parametrize("fmt", ["text", "json"])
-def test_cli_golden(name: str, fmt: str, update_golden: bool) -> None:
+@pytest.mark.parametrize("fmt,ext", [("text", "txt"), ("json", "json"), ("md", "md")])
+def test_cli_golden(name: str, fmt: str, ext: str, update_golden: bool) -> None:
     r = run_cli("--catalog", str(CATALOG), "cost", "pulumi-preview", str(HERE / name), "-f", fmt)
     assert r.code == 0, r.err
     out = r.out.replace(str(HERE) + "/", "").replace(str(CATALOG), "CATALOG")
-    check_golden(f"preview/{name.split('.')[0]}.{'txt' if fmt == 'text' else 'json'}", out,
-                 update_golden)
+    check_golden(f"preview/{name.split('.')[0]}.{ext}", out, update_golden)
+
+
+def test_fail_on_increase_guards_the_pool_cost() -> None:
+    args = ("--catalog", str(CATALOG), "cost", "pulumi-preview",
+            str(HERE / "three-clouds.digest.json"), "-f", "md")
+    # base $612.53 -> $12,187.47: +$11,574.94 (+1889.7%)
+    r = run_cli(*args, "--fail-on-increase", "10%")
+    assert r.code == 3
+    assert r.out.startswith("<!-- gpuplan-pulumi-cost -->\n")
+    assert "❌ **fail** `fail-on-increase`: monthly increase $11,574.94 (+1889.7%) exceeds" in r.out
+    assert r.err.count("\n") == 1 and r.err.startswith("error: guardrail failed: monthly increase")
+    assert run_cli(*args, "--fail-on-increase", "$11574.94").code == 0
+    assert run_cli(*args, "--fail-on-increase", "$11574.93").code == 3
 
 
 @pytest.mark.parametrize("content,message", [
