@@ -140,6 +140,9 @@ def _budget_cells(diff: PlanDiff) -> dict[str, str]:
         else:
             used = (b.new_monthly * 100 / b.new_budget).quantize(Decimal(1)) if b.new_budget else None
             cells[b.team] = f"{usd(b.new_budget)} ({used}% used)" if used is not None else usd(b.new_budget)
+        if b.base_budget != b.new_budget:
+            before = usd(b.base_budget) if b.base_budget is not None else "none"
+            cells[b.team] = f"{before} → {cells[b.team]}"
     return cells
 
 
