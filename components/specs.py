@@ -200,8 +200,15 @@ def priority_class_name(priority: int) -> str:
 
 
 def job_name(workload: str, topology: str) -> str:
-    """JobSet pod hostnames are ``<name>-<replicated job>-<i>-<j>``: keep room for the suffix."""
-    return stable_id(workload, limit=40 if topology in ("ddp", "parameter-server") else 63)
+    """A job's object name. JobSets name a headless Service and RayJobs a RayCluster after
+    themselves, so both must be DNS-1035 labels (start with a letter); JobSet pod hostnames
+    ``<name>-<rjob>-<i>-<j>`` need room for the suffix, and KubeRay caps RayJob names at
+    47 characters (53 for the RayCluster minus the 6 it appends)."""
+    limit = {"ddp": 40, "parameter-server": 40, "ray": 47}.get(topology, 63)
+    name = stable_id(workload, limit=limit)
+    if topology != "single" and not name[:1].isalpha():
+        name = stable_id("w", workload, limit=limit)
+    return name
 
 
 def pool_spec(pool: Pool, placements: list[Placement]) -> PoolSpec:

@@ -20,7 +20,8 @@ Three layers, following ../shared/schemas/README.md:
    flavor-fungibility combinations, size limits, MultiKueueCluster sources.
 3. gpuplan policy (``policy=True``, the default): a non-empty
    ``namespaceSelector``; every job labelled with a queue and a priority class,
-   annotated ``pulumi.com/skipAwait``, every container with cpu and memory
+   annotated ``pulumi.com/skipAwait``, JobSet/RayJob names DNS-1035 within their
+   length caps, every container with cpu and memory
    requests, GPU pods tolerating the GPU taint and pinned to a pool; valid
    label keys and values.
 
@@ -49,6 +50,7 @@ REPO = Path(__file__).resolve().parent.parent
 K8S_VERSION = "v1.34.0-local-strict"
 OBJECT_META = "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
@@ -295,6 +297,19 @@ def pod_policy(where: str, tmpl: dict[str, Any]) -> Iterator[str]:
             yield f"{where}.spec.tolerations: requests GPUs but does not tolerate nvidia.com/gpu"
 
 
+def job_name_errors(kind: str, name: str) -> list[str]:
+    """JobSets name a headless Service, RayJobs a RayCluster: DNS-1035, with length caps."""
+    limit = {"JobSet": 40, "RayJob": 47}.get(kind)
+    if limit is None:
+        return []
+    errors = []
+    if not DNS_1035.match(name):
+        errors.append(f"metadata.name: {kind} name {name!r} must start with a letter (DNS-1035)")
+    if len(name) > limit:
+        errors.append(f"metadata.name: {kind} name longer than {limit} characters")
+    return errors
+
+
 def policy_errors(obj: dict[str, Any]) -> list[str]:
     meta = obj.get("metadata") or {}
     errors = list(label_errors(meta.get("labels"), "metadata.labels"))
@@ -312,6 +327,7 @@ def policy_errors(obj: dict[str, Any]) -> list[str]:
                 errors.append(f"metadata.labels: no {label}")
         if notes.get("pulumi.com/skipAwait") != "true":
             errors.append("metadata.annotations: pulumi.com/skipAwait is not \"true\"")
+        errors += job_name_errors(obj["kind"], name)
         for where, tmpl in pod_templates(obj):
             errors += pod_policy(where, tmpl)
     return errors
