@@ -10,7 +10,8 @@ import pytest
 
 from planner.catalog.load import load_catalog
 from planner.errors import PlanFileError
-from planner.pulumipreview import PoolCost, PreviewCost, parse_preview, price_preview
+from planner.pulumipreview import PoolCost, PreviewCost, price_preview
+from planner.pulumisteps import parse_preview
 from tests.cli import run_cli
 from tests.golden import check_golden
 

@@ -48,7 +48,8 @@ def pulumi_preview(
     """
     from planner.catalog.load import load_catalog
     from planner.guardrails import check_rise, parse_threshold
-    from planner.pulumipreview import parse_preview, price_preview
+    from planner.pulumipreview import price_preview
+    from planner.pulumisteps import parse_preview
 
     hours_per_month = parse_hours(hours)
     threshold = parse_threshold(fail_on_increase) if fail_on_increase is not None else None

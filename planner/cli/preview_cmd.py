@@ -48,7 +48,8 @@ def preview(
     """List the resources the stack would create, change or delete, each node pool priced."""
     from planner.catalog.load import load_catalog
     from planner.cli.cost_cmd import parse_hours
-    from planner.pulumipreview import graph_steps, price_preview
+    from planner.pulumipreview import price_preview
+    from planner.pulumisteps import graph_steps
 
     hours_per_month = parse_hours(hours)
     project = find_project(Path.cwd())
