@@ -15,7 +15,8 @@
   kubeconfig in ``kubeconfigs``): jobs go there, it dispatches to the plan's
   clusters, cheapest first.
 
-Exports: ``poolIds``, ``pools`` (per pool: cluster, cloud, instance type, spot,
+Exports: ``poolIds``, ``poolResourceIds`` (pool -> node group / node pool / agent
+pool id at the cloud), ``pools`` (per pool: cluster, cloud, instance type, spot,
 min/max nodes, $/h per node), ``queues`` (cluster -> ClusterQueue names),
 ``jobs`` (cluster -> namespace/name), ``hourlyCost`` and ``monthlyCost``.
 """
@@ -112,9 +113,9 @@ def program(plan: Plan, cfg: StackConfig) -> dict[str, Any]:
     """Create every component; return the exports."""
     specs = plan_specs(plan)
     clusters = build_clusters(specs, cfg)
-    for pool in specs.pools:
-        GpuNodePool(pool, clusters[pool.cluster].pool_wiring,
-                    opts=pulumi.ResourceOptions(depends_on=[clusters[pool.cluster]]))
+    pools = {p.name: GpuNodePool(p, clusters[p.cluster].pool_wiring,
+                                 opts=pulumi.ResourceOptions(depends_on=[clusters[p.cluster]]))
+             for p in specs.pools}
     queues = {c: KueueQueues(c, queue_objects(specs, c), clusters[c].provider)
               for c in clusters}
     job_clusters = {c: (c, clusters[c]) for c in clusters}
@@ -133,13 +134,15 @@ def program(plan: Plan, cfg: StackConfig) -> dict[str, Any]:
                 TrainingJob(target, manifest, cluster.provider, depends_on=[queues[target]])
                 meta = manifest["metadata"]
                 jobs.setdefault(target, []).append(f"{meta['namespace']}/{meta['name']}")
-    return exports(plan, specs, queues, jobs)
+    return exports(plan, specs, queues, jobs, pools)
 
 
 def exports(plan: Plan, specs: PlanSpecs, queues: dict[str, KueueQueues],
-            jobs: dict[str, list[str]]) -> dict[str, Any]:
+            jobs: dict[str, list[str]], pools: dict[str, GpuNodePool]) -> dict[str, Any]:
     return {
         "poolIds": [p.name for p in specs.pools],
+        "poolResourceIds": {name: pool.resource.id for name, pool in sorted(pools.items())
+                            if pool.resource is not None},
         "pools": {p.name: {"cluster": p.cluster, "cloud": p.cloud, "region": p.region,
                            "instanceType": p.instance_type, "spot": p.spot,
                            "minNodes": p.min_nodes, "maxNodes": p.max_nodes,

@@ -62,6 +62,8 @@ def test_factory_graph_golden(tmp_path: Path, update_golden: bool) -> None:
     assert exports["hourlyCost"] == str(make_plan().totals.hourly)
     assert exports["queues"]["gke-prod"] == ["product", "research"]
     assert "dgx-onprem-a100" in exports["poolIds"]
+    assert "dgx-onprem-a100" not in exports["poolResourceIds"]  # existing capacity
+    assert len(exports["poolResourceIds"]) == 6
 
 
 def test_component_tokens_and_parents(tmp_path: Path) -> None:

@@ -92,3 +92,17 @@ def test_render_cmd_imports_only_typer_at_top() -> None:
         elif isinstance(node, ast.ImportFrom) and node.module:
             top.add(node.module)
     assert top <= {"__future__", "pathlib", "typing", "typer", "planner.errors"}, top
+
+
+def test_rerender_removes_stale_clusters_only(tmp_path: Path) -> None:
+    out = tmp_path / "k8s"
+    (out / "gone-cluster").mkdir(parents=True)
+    (out / "gone-cluster" / "10-kueue.yaml").write_text("old")
+    (out / "gone-cluster" / "kustomization.yaml").write_text("old")
+    (out / "README.md").write_text("mine")
+    (out / "mine").mkdir()
+    (out / "mine" / "notes.yaml").write_text("mine")
+    assert run_cli("render", "k8s", str(_write_plan(tmp_path)), "--out", str(out)).code == 0
+    assert not (out / "gone-cluster").exists()
+    assert (out / "README.md").read_text() == "mine"
+    assert (out / "mine" / "notes.yaml").read_text() == "mine"

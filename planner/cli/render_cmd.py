@@ -12,6 +12,9 @@ imported. Layout, one directory per cluster, files applied in name order::
                                        Kueue admits them)
     DIR/<cluster>/kustomization.yaml   the three files, in order
 
+Re-rendering removes gpuplan's files that the plan no longer produces (a
+cluster that left the plan); other files in ``DIR`` are left alone.
+
 Services (``kind: service``) get no objects (see :mod:`components.specs`).
 With ``--multikueue HUB`` a ``DIR/HUB/`` holds the MultiKueue manager objects and
 every job (the workers keep their queues); create the worker kubeconfig
@@ -70,6 +73,7 @@ def render_k8s(
     if out.exists() and not out.is_dir():
         raise UsageError("exists and is not a directory", file=str(out), field="--out")
     texts = render_texts(plan, multikueue, jobs)
+    _remove_stale(out, texts)
     for rel, text in texts.items():
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,6 +81,20 @@ def render_k8s(
     clusters = sorted({rel.split("/")[0] for rel in texts})
     typer.echo(f"wrote {len(texts)} files for {len(clusters)} clusters to {out} "
                f"({', '.join(clusters)})")
+
+
+def _remove_stale(out: Path, texts: dict[str, str]) -> None:
+    """Delete gpuplan's own files that this render does not write (a cluster or a file
+    that left the plan), so Argo CD / Flux stop applying them; nothing else is touched."""
+    if not out.is_dir():
+        return
+    for folder in sorted(p for p in out.iterdir() if p.is_dir()):
+        for name in (*FILES, "kustomization.yaml"):
+            path = folder / name
+            if path.is_file() and f"{folder.name}/{name}" not in texts:
+                path.unlink()
+        if not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def render_texts(plan: Any, multikueue: str | None = None, jobs: bool = True) -> dict[str, str]:
