@@ -62,10 +62,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from planner.candidates import EXAMPLES_KEPT
+from planner.constraintvalue import ConstraintValue
 from planner.errors import UsageError
 from planner.plan import Alternative, Binding, CatalogInfo, Placement, Plan, Rejection, Unplaced
 from planner.planning import REASON_TEXT
-from planner.whatif import ConstraintValue, WhatIf
+from planner.whatif import WhatIf
 
 EXPLAIN_KIND = "gpuplan/explain"
 EXPLAIN_VERSION = 1

@@ -216,6 +216,9 @@ def test_not_a_plan_exits_2(tmp_path: Path) -> None:
     ("quota:gcp/us-central1/NVIDIA_A100_GPUS=-100", "below 0"),
     ("quota:gcp/mars-north1/NVIDIA_A100_GPUS=8", "unknown gcp region 'mars-north1'"),
     ("capacity:onprem=+8", "unknown cluster 'onprem'"),
+    ("quota:gcp/us-east1/NVIDIA_A1OO_GPUS=8",
+     "no offer in gcp/us-east1 draws on quota family 'NVIDIA_A1OO_GPUS' "
+     "(did you mean 'NVIDIA_A100_GPUS'?)"),
     ("region:pretrain-a:deny=us-central1,us-east1,us-west1", "no allowed region left"),
 ])
 def test_malformed_what_if_exits_2(change: str, message: str, plan_dir: Path) -> None:

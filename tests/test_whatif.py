@@ -14,13 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from planner.constraintvalue import constraint_values
 from planner.errors import UsageError
 from planner.plan import dumps_plan, loads_plan
 from planner.whatif import (
     Amount,
     apply_changes,
     compare,
-    constraint_values,
     parse_change,
     spec_of,
     what_if,
@@ -239,3 +239,12 @@ def test_budget_value_is_what_the_blocked_workload_needs(catalog) -> None:  # ty
         step = Decimal(v.change.rsplit("+", 1)[1])
         assert step >= v.binding.limit * Decimal("0.1")
         assert v.moved, "relaxing a binding budget should change the plan"
+
+
+@pytest.mark.skipif(not plans.source("burst").exists(), reason="examples/burst not present")
+def test_capacity_changes(catalog) -> None:  # type: ignore[no-untyped-def]
+    ws = _apply("burst", catalog, "capacity:onprem-a100=+8")
+    before = {c.name: c.gpus for c in spec_of(plans.planned("burst")).clusters}
+    assert {c.name: c.gpus for c in ws.clusters} == {"onprem-a100": before["onprem-a100"] + 8}
+    with pytest.raises(UsageError, match="at least 1 needed"):
+        _apply("burst", catalog, f"capacity:onprem-a100=-{before['onprem-a100']}")

@@ -94,7 +94,8 @@ def _resolved(ctx: typer.Context, plan: Plan, result: Explanation, changes: list
               constraints: bool, time_limit: float | None) -> Explanation:
     """Add the what-if and constraint-value sections (these re-solve)."""
     from planner.catalog.load import load_catalog
-    from planner.whatif import baseline, constraint_values, what_if
+    from planner.constraintvalue import constraint_values
+    from planner.whatif import baseline, what_if
 
     catalog = load_catalog(state(ctx).catalog)
     limit = time_limit if time_limit is not None else plan.solver.time_limit_s
