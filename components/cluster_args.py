@@ -114,3 +114,44 @@ def gke_kubeconfig(name: str, endpoint: str, ca_data: str) -> str:
     return _kubeconfig(name, f"https://{endpoint}", ca_data, {"exec": {
         "apiVersion": "client.authentication.k8s.io/v1beta1",
         "command": "gke-gcloud-auth-plugin", "provideClusterInfo": True}})
+
+
+# Operators the Kubernetes objects need, pinned to the versions of ../shared/schemas.
+KUEUE_VERSION = "v0.19.2"
+JOBSET_VERSION = "v0.12.0"
+KUBERAY_VERSION = "1.7.0"
+DEVICE_PLUGIN_VERSION = "0.17.1"
+
+
+def operator_manifests() -> dict[str, str]:
+    """Release manifests (applied server-side): name -> URL."""
+    return {
+        "kueue": "https://github.com/kubernetes-sigs/kueue/releases/download/"
+                 f"{KUEUE_VERSION}/manifests.yaml",
+        "jobset": "https://github.com/kubernetes-sigs/jobset/releases/download/"
+                  f"{JOBSET_VERSION}/manifests.yaml",
+    }
+
+
+def operator_charts(cloud: str) -> dict[str, dict[str, Any]]:
+    """Helm releases (``kubernetes.helm.v3.Release`` arguments): KubeRay everywhere; the
+    NVIDIA device plugin on EKS (GKE and AKS install theirs), on GPU pool nodes only."""
+    charts: dict[str, dict[str, Any]] = {"kuberay": {
+        "chart": "kuberay-operator", "version": KUBERAY_VERSION,
+        "namespace": "kuberay-system", "create_namespace": True,
+        "repository_opts": {"repo": "https://ray-project.github.io/kuberay-helm/"},
+    }}
+    if cloud == "aws":
+        charts["nvidia-device-plugin"] = {
+            "chart": "nvidia-device-plugin", "version": DEVICE_PLUGIN_VERSION,
+            "namespace": "nvidia-device-plugin", "create_namespace": True,
+            "repository_opts": {"repo": "https://nvidia.github.io/k8s-device-plugin"},
+            "values": {
+                "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists",
+                                 "effect": "NoSchedule"}],
+                "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": [
+                        {"key": "gpuplan.io/accelerator", "operator": "Exists"}]}]}}},
+            },
+        }
+    return charts

@@ -7,7 +7,9 @@
 - ``clusters``: object, per plan cluster name, what the cloud needs:
   ``clusterName`` (existing clusters' real name), ``subnetIds`` (EKS),
   ``nodeRoleArn`` (existing EKS), ``project``/``location`` (GKE),
-  ``resourceGroup`` (AKS), ``version``, ``context`` (kube context);
+  ``resourceGroup`` (AKS), ``version``, ``context`` (kube context),
+  ``installOperators`` (true: install Kueue, JobSet, KubeRay and on EKS the NVIDIA
+  device plugin; default false: they are already installed);
 - ``kubeconfigs``: secret object, cluster name -> kubeconfig text (existing
   clusters; else the plan's kubeconfig path, else the ambient kubeconfig);
 - ``jobs``: create the TrainingJobs (default true);
@@ -34,6 +36,7 @@ from components.compute import GpuNodePool
 from components.jobs import TrainingJob
 from components.k8s_objects import job_objects, multikueue_objects, queue_objects
 from components.kueue import KueueQueues
+from components.operators import ClusterOperators
 from components.specs import ClusterSpec, PlanSpecs, plan_specs
 from planner.plan import Plan, read_plan
 
@@ -109,6 +112,17 @@ def build_manager(specs: PlanSpecs, cfg: StackConfig,
     return GpuCluster(spec, cfg.clusters.get(name), kubeconfig_for(cfg, name, None))
 
 
+def install_operators(cfg: StackConfig,
+                      clusters: dict[str, GpuCluster]) -> dict[str, list[pulumi.Resource]]:
+    """Operators for clusters whose config says ``installOperators: true``."""
+    out: dict[str, list[pulumi.Resource]] = {}
+    for name, cluster in sorted(clusters.items()):
+        if (cfg.clusters.get(name) or {}).get("installOperators") is True:
+            out[name] = [ClusterOperators(name, cluster.spec.cloud, cluster.provider,
+                                          opts=pulumi.ResourceOptions(depends_on=[cluster]))]
+    return out
+
+
 def program(plan: Plan, cfg: StackConfig) -> dict[str, Any]:
     """Create every component; return the exports."""
     specs = plan_specs(plan)
@@ -116,7 +130,9 @@ def program(plan: Plan, cfg: StackConfig) -> dict[str, Any]:
     pools = {p.name: GpuNodePool(p, clusters[p.cluster].pool_wiring,
                                  opts=pulumi.ResourceOptions(depends_on=[clusters[p.cluster]]))
              for p in specs.pools}
-    queues = {c: KueueQueues(c, queue_objects(specs, c), clusters[c].provider)
+    operators = install_operators(cfg, clusters)
+    queues = {c: KueueQueues(c, queue_objects(specs, c), clusters[c].provider,
+                             opts=pulumi.ResourceOptions(depends_on=operators.get(c)))
               for c in clusters}
     job_clusters = {c: (c, clusters[c]) for c in clusters}
     if cfg.multikueue:
@@ -124,7 +140,10 @@ def program(plan: Plan, cfg: StackConfig) -> dict[str, Any]:
         objs = multikueue_objects(specs, manager.spec.name,
                                   {c: clusters[c].kubeconfig for c in clusters
                                    if clusters[c].kubeconfig is not None})
-        queues[manager.spec.name] = KueueQueues(manager.spec.name, objs, manager.provider)
+        hub_operators = install_operators(cfg, {manager.spec.name: manager})
+        queues[manager.spec.name] = KueueQueues(
+            manager.spec.name, objs, manager.provider,
+            opts=pulumi.ResourceOptions(depends_on=hub_operators.get(manager.spec.name)))
         job_clusters = {c: (manager.spec.name, manager) for c in clusters}
     jobs: dict[str, list[str]] = {}
     if cfg.jobs:

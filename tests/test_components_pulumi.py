@@ -28,13 +28,15 @@ CLUSTERS = {
     "aws-us-east-1": {"subnetIds": ["subnet-0a1", "subnet-0b2"]},
     "gke-prod": {"project": "acme-ml", "location": "us-central1", "clusterName": "prod"},
 }
+WITH_OPERATORS = {**CLUSTERS, "aws-us-east-1": {**CLUSTERS["aws-us-east-1"],
+                                                "installOperators": True}}
 KUBECONFIGS = {"gke-prod": "apiVersion: v1\nkind: Config\n# gke-prod\n",
                "dgx-onprem": "apiVersion: v1\nkind: Config\n# dgx\n",
                "hub": "apiVersion: v1\nkind: Config\n# hub\n"}
 
 
 def stack_config(plan_path: Path, **extra: Any) -> dict[str, str]:
-    config = {"gpuplan:plan": str(plan_path), "gpuplan:clusters": json.dumps(CLUSTERS),
+    config = {"gpuplan:plan": str(plan_path), "gpuplan:clusters": json.dumps(WITH_OPERATORS),
               "gpuplan:kubeconfigs": json.dumps(KUBECONFIGS)}
     config.update({f"gpuplan:{k}": v for k, v in extra.items()})
     return config
@@ -68,9 +70,14 @@ def test_factory_graph_golden(tmp_path: Path, update_golden: bool) -> None:
 
 def test_component_tokens_and_parents(tmp_path: Path) -> None:
     resources, _ = run_stack(make_plan(), tmp_path)
-    components = {r.type for r in resources if not r.custom}
+    components = {r.type for r in resources if r.type.startswith("gpuplan:")}
     assert components == {"gpuplan:compute:GpuNodePool", "gpuplan:cluster:GpuCluster",
-                          "gpuplan:kueue:KueueQueues", "gpuplan:jobs:TrainingJob"}
+                          "gpuplan:kueue:KueueQueues", "gpuplan:jobs:TrainingJob",
+                          "gpuplan:cluster:Operators"}
+    operators = [r for r in resources if r.parent == "gpuplan:cluster:Operators::aws-us-east-1"]
+    assert sorted(r.name for r in operators) == [
+        "aws-us-east-1-jobset", "aws-us-east-1-kuberay", "aws-us-east-1-kueue",
+        "aws-us-east-1-nvidia-device-plugin"]
     for r in resources:
         if r.type.startswith(("aws:eks/nodeGroup", "gcp:container/nodePool",
                               "azure-native:containerservice:AgentPool")):
@@ -192,8 +199,10 @@ def test_dev_stack_config_runs() -> None:
     def body() -> None:
         runpy.run_path(str(REPO / "stacks" / "__main__.py"))
 
-    run = run_mocked(body, {k: str(v) for k, v in config.items()})
+    run = run_mocked(body, {k: v if isinstance(v, str) else json.dumps(v)
+                            for k, v in config.items()})
     kinds = {r.type for r in run.resources}
+    assert len([r for r in run.resources if r.type == "gpuplan:cluster:Operators"]) == 4
     assert {"gcp:container/cluster:Cluster", "azure-native:containerservice:ManagedCluster",
             "gcp:container/nodePool:NodePool", "gpuplan:jobs:TrainingJob"} <= kinds
 
