@@ -27,6 +27,12 @@ def _names() -> list[str]:
     return [n for n in (*plans.EXAMPLES, *plans.FIXTURES) if plans.source(n).exists()]
 
 
+
+@pytest.fixture(autouse=True)
+def _embedded_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Re-solves use the embedded catalog, whatever GPUPLAN_CATALOG says outside."""
+    monkeypatch.delenv("GPUPLAN_CATALOG", raising=False)
+
 @pytest.fixture(scope="module")
 def plan_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("plans")

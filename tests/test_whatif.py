@@ -31,6 +31,12 @@ from tests.fixtures.explain import plans
 QUOTA = "quota:gcp/us-central1/NVIDIA_A100_GPUS/on-demand"
 
 
+
+@pytest.fixture(autouse=True)
+def _embedded_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Re-solves use the embedded catalog, whatever GPUPLAN_CATALOG says outside."""
+    monkeypatch.delenv("GPUPLAN_CATALOG", raising=False)
+
 @pytest.fixture(scope="module")
 def catalog():  # type: ignore[no-untyped-def]
     from planner.catalog.load import load_catalog

@@ -36,7 +36,7 @@ def explain(
     ctx: typer.Context,
     plan_file: Annotated[Path, typer.Argument(metavar="PLAN", help="plan.json from planner plan")],
     workloads: Annotated[list[str] | None, typer.Argument(
-        metavar="[WORKLOAD]...", help="Workloads to explain; none: the whole plan.",
+        metavar="WORKLOAD", help="Workloads to explain; none: the whole plan.",
         show_default=False)] = None,
     fmt: Annotated[ExplainFormat, typer.Option(
         "--format", "-f", help="text (terminal), md (pull request) or json (stable schema)")
