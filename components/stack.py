@@ -2,7 +2,8 @@
 
 ``stacks/__main__.py`` calls :func:`main`. Config keys (namespace ``gpuplan``):
 
-- ``plan``: path to a ``plan.json`` (relative to the project root), or
+- ``plan``: path to a ``plan.json`` (relative paths from the project root, the
+  folder of ``Pulumi.yaml``), or
 - ``workloads`` (+ optional ``catalog`` directory): plan at ``pulumi up`` time;
 - ``clusters``: object, per plan cluster name, what the cloud needs:
   ``clusterName`` (existing clusters' real name), ``subnetIds`` (EKS),
@@ -173,8 +174,14 @@ def exports(plan: Plan, specs: PlanSpecs, queues: dict[str, KueueQueues],
     }
 
 
+def project_root() -> Path:
+    """The folder of Pulumi.yaml: the engine's root directory, else this checkout."""
+    root = Path(str(pulumi.get_root_directory() or ""))
+    return root if (root / "Pulumi.yaml").is_file() else REPO
+
+
 def main() -> None:
     """Entry point of ``stacks/__main__.py``."""
     cfg = read_config(pulumi.Config("gpuplan"))
-    for key, value in program(load_plan(cfg), cfg).items():
+    for key, value in program(load_plan(cfg, project_root()), cfg).items():
         pulumi.export(key, value)

@@ -202,7 +202,6 @@ def test_dev_stack_config_runs() -> None:
     run = run_mocked(body, {k: v if isinstance(v, str) else json.dumps(v)
                             for k, v in config.items()})
     kinds = {r.type for r in run.resources}
-    assert len([r for r in run.resources if r.type == "gpuplan:cluster:Operators"]) == 4
     assert {"gcp:container/cluster:Cluster", "azure-native:containerservice:ManagedCluster",
             "gcp:container/nodePool:NodePool", "gpuplan:jobs:TrainingJob"} <= kinds
 
