@@ -267,10 +267,12 @@ def loads_plan(text: str, filename: str = "plan.json") -> Plan:
         raise PlanFileError(f"not a gpuplan plan (expected \"kind\": \"{PLAN_KIND}\")",
                             file=filename)
     version = data.get("version")
-    if not isinstance(version, int) or version > PLAN_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version > PLAN_VERSION:
         raise PlanFileError(
             f"plan version {version!r} is newer than this planner understands "
             f"({PLAN_VERSION}); upgrade gpuplan", file=filename, field="version")
+    if version < 1:
+        raise PlanFileError(f"unknown plan version {version!r}", file=filename, field="version")
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
