@@ -12,12 +12,13 @@ $ per month at the plan's ``hours_per_month``. ``delta`` is always
 ``alternative - chosen`` (or ``new - base``), so negative means cheaper.
 
 "Cheaper offers" come from what the plan records: its alternatives cheaper
-than the choice (the top few per workload, each with the constraint that
-ruled it out, or none when the solver traded it off against the others'
-placements, e.g. idle capacity on shared nodes) and its rejected offers
-(``cheaper`` counts per reason, cheapest examples first; the planner keeps at
-most ``EXAMPLES_KEPT`` examples per reason, so a count at that cap is a lower
-bound, flagged ``at_least``).
+than the choice (the top ``MAX_ALTERNATIVES`` per workload, each with the
+constraint that ruled it out, or none when the solver traded it off against
+the others' placements, e.g. idle capacity on shared nodes; when even the last
+kept one is cheaper there may be more, flagged ``at_least``) and its rejected
+offers (``cheaper`` counts per reason, cheapest examples first; the planner
+keeps at most ``EXAMPLES_KEPT`` examples per reason, so a count at that cap is
+a lower bound, also flagged ``at_least``).
 
 JSON schema (``kind`` = ``"gpuplan/explain"``, ``version`` = 1; keys sorted):
 
@@ -65,7 +66,7 @@ from planner.candidates import EXAMPLES_KEPT
 from planner.constraintvalue import ConstraintValue
 from planner.errors import UsageError
 from planner.plan import Alternative, Binding, CatalogInfo, Placement, Plan, Rejection, Unplaced
-from planner.planning import REASON_TEXT
+from planner.planning import MAX_ALTERNATIVES, REASON_TEXT
 from planner.whatif import WhatIf
 
 EXPLAIN_KIND = "gpuplan/explain"
@@ -379,13 +380,15 @@ def _alternative_groups(plan: Plan, alternatives: Sequence[Alternative]) -> list
         if a.delta < 0:
             groups[(a.blocked_by or TRADEOFF, f"{a.cloud}/{a.region}")].append(a)
     bindings = _bindings(plan)
+    # The plan keeps MAX_ALTERNATIVES; when even the last is cheaper, more may be.
+    more = len(alternatives) >= MAX_ALTERNATIVES and alternatives[-1].delta < 0
     out = []
     for (reason, place), alts in sorted(groups.items(), key=lambda kv: (kv[0][0] == TRADEOFF,
                                                                         kv[0])):
         b = bindings.get(reason)
         n = len(alts)
         best = min(a.delta for a in alts)
-        offers = f"{n} cheaper offer{'s' if n != 1 else ''} in {place}"
+        offers = f"{n}{'+' if more else ''} cheaper offer{'s' if n != 1 or more else ''} in {place}"
         if reason == TRADEOFF:
             text = (f"{offers} not taken: cheaper alone, dearer for the plan as a whole "
                     "(shared or idle node capacity)")
@@ -393,7 +396,7 @@ def _alternative_groups(plan: Plan, alternatives: Sequence[Alternative]) -> list
             text = f"{offers} blocked by {describe(b, place) if b else reason}"
         out.append(CheaperGroup(
             source="tradeoff" if reason == TRADEOFF else "constraint", reason=reason,
-            place=place, count=n, at_least=False,
+            place=place, count=n, at_least=more,
             examples=tuple(_label(a) for a in alts[:EXAMPLES_SHOWN]), best_delta=best,
             constraint=constraint_view(b) if b else None,
             text=f"{text}; up to ${-best:,.2f}/month less"))

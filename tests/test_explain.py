@@ -249,3 +249,19 @@ def test_other_catalog_warns_and_re_solves_the_base(plan_dir: Path, tmp_path: Pa
     doc = json.loads(r.out)
     assert doc["what_if"]["base_source"] == "re-solved"
     assert doc["what_if"]["base_monthly"] == str(plans.planned("quota-binds").totals.monthly)
+
+
+def test_full_list_of_cheaper_alternatives_is_a_lower_bound() -> None:
+    """The plan keeps MAX_ALTERNATIVES; if all are cheaper, the count says "5+"."""
+    from planner.explain import cheaper_groups
+    from planner.planning import MAX_ALTERNATIVES
+
+    plan = plans.planned("quota-binds")
+    (alt,) = [a for p in plan.placements for a in p.alternatives if a.blocked_by]
+    many = tuple(alt.model_copy(update={"offer": f"{alt.offer}-{i}"})
+                 for i in range(MAX_ALTERNATIVES))
+    (group,) = cheaper_groups(plan, many, ())
+    assert group.at_least and group.count == MAX_ALTERNATIVES
+    assert group.text.startswith(f"{MAX_ALTERNATIVES}+ cheaper offers in gcp/us-central1 blocked by")
+    (group,) = cheaper_groups(plan, many[:2], ())
+    assert not group.at_least and group.text.startswith("2 cheaper offers in gcp/us-central1")
