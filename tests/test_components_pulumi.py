@@ -219,3 +219,32 @@ def test_existing_cluster_settings_are_checked() -> None:
     aks = ClusterSpec("aks-prod", "azure", "eastus", True, None, ("p",), ())
     with pytest.raises(ValueError, match="resourceGroup"):
         existing_wiring(aks, {})
+
+
+def _ints(value: Any) -> Any:
+    """The mock monitor carries numbers as floats: 3.0 -> 3."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints(v) for v in value]
+    return value
+
+
+def test_kubernetes_inputs_are_exactly_the_builder_manifests(tmp_path: Path, shared: Path) -> None:
+    """What Pulumi sends (typed Job/Namespace args included) == k8s_objects == valid."""
+    from components.k8s_objects import plan_objects
+    from components.kube import resource_name
+    from tests.k8s_validator import validate_manifest
+
+    resources, _ = run_stack(make_plan(), tmp_path)
+    sent = {r.name: _ints(r.inputs) for r in resources
+            if r.type.startswith("kubernetes:") and "yaml/v2" not in r.type
+            and "helm.sh" not in r.type}
+    expected = {resource_name(c, m): m for c, objs in plan_objects(plan_specs(make_plan())).items()
+                for m in objs}
+    assert sent.keys() == expected.keys()
+    for name, manifest in expected.items():
+        assert sent[name] == manifest, name
+        assert validate_manifest(sent[name]) == [], name
