@@ -248,3 +248,15 @@ def test_kubernetes_inputs_are_exactly_the_builder_manifests(tmp_path: Path, sha
     for name, manifest in expected.items():
         assert sent[name] == manifest, name
         assert validate_manifest(sent[name]) == [], name
+
+
+def test_gpu_sharing_and_mig_args_are_typed() -> None:
+    specs = plan_specs(make_plan())
+    gke = dataclasses.replace(next(p for p in specs.pools if p.cloud == "gcp"),
+                              gpu_sharing_clients=4, mig_profile="1g.10gb")
+    accel = node_pool_kwargs(gke, {"cluster": "c"})["node_config"].guest_accelerators[0]
+    assert type(accel.gpu_sharing_config).__name__.endswith("GpuSharingConfigArgs")
+    assert accel.gpu_partition_size == "1g.10gb"
+    aks = dataclasses.replace(next(p for p in specs.pools if p.cloud == "azure"),
+                              mig_profile="1g.10gb")
+    assert node_pool_kwargs(aks, {})["gpu_instance_profile"] == "MIG1g"
