@@ -72,8 +72,8 @@ def test_limits_never_exceeded(spec: dict[str, Any]) -> None:
         assert share <= pool.nodes + 1e-9
         assert pool.nodes == max(1, math.ceil(share - 1e-9))
     for q in spec["quotas"]:
-        key = (q["cloud"], q["region"], q["family"] if q["cloud"] != "aws" else "P", q["capacity"]
-               if "capacity" in q else "on-demand")
+        family = q["family"] if q["cloud"] != "aws" else "P"
+        key = (q["cloud"], q["region"], family, q.get("capacity", "on-demand"))
         assert used.get(key, 0.0) <= q["limit"], (key, used)
     for team in plan.teams:
         if team.budget is not None:

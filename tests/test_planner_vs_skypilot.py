@@ -23,9 +23,9 @@ def skypilot_pick(catalog: Catalog, name: str, count: float) -> Decimal | None:
     """Cheapest on-demand $/h of an instance carrying exactly ``count`` x ``name``."""
     best: dict[str, Decimal] = {}
     for o in catalog:
-        if o.accelerator == name and o.accelerator_count == count:
-            if o.cloud not in best or o.price < best[o.cloud]:
-                best[o.cloud] = o.price
+        matches = o.accelerator == name and o.accelerator_count == count
+        if matches and (o.cloud not in best or o.price < best[o.cloud]):
+            best[o.cloud] = o.price
     return min(best.values()) if best else None
 
 
