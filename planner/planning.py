@@ -45,12 +45,14 @@ MAX_ALTERNATIVES = 5
 
 
 def default_time_limit(workloads: int) -> float:
-    """Seconds for the MILP search: 8 s, growing 7 ms per workload beyond ~1,100, at most 40 s.
+    """Seconds for the MILP search: 5 s, growing 5 ms per workload beyond 1,000, at most 30 s.
 
     Which workloads fit is found early (warm start from greedy); the rest of the
     time improves cost. The LP bounds get at most a quarter more.
     """
-    return max(8.0, min(40.0, 0.007 * workloads))
+    return max(5.0, min(30.0, 0.005 * workloads))
+
+
 REASON_TEXT = {
     "accelerator-count": "no offer has this accelerator count per node",
     "multi-node-whole-nodes": "multi-node jobs need whole nodes",

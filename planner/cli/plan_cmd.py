@@ -33,7 +33,7 @@ def plan(
         "--strict", help="Exit 3 if any workload cannot be placed.")] = False,
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", min=0.1, max=3600,
-        help="Seconds for the MILP search (default 8, up to 40 for thousands of workloads).")
+        help="Seconds for the MILP search (default 5, up to 30 for thousands of workloads).")
     ] = None,
     max_catalog_age: Annotated[int, typer.Option(
         "--max-catalog-age-days", min=0, help="Warn when the catalog is older than this.")] = 30,
