@@ -25,6 +25,7 @@ Reason codes: ``accelerator-count``, ``multi-node-whole-nodes``, ``cpus``,
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import math
@@ -44,7 +45,7 @@ from planner.throughput import relative_throughput
 MAX_OPTIONS = 12
 MAX_PER_DOMAIN = 2
 MAX_SHAPE_OPTIONS = 120
-EXAMPLES_KEPT = 200
+EXAMPLES_KEPT = 5  # cheapest offers named per rejection reason (counts are exact)
 EXISTING = "k8s"
 
 
@@ -68,10 +69,20 @@ class Variant:
 
 @dataclass
 class Rejections:
-    """Offers not usable for one reason: count and the cheapest by unit cost."""
+    """Offers not usable for one reason: how many, every one's unit cost (sorted, so
+    "how many were cheaper than the choice" is exact), and the cheapest few by name.
+
+    A workload's table shares the ``units`` list of its shape until it adds a
+    rejection of its own (``owned`` then copies it first)."""
 
     count: int = 0
     examples: list[tuple[float, str]] = field(default_factory=list)
+    units: list[float] = field(default_factory=list)
+    owned: bool = True
+
+    def cheaper_than(self, unit: float) -> int:
+        """How many of these offers cost less per unit of work than ``unit``."""
+        return bisect.bisect_left(self.units, unit - 1e-12)
 
 
 @dataclass
@@ -217,10 +228,12 @@ class CandidateBuilder:
                     variant = Variant(offer, spot, min(share, 1.0), choice)
                     unit = _unit_cost(w, variant)
                     if reasons:
-                        _reject(rejected, reasons, unit, variant)
+                        _reject(rejected, reasons, unit, variant, keep_sorted=False)
                         reason_sets.add(frozenset(reasons))
                     else:
                         passing.append((unit, variant))
+        for entry in rejected.values():
+            entry.units.sort()
         kept, dominated = _prune_dominated(passing)
         whole = [v for v in kept if v.share >= 1.0][:MAX_SHAPE_OPTIONS]
         shared = [v for v in kept if v.share < 1.0][:MAX_SHAPE_OPTIONS // 2]
@@ -302,7 +315,8 @@ class CandidateBuilder:
     # -- workload level ----------------------------------------------------
     def candidates(self, w: Workload) -> WorkloadCandidates:
         shape = self.shape(w)
-        rejected = {k: Rejections(v.count, list(v.examples)) for k, v in shape.rejected.items()}
+        rejected = {k: Rejections(v.count, v.examples, v.units, owned=False)
+                    for k, v in shape.rejected.items()}
         options: list[Option] = []
         reason_sets = set(shape.reason_sets)
         view = _WorkloadView(w, self.ws)
@@ -405,18 +419,23 @@ def _unit_cost(w: Workload, v: Variant) -> float:
     return hourly / (speed * v.choice.count * w.num_nodes)
 
 
-def _reject(table: dict[str, Rejections], reasons: list[str], unit: float, v: Variant) -> None:
+def _reject(table: dict[str, Rejections], reasons: list[str], unit: float, v: Variant,
+            keep_sorted: bool = True) -> None:
+    """Record ``v`` as rejected for each of ``reasons``. With ``keep_sorted`` off (while a
+    shape is built) units are appended and the caller sorts them once at the end."""
     for reason in dict.fromkeys(reasons):
         entry = table.setdefault(reason, Rejections())
+        if not entry.owned:
+            entry.units, entry.examples, entry.owned = list(entry.units), list(entry.examples), True
         entry.count += 1
-        label = v.offer.key + (" spot" if v.spot else "")
-        if len(entry.examples) < EXAMPLES_KEPT:
-            entry.examples.append((unit, label))
-        elif unit < entry.examples[-1][0]:
-            entry.examples[-1] = (unit, label)
+        if keep_sorted:
+            bisect.insort(entry.units, unit)
         else:
-            continue
-        entry.examples.sort()
+            entry.units.append(unit)
+        if len(entry.examples) < EXAMPLES_KEPT or unit < entry.examples[-1][0]:
+            label = v.offer.key + (" spot" if v.spot else "")
+            bisect.insort(entry.examples, (unit, label))
+            del entry.examples[EXAMPLES_KEPT:]
 
 
 # Facts about an offer that no setting can change; an offer failing one of these is

@@ -16,9 +16,7 @@ than the choice (the top ``MAX_ALTERNATIVES`` per workload, each with the
 constraint that ruled it out, or none when the solver traded it off against
 the others' placements, e.g. idle capacity on shared nodes; when even the last
 kept one is cheaper there may be more, flagged ``at_least``) and its rejected
-offers (``cheaper`` counts per reason, cheapest examples first; the planner
-keeps at most ``EXAMPLES_KEPT`` examples per reason, so a count at that cap is
-a lower bound, also flagged ``at_least``).
+offers (exact ``cheaper`` counts per reason, the cheapest few named).
 
 JSON schema (``kind`` = ``"gpuplan/explain"``, ``version`` = 1; keys sorted):
 
@@ -62,7 +60,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from planner.candidates import EXAMPLES_KEPT
 from planner.constraintvalue import ConstraintValue
 from planner.errors import UsageError
 from planner.plan import Alternative, Binding, CatalogInfo, Placement, Plan, Rejection, Unplaced
@@ -414,7 +411,7 @@ def _rejection_groups(rejected: Sequence[Rejection], *, cheaper_only: bool) -> l
         n = r.cheaper if cheaper_only else r.count
         if n == 0:
             continue
-        at_least = cheaper_only and n >= EXAMPLES_KEPT and r.count > n
+        at_least = False  # the planner counts rejected offers exactly
         count = f"{n}{'+' if at_least else ''}"
         what = f"{count} {'cheaper ' if cheaper_only else ''}offer{'s' if n != 1 else ''}"
         out.append(CheaperGroup(

@@ -134,7 +134,7 @@ def _rejection_bindings(model: Model, sol: Solution) -> list[Binding]:
         unit = _unit_cost(w, o.variant)
         for reason, kind in (("deadline", "deadline"), ("multi-node-whole-nodes", "locality")):
             r = wc.rejected.get(reason)
-            if r and any(u < unit - 1e-12 for u, _ in r.examples):
+            if r and r.cheaper_than(unit) > 0:
                 limit = w.deadline_hours if kind == "deadline" else float(w.num_nodes)
                 used = o.runtime if kind == "deadline" else float(w.num_nodes)
                 out.append(Binding(

@@ -260,7 +260,7 @@ def _rejections(wc: WorkloadCandidates, chosen: Option | None) -> tuple[Rejectio
     limit = _unit_cost(wc.workload, chosen.variant) if chosen else float("inf")
     out = []
     for reason, r in sorted(wc.rejected.items()):
-        cheaper = sum(1 for unit, _ in r.examples if unit < limit - 1e-12)
+        cheaper = r.cheaper_than(limit)
         out.append(Rejection(reason=reason, count=r.count, cheaper=cheaper,
                              examples=tuple(label for _, label in r.examples[:3])))
     return tuple(out)
