@@ -154,7 +154,7 @@ def test_terraform_joins_an_existing_render_group() -> None:
     """Whichever way planner.cli.render_cmd registers ``render``, terraform joins that group."""
     import typer
 
-    from planner.cli.render_terraform_cmd import render_group
+    from planner.cli.render_cmd import render_group
 
     for add in (lambda app, g: app.add_typer(g, name="render"),
                 lambda app, g: app.add_typer(g)):

@@ -12,8 +12,11 @@ imported. Layout, one directory per cluster, files applied in name order::
                                        Kueue admits them)
     DIR/<cluster>/kustomization.yaml   the three files, in order
 
-Re-rendering removes gpuplan's files that the plan no longer produces (a
-cluster that left the plan); other files in ``DIR`` are left alone.
+``DIR`` is replaced atomically (:mod:`planner.cli.treewrite`): the new tree
+is written beside it and swapped in by rename, so a failure leaves the old
+tree as it was. Re-rendering drops gpuplan's files that the plan no longer
+produces (a cluster that left the plan); other files in ``DIR`` are carried
+over. ``DIR`` may not be the working directory or one of its parents.
 
 Services (``kind: service``) get no objects (see :mod:`components.specs`).
 With ``--multikueue HUB`` a ``DIR/HUB/`` holds the MultiKueue manager objects and
@@ -39,7 +42,7 @@ def register(app: typer.Typer) -> None:
 
 
 def render_group(app: typer.Typer) -> typer.Typer:
-    """The ``render`` command group, shared with ``render terraform``."""
+    """The ``render`` command group of ``app`` (shared with ``render terraform``), made once."""
     for info in app.registered_groups:
         group = info.typer_instance
         if group is not None and (info.name or group.info.name) == "render":
@@ -52,7 +55,8 @@ def render_group(app: typer.Typer) -> typer.Typer:
 
 def render_k8s(
     plan_file: Annotated[Path, typer.Argument(metavar="PLAN", help="plan.json from 'planner plan'")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory, one folder per cluster")],
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="Output directory, one folder per cluster (replaced atomically)")],
     multikueue: Annotated[str | None, typer.Option(
         "--multikueue", metavar="HUB",
         help="Also write MultiKueue manager objects for cluster HUB (not in the plan) and "
@@ -67,34 +71,22 @@ def render_k8s(
 
       kubectl apply -k k8s/<cluster>
     """
+    from planner.cli.treewrite import refuse_bad_out, write_tree
     from planner.plan import read_plan
 
     plan = read_plan(plan_file)
-    if out.exists() and not out.is_dir():
-        raise UsageError("exists and is not a directory", file=str(out), field="--out")
     texts = render_texts(plan, multikueue, jobs)
-    _remove_stale(out, texts)
-    for rel, text in texts.items():
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    refuse_bad_out(out)
+    write_tree(out, texts, is_generated)
     clusters = sorted({rel.split("/")[0] for rel in texts})
     typer.echo(f"wrote {len(texts)} files for {len(clusters)} clusters to {out} "
                f"({', '.join(clusters)})")
 
 
-def _remove_stale(out: Path, texts: dict[str, str]) -> None:
-    """Delete gpuplan's own files that this render does not write (a cluster or a file
-    that left the plan), so Argo CD / Flux stop applying them; nothing else is touched."""
-    if not out.is_dir():
-        return
-    for folder in sorted(p for p in out.iterdir() if p.is_dir()):
-        for name in (*FILES, "kustomization.yaml"):
-            path = folder / name
-            if path.is_file() and f"{folder.name}/{name}" not in texts:
-                path.unlink()
-        if not any(folder.iterdir()):
-            folder.rmdir()
+def is_generated(rel: Path) -> bool:
+    """``<cluster>/{00-namespaces,10-kueue,20-jobs,kustomization}.yaml``: gpuplan's own files,
+    replaced on every render (dropped when their cluster leaves the plan)."""
+    return len(rel.parts) == 2 and rel.name in (*FILES, "kustomization.yaml")
 
 
 def render_texts(plan: Any, multikueue: str | None = None, jobs: bool = True) -> dict[str, str]:
