@@ -102,13 +102,16 @@ _register_commands()
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; map errors to exit codes. Returns the exit code (also exits)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
-    code = run(args, debug)
+    code = run(args)
     sys.stdout.flush()
     raise SystemExit(code)
 
 
-def run(args: list[str], debug: bool = False) -> int:
+def run(args: list[str]) -> int:
+    """Run one command line in-process; return its exit code."""
+    debug = "--debug" in args
+    if debug:  # accepted anywhere on the line, as people type it after the command
+        args = ["--debug", *(a for a in args if a != "--debug")]
     try:
         result = app(args=args, prog_name="planner", standalone_mode=False)
     except GpuplanError as err:
