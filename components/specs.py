@@ -11,7 +11,10 @@ Conventions:
   enter a name, so reordering workloads changes no name.
 - Every GPU pool carries the node label ``gpuplan.io/pool=<pool name>`` and the
   taint ``nvidia.com/gpu=present:NoSchedule``; pods of the pool's jobs select
-  the label and tolerate the taint (plus the spot taint AKS adds by itself).
+  the label and tolerate the taint. AKS Spot pools also carry, explicitly, the
+  label ``kubernetes.azure.com/scalesetpriority=spot`` and the taint
+  ``kubernetes.azure.com/scalesetpriority=spot:NoSchedule`` that Azure adds to
+  every Spot pool anyway, and their jobs and flavor tolerate that taint.
 - Services (``kind: service``) are long-running, not queued batch work: they
   get no TrainingJob and are left out of Kueue quotas (their pool capacity is
   reserved for them). Deploy them with your serving stack on the pool label.
@@ -58,7 +61,12 @@ class Toleration:
 
 GPU_TAINT = Taint(GPU_RESOURCE, "present")
 GPU_TOLERATION = Toleration(GPU_RESOURCE)
-AKS_SPOT_TOLERATION = Toleration("kubernetes.azure.com/scalesetpriority", "Equal", "spot")
+# AKS puts this label and taint on every Spot node pool by itself; the PoolSpec sets them
+# explicitly so Pulumi and Terraform see no permanent diff against what Azure reports.
+AKS_SPOT_KEY = "kubernetes.azure.com/scalesetpriority"
+AKS_SPOT_LABELS = {AKS_SPOT_KEY: "spot"}
+AKS_SPOT_TAINT = Taint(AKS_SPOT_KEY, "spot")
+AKS_SPOT_TOLERATION = Toleration(AKS_SPOT_KEY, "Equal", "spot")
 
 
 @dataclass(frozen=True)
@@ -222,8 +230,11 @@ def pool_spec(pool: Pool, placements: list[Placement]) -> PoolSpec:
     if pool.accelerator:
         labels[ACCELERATOR_LABEL] = label_value(pool.accelerator)
     labels.update({f"{TEAM_LABEL}-{stable_id(t, limit=40)}": "true" for t in teams})
+    taints: tuple[Taint, ...] = (GPU_TAINT,) if gpus else ()
     tolerations: tuple[Toleration, ...] = (GPU_TOLERATION,) if gpus else ()
     if spot and pool.cloud == "azure":
+        labels.update(AKS_SPOT_LABELS)
+        taints += (AKS_SPOT_TAINT,)
         tolerations += (AKS_SPOT_TOLERATION,)
     fractions = [p.gpu_fraction for p in placements if p.gpu_fraction]
     migs = sorted({p.mig_profile for p in placements if p.mig_profile})
@@ -233,7 +244,7 @@ def pool_spec(pool: Pool, placements: list[Placement]) -> PoolSpec:
         gpus=gpus, vcpus=pool.vcpus, memory_gib=pool.memory_gib, spot=spot,
         min_nodes=pool.min_nodes, desired_nodes=desired,
         max_nodes=max(pool.max_nodes, pool.min_nodes), node_hourly=pool.node_hourly,
-        labels=labels, taints=(GPU_TAINT,) if gpus else (), tolerations=tolerations,
+        labels=labels, taints=taints, tolerations=tolerations,
         tags=pool_tags(pool, teams), placement_policy="COMPACT" if pool.placement_group else None,
         managed=not pool.existing_cluster, teams=teams, workloads=tuple(sorted(pool.workloads)),
         gpu_sharing_clients=math.ceil(1 / min(fractions)) if fractions else None,

@@ -110,7 +110,9 @@ def test_pools_carry_label_taint_and_cost_tags(tmp_path: Path) -> None:
         assert r.inputs["cluster"] == "prod" and r.inputs["project"] == "acme-ml"
     (aks,) = by_type(resources, "azure-native:containerservice:AgentPool")
     assert aks.inputs["scaleSetPriority"] == "Spot"
-    assert aks.inputs["nodeTaints"] == ["nvidia.com/gpu=present:NoSchedule"]
+    assert aks.inputs["nodeTaints"] == ["nvidia.com/gpu=present:NoSchedule",
+                                       "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"]
+    assert aks.inputs["nodeLabels"]["kubernetes.azure.com/scalesetpriority"] == "spot"
 
 
 def test_existing_cluster_kubeconfig_is_a_secret(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from components.k8s_objects import plan_objects
 from components.pool_args import CLUSTER_KEYS, aks_agent_pool_name, pool_args
-from components.specs import GPU_TAINT, POOL_LABEL, plan_specs
+from components.specs import GPU_TAINT, POOL_LABEL, Taint, Toleration, plan_specs
 from tests.plan_factory import make_plan
 
 
@@ -54,10 +54,41 @@ def test_pool_args_each_cloud_on_demand_and_spot() -> None:
             assert args["node_config"]["guest_accelerators"][0]["count"] == pool.gpus
             assert len(args["name"]) <= 40
         else:
-            assert args["node_taints"] == ["nvidia.com/gpu=present:NoSchedule"]
+            spot_taint = ["kubernetes.azure.com/scalesetpriority=spot:NoSchedule"] if pool.spot else []
+            assert args["node_taints"] == ["nvidia.com/gpu=present:NoSchedule", *spot_taint]
+            assert (args["node_labels"].get("kubernetes.azure.com/scalesetpriority")
+                    == ("spot" if pool.spot else None))
             assert ("scale_set_priority" in args) is pool.spot
             assert len(aks_agent_pool_name(pool)) <= 12
     assert {("aws", True), ("aws", False), ("gcp", True), ("gcp", False), ("azure", True)} <= seen
+
+
+def test_aks_spot_label_and_taint_only_on_azure_spot_pools() -> None:
+    plan = make_plan()
+    on_demand = [p.model_copy(update={"capacity": "on-demand"}) if p.cloud == "azure" else p
+                 for p in plan.pools]
+    key = "kubernetes.azure.com/scalesetpriority"
+    for specs in (plan_specs(plan), plan_specs(plan.model_copy(update={"pools": on_demand}))):
+        for pool in specs.pools:
+            aks_spot = pool.cloud == "azure" and pool.spot
+            assert (pool.labels.get(key) == "spot") is aks_spot, pool.name
+            assert any(t.key == key and t.value == "spot" and t.effect == "NoSchedule"
+                       for t in pool.taints) is aks_spot, pool.name
+    assert any(p.cloud == "azure" and p.spot for p in plan_specs(plan).pools)
+
+
+def test_jobs_and_flavors_tolerate_every_taint_of_their_pool() -> None:
+    specs = plan_specs(make_plan())
+
+    def tolerated(taint: Taint, tolerations: tuple[Toleration, ...]) -> bool:
+        return any(t.key == taint.key and t.effect == taint.effect
+                   and (t.operator == "Exists" or t.value == taint.value) for t in tolerations)
+
+    for job in specs.jobs:
+        pool = specs.pool(job.pool)
+        assert all(tolerated(t, job.tolerations) for t in pool.taints), job.name
+        assert all(tolerated(t, pool.tolerations) for t in pool.taints), pool.name
+    assert any(len(specs.pool(j.pool).taints) == 2 for j in specs.jobs)
 
 
 def test_pure_builders_do_not_import_pulumi() -> None:

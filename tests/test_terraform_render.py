@@ -196,7 +196,9 @@ def test_pool_essentials_per_cloud() -> None:
         "azure_eastus_nc24ads_a100_v4_spot"]
     assert (aks["priority"], aks["eviction_policy"], aks["spot_max_price"]) == ("Spot", "Delete", -1)
     assert (aks["auto_scaling_enabled"], aks["min_count"], aks["max_count"]) == (True, 0, 3)
-    assert aks["node_taints"] == ["nvidia.com/gpu=present:NoSchedule"]
+    assert aks["node_taints"] == ["nvidia.com/gpu=present:NoSchedule",
+                                 "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"]
+    assert aks["node_labels"]["kubernetes.azure.com/scalesetpriority"] == "spot"
 
 
 def test_placement_policy_for_multi_node_pools_on_gke() -> None:
