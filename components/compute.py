@@ -6,6 +6,13 @@ into the SDKs' typed ``*Args`` by :func:`components.typed.build_args`, so an
 unknown argument name fails loudly. Pools of existing-cluster capacity
 (``PoolSpec.managed`` false, e.g. on-prem nodes) create no cloud resource;
 label those nodes ``gpuplan.io/pool=<pool>`` yourself.
+
+Pools the plan keeps together (``placement_group``) get their locality here:
+GKE through the pool's ``placement_policy``; AWS a cluster ``aws.ec2.PlacementGroup``
+and an ``aws.ec2.LaunchTemplate`` naming it, used by the node group; Azure a
+``ProximityPlacementGroup`` referenced by the agent pool. (``planner render
+terraform`` does not emit the AWS and Azure ones yet: their resource types are
+not in the provider schemas the offline checker has.)
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from typing import Any
 
 import pulumi
 
+from components import pool_args as pa
 from components.pool_args import CLUSTER_KEYS, pool_args
 from components.specs import PoolSpec
 from components.typed import build_args
@@ -40,14 +48,55 @@ def resource_class(cloud: str) -> Any:
     raise KeyError(cloud)
 
 
-def node_pool_kwargs(spec: PoolSpec, wiring: dict[str, Any]) -> dict[str, Any]:
-    """Typed keyword arguments of ``spec``'s cloud resource."""
+def node_pool_kwargs(spec: PoolSpec, wiring: dict[str, Any],
+                     locality: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Typed keyword arguments of ``spec``'s cloud resource (``locality``: the placement
+    group reference from :func:`placement_resources`)."""
     cls = resource_class(spec.cloud)
     args = dict(pool_args(spec))
     args.update({k: v for k, v in wiring.items() if k in CLUSTER_KEYS[spec.cloud]})
+    args.update(locality or {})
     if spec.cloud == "aws":
         args["region"] = spec.region
     return build_args(cls._internal_init, args)
+
+
+def _aws_with_ec2() -> Any:
+    """``pulumi_aws`` with its ``ec2`` module loaded; loading it warns that an unrelated
+    resource there (EncryptionControl) is deprecated, which is not ours to act on."""
+    import warnings
+
+    import pulumi_aws as aws
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning,
+                                message=r"aws\.ec2/encryptioncontrol\.EncryptionControl")
+        aws.ec2.PlacementGroup  # noqa: B018 - the lazy module import happens here
+    return aws
+
+
+def placement_resources(spec: PoolSpec, wiring: dict[str, Any],
+                        opts: pulumi.ResourceOptions) -> dict[str, Any]:
+    """Create the pool's placement group resources (AWS cluster placement group + launch
+    template, Azure proximity placement group); return the node pool arguments that use them."""
+    if not pa.wants_placement_group(spec):
+        return {}
+    if spec.cloud == "aws":
+        aws = _aws_with_ec2()
+        group = aws.ec2.PlacementGroup(
+            f"{spec.name}-pg", **build_args(aws.ec2.PlacementGroup._internal_init,
+                                            pa.aws_placement_group_args(spec)), opts=opts)
+        template = aws.ec2.LaunchTemplate(
+            f"{spec.name}-lt", **build_args(aws.ec2.LaunchTemplate._internal_init,
+                                            pa.aws_launch_template_args(spec, group.name)),
+            opts=opts)
+        return pa.aws_launch_template_ref(template.id, template.latest_version.apply(str))
+    import pulumi_azure_native as azure_native
+
+    cls = azure_native.compute.ProximityPlacementGroup
+    ppg = cls(f"{spec.name}-ppg", **build_args(cls._internal_init, pa.azure_proximity_group_args(
+        spec, wiring["resource_group_name"])), opts=opts)
+    return pa.azure_proximity_group_ref(ppg.id)
 
 
 class GpuNodePool(pulumi.ComponentResource):
@@ -61,8 +110,10 @@ class GpuNodePool(pulumi.ComponentResource):
         self.spec = spec
         self.resource = None
         if spec.managed and spec.cloud in CLOUDS:
-            self.resource = resource_class(spec.cloud)(spec.name, **node_pool_kwargs(spec, wiring),
-                                opts=pulumi.ResourceOptions(parent=self))
+            child = pulumi.ResourceOptions(parent=self)
+            locality = placement_resources(spec, wiring, child)
+            self.resource = resource_class(spec.cloud)(
+                spec.name, **node_pool_kwargs(spec, wiring, locality), opts=child)
         self.register_outputs({
             "pool": spec.name, "cloud": spec.cloud, "instanceType": spec.instance_type,
             "spot": spec.spot, "minNodes": spec.min_nodes, "maxNodes": spec.max_nodes,

@@ -41,6 +41,8 @@ def fake_outputs(typ: str, name: str) -> dict[str, Any]:
         return {"arn": f"arn:aws:iam::123456789012:role/{name}"}
     if typ == "aws:eks/cluster:Cluster":
         return {"endpoint": f"https://{name}.eks.example", "certificateAuthority": {"data": FAKE_CA}}
+    if typ == "aws:ec2/launchTemplate:LaunchTemplate":
+        return {"latestVersion": 1}
     if typ == "gcp:container/cluster:Cluster":
         return {"endpoint": "203.0.113.10", "masterAuth": {"clusterCaCertificate": FAKE_CA}}
     return {}

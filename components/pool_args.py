@@ -170,6 +170,63 @@ def azure_agent_pool_args(spec: PoolSpec) -> dict[str, Any]:
     return args
 
 
+# --- multi-node locality (pools the plan marks ``placement_group``) -----------------------
+#
+# GKE takes a ``placement_policy`` on the node pool itself. AWS needs a cluster placement
+# group, carried to the node group by a launch template (``placement.group_name``); Azure a
+# proximity placement group referenced by the agent pool's ``proximity_placement_group_id``.
+# The builders below give those resources' arguments; the ids that join them are only known
+# at deploy time, so the Pulumi component wires them (see ``components.compute``).
+
+
+def wants_placement_group(spec: PoolSpec) -> bool:
+    """A managed AWS or Azure pool the plan keeps together (``placement_group`` in the plan)."""
+    return spec.managed and spec.cloud in ("aws", "azure") and spec.placement_policy is not None
+
+
+def placement_group_name(spec: PoolSpec) -> str:
+    """Name of the pool's AWS placement group / launch template or Azure proximity group."""
+    return _short(f"gpuplan-{spec.name}", 80)
+
+
+def aws_placement_group_args(spec: PoolSpec) -> dict[str, Any]:
+    """``aws.ec2.PlacementGroup`` arguments: strategy ``cluster`` (one low-latency segment)."""
+    return {"name": placement_group_name(spec), "strategy": "cluster", "region": spec.region,
+            "tags": dict(spec.tags)}
+
+
+def aws_launch_template_args(spec: PoolSpec, group_name: Any) -> dict[str, Any]:
+    """``aws.ec2.LaunchTemplate`` arguments: only the placement group (EKS keeps choosing the
+    AMI and instance type from the node group's own ``ami_type`` and ``instance_types``)."""
+    return {"name": placement_group_name(spec), "region": spec.region,
+            "placement": {"group_name": group_name}, "update_default_version": True,
+            "tags": dict(spec.tags)}
+
+
+def aws_launch_template_ref(template_id: Any, version: Any) -> dict[str, Any]:
+    """The node group's ``launch_template`` argument."""
+    return {"launch_template": {"id": template_id, "version": version}}
+
+
+def azure_proximity_group_args(spec: PoolSpec, resource_group_name: Any) -> dict[str, Any]:
+    """``azure_native.compute.ProximityPlacementGroup`` arguments, in the pool's region/zone."""
+    args: dict[str, Any] = {
+        "proximity_placement_group_name": placement_group_name(spec),
+        "proximity_placement_group_type": "Standard",
+        "resource_group_name": resource_group_name,
+        "location": spec.region,
+        "tags": dict(spec.tags),
+    }
+    if spec.zone:
+        args["zones"] = [spec.zone]
+    return args
+
+
+def azure_proximity_group_ref(group_id: Any) -> dict[str, Any]:
+    """The agent pool's ``proximity_placement_group_id`` argument."""
+    return {"proximity_placement_group_id": group_id}
+
+
 BUILDERS: dict[str, Callable[[PoolSpec], dict[str, Any]]] = {
     "aws": aws_node_group_args,
     "gcp": gcp_node_pool_args,

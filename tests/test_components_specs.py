@@ -91,6 +91,30 @@ def test_jobs_and_flavors_tolerate_every_taint_of_their_pool() -> None:
     assert any(len(specs.pool(j.pool).taints) == 2 for j in specs.jobs)
 
 
+def test_placement_group_builders_for_aws_and_azure() -> None:
+    from components import pool_args as pa
+
+    specs = plan_specs(make_plan())
+    wanted = {p.name for p in specs.pools if pa.wants_placement_group(p)}
+    assert wanted == {"aws-us-east-1-p4d-24xlarge-od", "azure-eastus-nc24ads-a100-v4-spot"}
+    aws = specs.pool("aws-us-east-1-p4d-24xlarge-od")
+    group = pa.aws_placement_group_args(aws)
+    assert (group["strategy"], group["region"]) == ("cluster", "us-east-1")
+    template = pa.aws_launch_template_args(aws, group["name"])
+    assert template["placement"] == {"group_name": "gpuplan-aws-us-east-1-p4d-24xlarge-od"}
+    assert "image_id" not in template and "instance_type" not in template  # the node group's
+    assert pa.aws_launch_template_ref("lt-1", "3") == {"launch_template": {"id": "lt-1", "version": "3"}}
+    azure = specs.pool("azure-eastus-nc24ads-a100-v4-spot")
+    ppg = pa.azure_proximity_group_args(azure, "rg")
+    assert (ppg["location"], ppg["zones"], ppg["resource_group_name"]) == ("eastus", ["1"], "rg")
+    assert ppg["proximity_placement_group_type"] == "Standard"
+    assert pa.azure_proximity_group_ref("ppg-1") == {"proximity_placement_group_id": "ppg-1"}
+    assert all(len(pa.placement_group_name(p)) <= 80 for p in specs.pools)
+    # pools not kept together, GKE (placement_policy on the pool) and on-prem get none
+    assert not pa.wants_placement_group(specs.pool("aws-us-east-1-g4dn-xlarge-spot"))
+    assert not any(pa.wants_placement_group(p) for p in specs.pools if p.cloud in ("gcp", "onprem"))
+
+
 def test_pure_builders_do_not_import_pulumi() -> None:
     import subprocess
     import sys

@@ -21,7 +21,7 @@ import pytest
 from components.mocks import Recorded, run_mocked
 from components.stack import load_plan, program, read_config
 from components.tfrender import render_terraform
-from planner.plan import Plan, dumps_plan, loads_plan
+from planner.plan import Plan, dumps_plan, loads_plan, stable_id
 from tests.plan_factory import make_plan
 
 REPO = Path(__file__).resolve().parent.parent
@@ -94,7 +94,7 @@ def pulumi_pool(cloud: str, i: dict[str, Any]) -> dict[str, Any]:
                 "spot": i["capacityType"] == "SPOT", "gpu": None,
                 "nodes": (scaling["minSize"], scaling["desiredSize"], scaling["maxSize"]),
                 "labels": i["labels"], "taints": taints(i.get("taints", [])), "tags": i["tags"],
-                "zones": None, "placement": None}
+                "zones": None, "placement": "launch-template" if i.get("launchTemplate") else None}
     if cloud == "gcp":
         config, auto = i["nodeConfig"], i["autoscaling"]
         accel = config.get("guestAccelerators", [None])[0]
@@ -110,7 +110,8 @@ def pulumi_pool(cloud: str, i: dict[str, Any]) -> dict[str, Any]:
             "spot": i.get("scaleSetPriority") == "Spot", "gpu": i.get("gpuInstanceProfile"),
             "nodes": (i["minCount"], i["count"], i["maxCount"]),
             "labels": i["nodeLabels"], "taints": sorted(i.get("nodeTaints", [])), "tags": i["tags"],
-            "zones": i.get("availabilityZones"), "placement": None}
+            "zones": i.get("availabilityZones"),
+            "placement": "proximity" if i.get("proximityPlacementGroupID") else None}
 
 
 # --------------------------------------------------------------------------- Terraform reader
@@ -125,7 +126,7 @@ def tf_pool(cloud: str, b: dict[str, Any]) -> dict[str, Any]:
                 "spot": b["capacity_type"] == "SPOT", "gpu": None,
                 "nodes": (scaling["min_size"], scaling["desired_size"], scaling["max_size"]),
                 "labels": b["labels"], "taints": taints(b.get("taint", [])), "tags": b["tags"],
-                "zones": None, "placement": None}
+                "zones": None, "placement": "launch-template" if b.get("launch_template") else None}
     if cloud == "gcp":
         [config], [auto] = b["node_config"], b["autoscaling"]
         accel = config.get("guest_accelerator", [None])[0]
@@ -141,7 +142,8 @@ def tf_pool(cloud: str, b: dict[str, Any]) -> dict[str, Any]:
             "spot": b.get("priority") == "Spot", "gpu": b.get("gpu_instance"),
             "nodes": (b["min_count"], b["node_count"], b["max_count"]),
             "labels": b["node_labels"], "taints": sorted(b.get("node_taints", [])), "tags": b["tags"],
-            "zones": b.get("zones"), "placement": None}
+            "zones": b.get("zones"),
+            "placement": "proximity" if b.get("proximity_placement_group_id") else None}
 
 
 # --------------------------------------------------------------------------- the test
@@ -163,6 +165,18 @@ def pools_both_ways(plan: Plan, tmp_path: Path) -> tuple[dict[str, Any], dict[st
     return pulumi_side, tf_side
 
 
+# Known gap: the Terraform renderer gives AWS and Azure pools no placement group, because
+# aws_placement_group, aws_launch_template and azurerm_proximity_placement_group are not in
+# the provider schemas (../shared/schemas/terraform) its output is checked against. Only the
+# Pulumi side has them; remove a cloud from here when the renderer learns it.
+TERRAFORM_LACKS_PLACEMENT = {"aws", "azure"}
+
+
+def without_known_gaps(plan: Plan, pool: str, described: dict[str, Any]) -> dict[str, Any]:
+    cloud = next(p.cloud for p in plan.pools if stable_id(p.id) == pool)
+    return {**described, "placement": None} if cloud in TERRAFORM_LACKS_PLACEMENT else described
+
+
 @pytest.mark.parametrize("name", ["factory", *EXAMPLES])
 def test_every_pool_is_the_same_in_pulumi_and_terraform(name: str, tmp_path: Path) -> None:
     plan = plan_of(name)
@@ -170,7 +184,26 @@ def test_every_pool_is_the_same_in_pulumi_and_terraform(name: str, tmp_path: Pat
     assert pulumi_side, "no pools: the test would prove nothing"
     assert sorted(tf_side) == sorted(pulumi_side)
     for pool, described in pulumi_side.items():
-        assert tf_side[pool] == described, pool
+        assert tf_side[pool] == without_known_gaps(plan, pool, described), pool
+
+
+def test_placement_groups_and_the_known_terraform_gap(tmp_path: Path) -> None:
+    """Pulumi keeps the plan's placement-group pools together on every cloud; Terraform does
+    on GCP only (TERRAFORM_LACKS_PLACEMENT), and this test fails once that changes."""
+    plan = make_plan()
+    pulumi_side, tf_side = pools_both_ways(plan, tmp_path)
+    expected = {"aws": "launch-template", "gcp": "COMPACT", "azure": "proximity"}
+    seen = set()
+    for p in plan.pools:
+        name = stable_id(p.id)
+        if name not in pulumi_side:
+            continue
+        want = expected[p.cloud] if p.placement_group else None
+        assert pulumi_side[name]["placement"] == want, name
+        assert tf_side[name]["placement"] == (None if p.cloud in TERRAFORM_LACKS_PLACEMENT
+                                              else want), name
+        seen |= {p.cloud} if p.placement_group else set()
+    assert {"aws", "azure"} <= seen
 
 
 def cluster_of(plan: Plan, resource_name: str) -> str:
