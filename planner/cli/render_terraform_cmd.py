@@ -8,7 +8,8 @@ Files in an existing ``DIR`` that gpuplan does not generate (Terraform's
 ``.terraform/``, ``.terraform.lock.hcl``, local ``terraform.tfstate``,
 ``*.tfvars``, your own ``*.tf``) are carried over by hard link; stale
 ``infra/*.tf.json`` and ``k8s/*.tf.json`` are not. ``--check`` runs the
-offline schema checker first and writes nothing if it finds a problem.
+offline schema checker first (with the Kubernetes/CRD validator on every
+``kubernetes_manifest``) and writes nothing if it finds a problem.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ def render_terraform(
         "(see 'planner validate-terraform'); write nothing if they fail.")] = False,
     schemas: Annotated[Path | None, typer.Option(
         "--schemas", help="Provider schema documents for --check.")] = None,
+    k8s_schemas: Annotated[Path | None, typer.Option(
+        "--k8s-schemas", help="Kubernetes and CRD schemas for --check "
+        "(default: $GPUPLAN_SHARED/schemas or ../shared/schemas).")] = None,
 ) -> None:
     """Write the plan as Terraform/OpenTofu JSON: DIR/infra (node pools) then DIR/k8s (Kueue, jobs).
 
@@ -54,29 +58,30 @@ def render_terraform(
     texts = render_texts(read_plan(plan_file))
     refuse_bad_out(out)
     if check:
-        _check_or_exit(texts, schemas)
+        _check_or_exit(texts, schemas, k8s_schemas)
     write_tree(out, texts, is_generated)
     counts = ", ".join(f"{out / d} ({sum(p.startswith(d + '/') for p in texts)} files)"
                        for d in GENERATED_DIRS)
     typer.echo(f"wrote {counts}; apply infra first, then k8s")
 
 
-def _check_or_exit(texts: dict[str, str], schemas: Path | None) -> None:
+def _check_or_exit(texts: dict[str, str], schemas: Path | None, k8s_schemas: Path | None) -> None:
     """Run the offline checker on the rendered texts; print findings and exit 2 if any."""
     import json
 
     from components.tfcheck import check_module, load_schemas
-    from planner.cli.validate_terraform_cmd import default_schemas_dir
+    from planner.cli.validate_terraform_cmd import default_schemas_dir, k8s_manifest_checker
 
     schemas_dir = schemas or default_schemas_dir()
     if not schemas_dir.is_dir() or not any(schemas_dir.glob("*.json")):
         raise UsageError("no provider schema documents (*.json) found for --check",
                          file=str(schemas_dir))
+    manifest_check = k8s_manifest_checker(k8s_schemas)
     loaded = load_schemas(schemas_dir)
     findings = []
     for module in GENERATED_DIRS:
         docs = {p: json.loads(t) for p, t in texts.items() if p.startswith(module + "/")}
-        findings += check_module(docs, loaded)
+        findings += check_module(docs, loaded, manifest_check)
     for finding in findings:
         typer.echo(str(finding), err=True)
     if findings:

@@ -4,6 +4,10 @@ The schemas are ``terraform providers schema -json`` documents, one per
 provider, in ``--schemas DIR`` (default ``$GPUPLAN_SHARED/schemas/terraform``,
 else ``../shared/schemas/terraform`` beside the working directory). Each
 finding is printed on one line: ``file: address: path: message [rule]``.
+The manifest of every ``kubernetes_manifest`` also goes through the
+Kubernetes v1.34 / CRD validator (:mod:`components.k8svalidate`; schemas in
+``--k8s-schemas DIR``, default ``$GPUPLAN_SHARED/schemas`` or
+``../shared/schemas``); its problems are ``[manifest]`` findings.
 Exit 0 when clean; 2 (bad input, as ``planner validate``) when there are findings or
 the directory or the schemas are missing.
 """
@@ -11,9 +15,10 @@ the directory or the schemas are missing.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -35,12 +40,32 @@ def default_schemas_dir() -> Path:
     return (found or candidates)[0] / "schemas" / "terraform"
 
 
+def k8s_manifest_checker(k8s_schemas: Path | None) -> Callable[[dict[str, Any]], list[str]]:
+    """The Kubernetes/CRD validator bound to ``k8s_schemas`` (or the default); a one-line
+    usage error (exit 2) if those schemas are missing: manifests are never left unchecked."""
+    from components.k8svalidate import default_schemas_dir as default_k8s_dir
+    from components.k8svalidate import manifest_checker, missing_schemas
+
+    k8s_dir = k8s_schemas or default_k8s_dir()
+    problem = missing_schemas(k8s_dir)
+    if problem:
+        raise UsageError(f"{problem}; pass --k8s-schemas DIR or set GPUPLAN_SHARED",
+                         file=str(k8s_dir))
+    return manifest_checker(k8s_dir)
+
+
 def validate_terraform(
     directory: Annotated[Path, typer.Argument(help="Directory written by 'planner render terraform'")],
     schemas: Annotated[
         Path | None,
         typer.Option("--schemas", help="Directory of 'terraform providers schema -json' documents. "
                      "Default: $GPUPLAN_SHARED/schemas/terraform or ../shared/schemas/terraform."),
+    ] = None,
+    k8s_schemas: Annotated[
+        Path | None,
+        typer.Option("--k8s-schemas", help="Directory of the Kubernetes and CRD schemas for the "
+                     "kubernetes_manifest manifests. "
+                     "Default: $GPUPLAN_SHARED/schemas or ../shared/schemas."),
     ] = None,
 ) -> None:
     """Check Terraform JSON against provider schemas without Terraform or network access."""
@@ -50,12 +75,13 @@ def validate_terraform(
     if not schemas_dir.is_dir() or not any(schemas_dir.glob("*.json")):
         raise UsageError("no provider schema documents (*.json) found; pass --schemas DIR "
                          "or set GPUPLAN_SHARED", file=str(schemas_dir))
+    manifest_check = k8s_manifest_checker(k8s_schemas)
     if not directory.is_dir():
         raise UsageError("not a directory", file=str(directory))
     files = sorted(directory.rglob("*.tf.json"))
     if not files:
         raise UsageError("no *.tf.json files found", file=str(directory))
-    findings = check_tree(directory, load_schemas(schemas_dir))
+    findings = check_tree(directory, load_schemas(schemas_dir), manifest_check)
     for finding in findings:
         typer.echo(str(replace(finding, file=str(directory / finding.file))))
     if findings:
