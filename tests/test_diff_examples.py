@@ -103,3 +103,32 @@ def test_github_actions_workflow_uses_the_real_marker_and_flags() -> None:
     for name in ("PULUMI_ACCESS_TOKEN", "AWS_ROLE_ARN", "GCP_WORKLOAD_IDENTITY_PROVIDER",
                  "AZURE_CLIENT_ID"):
         assert f"secrets.{name}" in text and name in (root / "README.md").read_text()
+
+
+def test_github_actions_workflow_installs_gpuplan_into_the_pulumi_virtualenv() -> None:
+    """gpuplan is not on PyPI: each job installs it into the virtualenv Pulumi.yaml names."""
+    import yaml
+
+    repo = Path(__file__).resolve().parent.parent
+    root = repo / "examples" / "github-actions"
+    text = (root / ".github" / "workflows" / "gpuplan.yml").read_text()
+    venv = yaml.safe_load((repo / "Pulumi.yaml").read_text())["runtime"]["options"]["virtualenv"]
+    assert venv == ".venv"
+    assert "gpuplan==" not in text and "pip install \"gpuplan @ git+https://" in text
+    flow = yaml.safe_load(text)
+    for job in flow["jobs"].values():
+        runs = [s.get("run", "") for s in job["steps"]]
+        install = next(i for i, r in enumerate(runs) if "pip install" in r)
+        assert runs[install].split("\n")[:2] == [f"python -m venv {venv}",
+                                                  f"{venv}/bin/pip install ."]
+        uses = [i for i, r in enumerate(runs) if "planner " in r]
+        assert uses and min(uses) > install
+        for run in runs:
+            for line in run.splitlines():
+                if "planner " in line and not line.lstrip().startswith("#"):
+                    assert f"{venv}/bin/planner " in line, line
+    [pulumi] = [s for s in flow["jobs"]["deploy"]["steps"]
+                if s.get("uses", "").startswith("pulumi/actions")]
+    assert pulumi["with"]["work-dir"] == "."
+    readme = (root / "README.md").read_text()
+    assert f"{venv}/bin/pip install ." in readme and "virtualenv: .venv" in readme
