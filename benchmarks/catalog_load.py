@@ -26,7 +26,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_SKYPILOT = REPO.parent / "shared" / "data" / "skypilot-catalog" / "v8"
+SHARED = Path(os.environ.get("GPUPLAN_SHARED", REPO.parent / "shared"))
+DEFAULT_SKYPILOT = SHARED / "data" / "skypilot-catalog" / "v8"
 
 # Runs inside the fresh interpreter: time the import, then the load; print JSON.
 CHILD = """

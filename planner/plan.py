@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from planner.errors import PlanFileError
 
@@ -28,6 +28,8 @@ PLAN_KIND = "gpuplan/plan"
 CENT = Decimal("0.0001")
 
 Capacity = Literal["on-demand", "spot"]
+PoolCloud = Literal["aws", "gcp", "azure", "k8s", "onprem"]  # k8s/onprem: an existing cluster
+ClusterCloud = Literal["aws", "gcp", "azure", "onprem"]
 
 
 def money(value: Decimal | float | int | str) -> Decimal:
@@ -58,7 +60,7 @@ class ClusterRef(Model):
     """A Kubernetes cluster that hosts pools: existing (declared) or new."""
 
     name: str
-    cloud: str
+    cloud: ClusterCloud
     region: str
     existing: bool
     kubeconfig: str | None = None
@@ -69,7 +71,7 @@ class Pool(Model):
 
     id: str
     cluster: str
-    cloud: str
+    cloud: PoolCloud
     region: str
     zone: str | None
     instance_type: str
@@ -124,7 +126,7 @@ class Placement(Model):
     priority: int
     pool: str
     cluster: str
-    cloud: str
+    cloud: PoolCloud
     region: str
     zone: str | None
     instance_type: str
@@ -200,7 +202,8 @@ class Totals(Model):
 class SolverInfo(Model):
     method: Literal["milp", "greedy", "none"]
     status: str
-    objective: Decimal
+    objective: Decimal = Field(description="plan cost as optimized: placements + idle")
+    idle: Decimal = Field(Decimal(0), description="est. cost of idle slots on rounded-up nodes")
     lower_bound: Decimal
     gap: Decimal = Field(description="(objective - bound) / objective, 0..1")
     time_limit_s: float
@@ -228,6 +231,16 @@ class Plan(Model):
     totals: Totals
     solver: SolverInfo
     spec: dict[str, Any] = Field(description="the validated WorkloadSet, for what-if re-solves")
+
+    @model_validator(mode="after")
+    def _references(self) -> Plan:
+        """Every placement's pool exists (a hand-edited plan must fail here with a
+        clear line, not deep inside a renderer)."""
+        pools = {p.id for p in self.pools}
+        for i, p in enumerate(self.placements):
+            if p.pool not in pools:
+                raise ValueError(f"placements[{i}] ({p.workload}) names unknown pool {p.pool!r}")
+        return self
 
     def pool(self, pool_id: str) -> Pool:
         for p in self.pools:
@@ -277,8 +290,9 @@ def loads_plan(text: str, filename: str = "plan.json") -> Plan:
         return Plan.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise PlanFileError(f"invalid plan: {err['msg']}", file=filename, field=loc) from None
+        loc = ".".join(str(p) for p in err["loc"]) or None
+        msg = err["msg"].removeprefix("Value error, ")
+        raise PlanFileError(f"invalid plan: {msg}", file=filename, field=loc) from None
 
 
 def read_plan(path: Path | str) -> Plan:

@@ -38,7 +38,7 @@ from planner.plan import (
     money,
     stable_id,
 )
-from planner.solve import Limit, Model, Solution, solve
+from planner.solve import Limit, Model, Solution, idle_cost, solve
 from planner.spec import Workload, WorkloadSet
 
 MAX_ALTERNATIVES = 5
@@ -127,6 +127,8 @@ def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates],
         _unplaced(wc, model, sol) for wc in cands if wc.workload.name not in sol.chosen
     ]
     totals = _totals(placements)
+    idle = money(round(idle_cost(model, sol), 4))
+    plan_cost = totals.monthly + idle
     return Plan(
         catalog=CatalogInfo(source=catalog.meta.source, date=catalog.meta.date),
         hours_per_month=ws.pricing.hours_per_month,
@@ -139,8 +141,8 @@ def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates],
         totals=totals,
         solver=SolverInfo(
             method=sol.method, status=sol.status,
-            objective=money(round(sol.cost, 4)),
-            lower_bound=money(round(sol.lower_bound, 4)),
+            objective=plan_cost, idle=idle,
+            lower_bound=min(money(round(sol.lower_bound, 4)), plan_cost),
             gap=Decimal(repr(round(sol.gap, 6))), time_limit_s=time_limit,
             variables=sol.variables, constraints=sol.constraints,
             candidates=sum(len(wc.options) for wc in cands),

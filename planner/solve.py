@@ -130,6 +130,15 @@ def pool_idle_costs(model: Model) -> dict[str, float]:
     return out
 
 
+def idle_cost(model: Model, sol: Solution) -> float:
+    """$/month the objective charges for idle slots: k[p] x (n[p] - sum of shares)."""
+    idle = pool_idle_costs(model)
+    share: dict[str, float] = defaultdict(float)
+    for o in sol.chosen.values():
+        share[o.pool_id] += o.gpu_share
+    return sum(idle.get(p, 0.0) * max(0.0, n - share[p]) for p, n in sol.nodes.items())
+
+
 def penalties(model: Model) -> dict[str, float]:
     """M_w: twice the dearest single option of any workload plus $1,000, scaled by
     priority (x1 at 0 to x2 at 1000). Leaving a workload out then always costs more

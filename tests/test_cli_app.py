@@ -46,3 +46,55 @@ def test_no_arguments_prints_help() -> None:
     result = run_cli()
     assert result.code == 0
     assert "planner plan examples/quickstart/workloads.yaml" in result.out
+
+
+def test_catalog_option_after_the_command(skypilot_dir: Path) -> None:
+    before = run_cli("--catalog", str(skypilot_dir), "catalog", "gpus", "--format", "json")
+    after = run_cli("catalog", "gpus", "--catalog", str(skypilot_dir), "--format", "json")
+    assert after.code == before.code == 0, after.err
+    assert after.out == before.out
+    assert '"source": "skypilot-catalog v8 directory' in after.out
+
+
+def test_hoist_keeps_everything_else_in_order() -> None:
+    from planner.cli.app import hoist_global_options
+
+    assert hoist_global_options(["plan", "w.yaml", "--catalog", "D", "--out", "p", "--debug"]) \
+        == ["--catalog", "D", "--debug", "plan", "w.yaml", "--out", "p"]
+    assert hoist_global_options(["x", "--", "--catalog", "D"]) == ["x", "--", "--catalog", "D"]
+
+
+@pytest.mark.parametrize("module", ["planner", "planner.cli.app"])
+def test_python_dash_m_runs(module: str) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", module, "catalog", "gpus", "--format", "json"],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert '"accelerator": "A100"' in out.stdout
+
+
+def test_strict_failure_writes_nothing(tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    out = tmp_path / "plan.json"
+    result = run_cli("plan", str(examples / "multi-team" / "workloads.yaml"), "--strict",
+                     "--out", str(out))
+    assert result.code == 3
+    assert "could not be placed: segmenter-train" in result.err
+    assert not out.exists()
+
+
+def test_plan_file_is_readable_by_others(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    out = tmp_path / "plan.json"
+    old = os.umask(0o022)
+    try:
+        assert run_cli("plan", str(examples / "deadline" / "workloads.yaml"), "--out",
+                       str(out)).code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644

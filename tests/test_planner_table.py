@@ -143,3 +143,41 @@ def test_discount_applies() -> None:
     [pl] = p.placements
     assert pl.cost.discount == -pl.cost.compute / 2
     assert pl.hourly == Decimal("16.3863")
+
+
+def test_greedy_fallback_for_models_too_large(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import planner.solve
+
+    quotas = [{"cloud": "gcp", "region": "us-central1", "family": "NVIDIA_A100_GPUS", "limit": 8}]
+    jobs = [job("a", "A100:8", priority=2, resources={"cloud": "gcp"}),
+            job("b", "A100:8", priority=1, resources={"cloud": "gcp"})]
+    milp = plan([dict(j) for j in jobs], quotas=quotas)
+    monkeypatch.setattr(planner.solve, "MAX_MILP_COLUMNS", 1)
+    p = plan([dict(j) for j in jobs], quotas=quotas)
+    assert (milp.solver.method, p.solver.method) == ("milp", "greedy")
+    assert "exceed" in p.solver.status
+    assert sorted(pl.region for pl in p.placements) == ["us-central1", "us-east1"]
+    # the higher-priority job gets the cheaper region; the bound still holds
+    assert p.placement("a").region == "us-central1"  # type: ignore[union-attr]
+    assert Decimal(0) < p.solver.lower_bound <= p.solver.objective
+    assert milp.totals.monthly <= p.totals.monthly
+
+
+def test_hand_edited_plan_with_unknown_pool_is_bad_input(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.cli import run_cli
+
+    good = plan([job("a", "A100:8")])
+    data = json.loads(__import__("planner.plan").plan.dumps_plan(good))
+    data["placements"][0]["pool"] = "nosuch"
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data))
+    for args in (["render", "k8s", str(path), "--out", str(tmp_path / "k")],
+                 ["render", "terraform", str(path), "--out", str(tmp_path / "t")],
+                 ["explain", str(path)]):
+        result = run_cli(*args)
+        assert result.code == 2, (args, result.err)
+        assert "unknown pool 'nosuch'" in result.err
+        assert len(result.err.strip().splitlines()) == 1
+    assert not (tmp_path / "k").exists() and not (tmp_path / "t").exists()

@@ -62,6 +62,9 @@ def write_snapshot(directory: Path, offers: list[Offer], meta: CatalogMeta) -> N
     directory = directory.resolve()
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes 0700; a snapshot is shared data
     try:
         (tmp / OFFERS_FILE).write_bytes(encode_offers(offers))
         meta = meta.model_copy(update={"rows": len(offers),

@@ -96,7 +96,8 @@ def _register_commands() -> None:
         module.register(app)
 
 
-_register_commands()
+if __name__ != "__main__":  # run as a script, main() below imports the real module
+    _register_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,8 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: list[str]) -> int:
     """Run one command line in-process; return its exit code."""
     debug = "--debug" in args
-    if debug:  # accepted anywhere on the line, as people type it after the command
-        args = ["--debug", *(a for a in args if a != "--debug")]
+    args = hoist_global_options(args)
     try:
         result = app(args=args, prog_name="planner", standalone_mode=False)
     except GpuplanError as err:
@@ -143,9 +143,33 @@ def run(args: list[str]) -> int:
     return result if isinstance(result, int) else 0
 
 
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move ``--debug`` and ``--catalog DIR`` to the front: they are global, and people
+    type them after the command (``planner catalog gpus --catalog DIR``)."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg == "--debug" or arg.startswith("--catalog="):
+            front.append(arg)
+        elif arg == "--catalog" and i + 1 < len(args):
+            front.extend(args[i:i + 2])
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def _error(message: str) -> None:
     sys.stderr.write(f"error: {message}\n")
 
 
 if __name__ == "__main__":
-    main()
+    from planner.cli.app import main as _main
+
+    _main()

@@ -60,7 +60,8 @@ def plan(
     _warn_if_stale(catalog.meta.date, max_catalog_age)
     result = plan_workloads(workloads, catalog, time_limit=time_limit)
     text = dumps_plan(result)
-    if out is not None:
+    failed = strict and bool(result.unplaced)
+    if out is not None and not failed:  # nothing is written when --strict fails
         write_atomic(out, text)
     if fmt == PlanFormat.json:
         typer.echo(text, nl=False)
@@ -72,9 +73,9 @@ def plan(
         from planner.cli.plan_table import print_plan
 
         print_plan(result)
-        if out is not None:
+        if out is not None and not failed:
             typer.echo(f"wrote {out}", err=True)
-    if strict and result.unplaced:
+    if failed:
         names = ", ".join(u.workload for u in result.unplaced)
         raise InfeasibleError(f"{len(result.unplaced)} workload(s) could not be placed: {names}")
 
