@@ -8,6 +8,7 @@ bytes, whatever order the workloads were declared in.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 
 from planner.candidates import CandidateBuilder, Option, WorkloadCandidates, quota_key_of
@@ -220,7 +221,8 @@ def _placement(ws: WorkloadSet, wc: WorkloadCandidates, o: Option, clusters: dic
         deadline_hours=w.deadline_hours, hourly=hourly, cost=cost, monthly=monthly,
         image=w.image, command=w.command, env=dict(sorted(w.env.items())),
         gpu_fraction=w.gpu_fraction, mig_profile=w.mig_profile,
-        alternatives=_alternatives(ws, wc, o, model, sol, use), rejected=_rejections(wc, o),
+        alternatives=_alternatives(ws, wc, o, monthly, model, sol, use),
+        rejected=_rejections(wc, o),
         binding=binding,
     )
 
@@ -232,10 +234,10 @@ def _request(asked: float | None, offered: float, share: float) -> float:
     return round(max(0.5, offered * share * 0.9), 1)
 
 
-def _alternatives(ws: WorkloadSet, wc: WorkloadCandidates, chosen: Option, model: Model,
+def _alternatives(ws: WorkloadSet, wc: WorkloadCandidates, chosen: Option,
+                  chosen_monthly: Decimal, model: Model,
                   sol: Solution, use: Usage) -> tuple[Alternative, ...]:
     out, seen = [], {chosen.pool_id}
-    _, _, chosen_monthly = _cost(ws, wc.workload, chosen)
     for o in wc.alternatives:
         if o.pool_id in seen:
             continue
@@ -317,11 +319,12 @@ def _pools(ws: WorkloadSet, sol: Solution, placements: list[Placement],
     return out
 
 
-def _sum(placements: list[Placement], key: str) -> dict[str, Money2]:
+def _sum(placements: list[Placement], key: Callable[[Placement], str]) -> dict[str, Money2]:
+    """Hourly and monthly cost grouped by ``key``, groups sorted."""
     hourly: dict[str, Decimal] = defaultdict(Decimal)
     monthly: dict[str, Decimal] = defaultdict(Decimal)
     for p in placements:
-        k = str(getattr(p, key))
+        k = key(p)
         hourly[k] += p.hourly
         monthly[k] += p.monthly
     return {k: Money2(hourly=hourly[k], monthly=monthly[k]) for k in sorted(hourly)}
@@ -331,19 +334,10 @@ def _totals(placements: list[Placement]) -> Totals:
     return Totals(
         hourly=sum((p.hourly for p in placements), Decimal(0)),
         monthly=sum((p.monthly for p in placements), Decimal(0)),
-        by_team=_sum(placements, "team"), by_cloud=_sum(placements, "cloud"),
-        by_region=_region_totals(placements),
+        by_team=_sum(placements, lambda p: p.team),
+        by_cloud=_sum(placements, lambda p: p.cloud),
+        by_region=_sum(placements, lambda p: f"{p.cloud}/{p.region}"),
     )
-
-
-def _region_totals(placements: list[Placement]) -> dict[str, Money2]:
-    hourly: dict[str, Decimal] = defaultdict(Decimal)
-    monthly: dict[str, Decimal] = defaultdict(Decimal)
-    for p in placements:
-        k = f"{p.cloud}/{p.region}"
-        hourly[k] += p.hourly
-        monthly[k] += p.monthly
-    return {k: Money2(hourly=hourly[k], monthly=monthly[k]) for k in sorted(hourly)}
 
 
 def _teams(ws: WorkloadSet, placements: list[Placement]) -> tuple[TeamSummary, ...]:
