@@ -3,7 +3,7 @@
 Prints one JSON object per size (10, 100, 1,000, 5,000 workloads by default):
 wall time, peak RSS, plan cost, LP/MIP lower bound, gap, and the cost of a
 greedy baseline (each workload alone takes its cheapest feasible offer in
-priority order, violations repaired greedily: ``planner.solve.greedy``).
+priority order, violations repaired greedily: ``planner.optimize.solve.greedy``).
 Quotas and budgets are drawn so that they bind. Each size runs in a fresh
 process so peak memory is its own.
 
@@ -73,11 +73,11 @@ def synthetic(n: int, seed: int) -> dict[str, Any]:
 def run_one(n: int, seed: int, catalog_dir: str, time_limit: float | None) -> dict[str, Any]:
     import yaml
 
-    from planner.candidates import CandidateBuilder
     from planner.catalog.load import load_catalog
-    from planner.load import parse_workloads
-    from planner.planning import build_model, plan_workloads
-    from planner.solve import greedy
+    from planner.optimize.candidates import CandidateBuilder
+    from planner.optimize.planning import build_model, plan_workloads
+    from planner.optimize.solve import greedy
+    from planner.spec.load import parse_workloads
 
     catalog = load_catalog(catalog_dir)
     ws = parse_workloads(yaml.safe_dump(synthetic(n, seed)), f"synthetic-{n}.yaml", catalog)

@@ -1,12 +1,11 @@
-"""Pulumi ComponentResources that materialize a gpuplan ``Plan``, over pure builders.
+"""Materialize a gpuplan ``Plan``: pure builders, Pulumi components, Terraform JSON.
 
-Pure (no Pulumi import; shared with ``planner render k8s`` and ``planner
-render terraform``): ``specs`` (Plan -> pool, cluster, queue and job specs),
-``pool_args`` (per-cloud node pool arguments), ``cluster_args`` (new cluster
-arguments, kubeconfigs) and ``k8s_objects`` (Kubernetes manifests).
+Rooms (each ``__init__`` says what it may import; ``tests/test_layout.py``
+enforces it):
 
-Pulumi: ``compute.GpuNodePool``, ``cluster.GpuCluster``, ``kueue.KueueQueues``,
-``jobs.TrainingJob``, wired by ``stack`` (the program of ``stacks/``);
-``typed`` turns builder dicts into the SDKs' typed Args; ``mocks`` runs a
-program offline under Pulumi mocks and records its resources.
+- ``builders``: pure functions, Plan -> plain dicts (pools, clusters, queues,
+  jobs). No Pulumi.
+- ``resources``: the Pulumi ComponentResources over those builders.
+- ``program``: the stack program (``stacks/``) and the offline mock runner.
+- ``terraform``: Terraform JSON rendering and its offline checkers. No Pulumi.
 """

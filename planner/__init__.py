@@ -1,7 +1,18 @@
-"""gpuplan's pure planning core: declaration, catalog, candidates, solver, plan.
+"""gpuplan's pure planning core and its command line.
+
+Rooms, in data-flow order (each ``__init__`` says what it may import;
+``tests/test_layout.py`` enforces it):
+
+- ``spec``: the declaration (``workloads.yaml`` -> ``WorkloadSet``);
+- ``catalog``: prices and shapes (-> ``Catalog``), quota families, throughput;
+- ``optimize``: candidates, cost model, MILP, assembling the ``Plan``;
+- ``plan``: the hand-off contract (``plan.json``) everything downstream reads;
+- ``explain``: why, what-if, constraint values;
+- ``review``: plan markdown, diffs, guardrails, Pulumi previews;
+- ``cli``: the ``planner`` command (the only room that may import ``components``).
 
 Nothing in this package imports Pulumi, reads a clock or touches the network
-(the one exception is ``planner.catalog.refresh``, run only by
+(the one exception is ``planner.catalog.refresh_*``, run only by
 ``planner catalog refresh``).
 """
 

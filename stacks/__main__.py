@@ -1,8 +1,8 @@
 """gpuplan Pulumi program: stack config -> Plan -> GPU node pools, Kueue queues, training jobs.
 
-See ``components/stack.py`` for the config keys and exports.
+See ``components/program/stack.py`` for the config keys and exports.
 """
 
-from components.stack import main
+from components.program.stack import main
 
 main()

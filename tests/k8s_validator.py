@@ -1,4 +1,4 @@
-"""The Kubernetes/CRD validator for tests: a re-export of :mod:`components.k8svalidate`.
+"""The Kubernetes/CRD validator for tests: a re-export of :mod:`components.terraform.kubernetes`.
 
 ``validate_manifest(obj)`` / ``validate_objects(objs)`` use the default schemas
 directory (``$GPUPLAN_SHARED/schemas`` or ``../shared/schemas``).
@@ -6,7 +6,7 @@ directory (``$GPUPLAN_SHARED/schemas`` or ``../shared/schemas``).
 
 from __future__ import annotations
 
-from components.k8svalidate import (
+from components.terraform.kubernetes import (
     DNS_1035,
     DNS_SUBDOMAIN,
     JOB_KINDS,

@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from planner.catalog.model import Catalog, CatalogMeta, Offer
-from planner.quotafamily import on_demand_family
-from planner.spec import WorkloadSet
+from planner.catalog.quotafamily import on_demand_family
+from planner.spec.model import WorkloadSet
 
 
 def offer(cloud: str, region: str, itype: str, acc: str | None, count: float, price: str,

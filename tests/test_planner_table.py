@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from planner.planning import plan_workloads
-from planner.quotafamily import azure_family
+from planner.catalog.quotafamily import azure_family
+from planner.optimize.planning import plan_workloads
 from tests.synthetic import job, small_catalog, workload_set
 
 
@@ -146,13 +146,13 @@ def test_discount_applies() -> None:
 
 
 def test_greedy_fallback_for_models_too_large(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import planner.solve
+    import planner.optimize.solve
 
     quotas = [{"cloud": "gcp", "region": "us-central1", "family": "NVIDIA_A100_GPUS", "limit": 8}]
     jobs = [job("a", "A100:8", priority=2, resources={"cloud": "gcp"}),
             job("b", "A100:8", priority=1, resources={"cloud": "gcp"})]
     milp = plan([dict(j) for j in jobs], quotas=quotas)
-    monkeypatch.setattr(planner.solve, "MAX_MILP_COLUMNS", 1)
+    monkeypatch.setattr(planner.optimize.solve, "MAX_MILP_COLUMNS", 1)
     p = plan([dict(j) for j in jobs], quotas=quotas)
     assert (milp.solver.method, p.solver.method) == ("milp", "greedy")
     assert "exceed" in p.solver.status

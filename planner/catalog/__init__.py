@@ -1,4 +1,13 @@
-"""The price catalog: offers (where, what shape, what price) indexed by accelerator."""
+"""The price catalog: offers (where, what shape, what price) indexed by accelerator.
+
+Holds the ``Catalog`` model, loading (embedded snapshot, SkyPilot v8
+directories), querying, the cloud refresh clients (the only network code in
+``planner``), staleness, quota families (a cloud's own quota units) and GPU
+throughput facts.
+
+May import: ``planner.errors`` only. Never the declaration, the optimizer or
+the CLI.
+"""
 
 from planner.catalog.model import Catalog, CatalogMeta, Offer
 

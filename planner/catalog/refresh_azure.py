@@ -32,10 +32,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from planner.catalog.model import Offer
+from planner.catalog.quotafamily import on_demand_family
 from planner.catalog.refresh_common import Refreshed, Shape, skipped_note, tidy_money
 from planner.catalog.refresh_http import Fetcher, Progress, Request
 from planner.errors import CatalogError
-from planner.quotafamily import on_demand_family
 
 PRICES_URL = "https://prices.azure.com/api/retail/prices"
 API_VERSION = "2023-01-01-preview"

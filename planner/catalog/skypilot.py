@@ -40,8 +40,8 @@ from pathlib import Path
 from types import TracebackType
 
 from planner.catalog.model import Offer
+from planner.catalog.quotafamily import on_demand_family
 from planner.errors import CatalogError
-from planner.quotafamily import on_demand_family
 
 CLOUDS = ("aws", "gcp", "azure")
 

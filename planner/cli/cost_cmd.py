@@ -47,9 +47,9 @@ def pulumi_preview(
       planner cost pulumi-preview preview.json --format md --fail-on-increase 10% > comment.md
     """
     from planner.catalog.load import load_catalog
-    from planner.guardrails import check_rise, parse_threshold
-    from planner.pulumipreview import price_preview
-    from planner.pulumisteps import parse_preview
+    from planner.review.guardrails import check_rise, parse_threshold
+    from planner.review.pulumipreview import price_preview
+    from planner.review.pulumisteps import parse_preview
 
     hours_per_month = parse_hours(hours)
     threshold = parse_threshold(fail_on_increase) if fail_on_increase is not None else None
@@ -74,7 +74,7 @@ def _render(result: Any, fmt: CostFormat) -> str:
         import json
 
         return json.dumps(result.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
-    from planner.diffrender import render_preview_markdown, template_env
+    from planner.review.diffrender import render_preview_markdown, template_env
 
     if fmt == CostFormat.md:
         return render_preview_markdown(result)

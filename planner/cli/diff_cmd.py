@@ -59,9 +59,9 @@ def diff(
 
       planner diff old.yaml new.yaml --fail-on-increase 10%   # exit 3 above +10%
     """
-    from planner.diff import diff_plans, with_policies
-    from planner.diffrender import render
-    from planner.guardrails import evaluate, parse_threshold
+    from planner.review.diff import diff_plans, with_policies
+    from planner.review.diffrender import render
+    from planner.review.guardrails import evaluate, parse_threshold
 
     threshold = parse_threshold(fail_on_increase) if fail_on_increase is not None else None
     base_path, new_path = _sides(paths, base_ref)
@@ -126,11 +126,11 @@ def plan_from_text(text: str, label: str, suffix: str, catalog: _CatalogOnce) ->
             raise PlanFileError(f"unknown plan version {plan.version} (this planner reads "
                                 f"version {PLAN_VERSION})", file=label, field="version")
         return plan
-    from planner.load import parse_workloads
+    from planner.spec.load import parse_workloads
 
     ws = parse_workloads(text, label, catalog.get())
     try:
-        from planner.planning import plan_workloads
+        from planner.optimize.planning import plan_workloads
     except ImportError:  # pragma: no cover - only in a build without the planner
         raise UsageError(f"{label}: cannot plan a workloads file in this build; "
                          "give a plan.json") from None

@@ -4,7 +4,7 @@ Reads ``plan.json`` only; ``--what-if`` and ``--constraints`` re-solve the
 plan's own workloads on the ``--catalog`` catalog (the embedded one by
 default) and warn on stderr when that is not the catalog the plan was made
 with. Output: text (a terminal), ``md`` (a pull-request comment) or ``json``
-(the ``gpuplan/explain`` document, see :mod:`planner.explain`).
+(the ``gpuplan/explain`` document, see :mod:`planner.explain.reading`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import typer
 from planner.cli.app import state
 
 if TYPE_CHECKING:
-    from planner.explain import Explanation
+    from planner.explain.reading import Explanation
     from planner.plan import Plan
 
 
@@ -66,10 +66,10 @@ def explain(
       planner explain plan.json --constraints --format json
     """
     from planner.errors import PlanFileError
-    from planner.explain import dumps_explanation
-    from planner.explain import explain as explain_plan
+    from planner.explain.reading import dumps_explanation
+    from planner.explain.reading import explain as explain_plan
+    from planner.explain.whatif import parse_change
     from planner.plan import read_plan
-    from planner.whatif import parse_change
 
     if plan_file.suffix.lower() in (".yaml", ".yml"):
         raise PlanFileError("explain reads a plan, not a workloads file; make one with "
@@ -94,8 +94,8 @@ def _resolved(ctx: typer.Context, plan: Plan, result: Explanation, changes: list
               constraints: bool, time_limit: float | None) -> Explanation:
     """Add the what-if and constraint-value sections (these re-solve)."""
     from planner.catalog.load import load_catalog
-    from planner.constraintvalue import constraint_values
-    from planner.whatif import baseline, what_if
+    from planner.explain.constraintvalue import constraint_values
+    from planner.explain.whatif import baseline, what_if
 
     catalog = load_catalog(state(ctx).catalog)
     limit = time_limit if time_limit is not None else plan.solver.time_limit_s

@@ -51,9 +51,9 @@ def plan(
     from planner.catalog.load import load_catalog
     from planner.cli.output import write_atomic
     from planner.errors import InfeasibleError
-    from planner.load import load_workloads
+    from planner.optimize.planning import plan_workloads
     from planner.plan import dumps_plan
-    from planner.planning import plan_workloads
+    from planner.spec.load import load_workloads
 
     catalog = load_catalog(state(ctx).catalog)
     workloads = load_workloads(file, catalog)
@@ -66,7 +66,7 @@ def plan(
     if fmt == PlanFormat.json:
         typer.echo(text, nl=False)
     elif fmt == PlanFormat.md:
-        from planner.render import plan_markdown
+        from planner.review.planmarkdown import plan_markdown
 
         typer.echo(plan_markdown(result), nl=False)
     else:

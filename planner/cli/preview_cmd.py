@@ -3,7 +3,7 @@
 The stack's config comes from ``<stackConfigDir>/Pulumi.<stack>.yaml`` of the
 Pulumi project (``Pulumi.yaml`` in the current directory or above); ``--plan``
 swaps in a reviewed plan.json or workloads file. The program runs under
-``pulumi.runtime.set_mocks`` (``components.mocks.run_mocked``): nothing leaves
+``pulumi.runtime.set_mocks`` (``components.program.mocks.run_mocked``): nothing leaves
 the machine, no credentials are needed. With ``--base`` the program runs a
 second time on the base plan and the two resource graphs are compared, so the
 output lists what Pulumi would create, change or delete; without it, every
@@ -48,8 +48,8 @@ def preview(
     """List the resources the stack would create, change or delete, each node pool priced."""
     from planner.catalog.load import load_catalog
     from planner.cli.cost_cmd import parse_hours
-    from planner.pulumipreview import price_preview
-    from planner.pulumisteps import graph_steps
+    from planner.review.pulumipreview import price_preview
+    from planner.review.pulumisteps import graph_steps
 
     hours_per_month = parse_hours(hours)
     project = find_project(Path.cwd())
@@ -70,7 +70,7 @@ def preview(
                "cost": cost.model_dump(mode="json")}
         typer.echo(json.dumps(doc, indent=2, sort_keys=True))
         return
-    from planner.diffrender import template_env
+    from planner.review.diffrender import template_env
 
     shown = [c for c in changes if show_same or c.op != "same"]
     counts = {op: sum(c.op == op for c in changes) for op in ("create", "update", "delete", "same")}
@@ -118,8 +118,8 @@ def with_plan(config: dict[str, str], path: Path | None) -> dict[str, str]:
 
 def _run(config: dict[str, str], stack: str) -> list[Any]:
     try:
-        from components.mocks import run_mocked
-        from components.stack import main
+        from components.program.mocks import run_mocked
+        from components.program.stack import main
     except ImportError as exc:
         raise UsageError(f"planner preview needs the Pulumi components ({exc})") from None
     return list(run_mocked(main, config, stack=stack).resources)

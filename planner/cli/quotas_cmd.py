@@ -53,7 +53,7 @@ def import_(
     from planner.catalog.load import load_catalog
     from planner.cli.app import state
     from planner.cli.output import print_json
-    from planner.quotaimport import import_quotas, quotas_document, unmatched
+    from planner.spec.quotaimport import import_quotas, quotas_document, unmatched
 
     result = import_quotas(cloud.value, file, region)
     document = quotas_document(result.quotas)

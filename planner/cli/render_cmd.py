@@ -2,7 +2,7 @@
 
 For teams that apply with Argo CD or Flux instead of Pulumi. The objects come
 from the same pure builders the Pulumi components use
-(:mod:`components.specs`, :mod:`components.k8s_objects`); Pulumi is never
+(:mod:`components.builders.specs`, :mod:`components.builders.k8s_objects`); Pulumi is never
 imported. Layout, one directory per cluster, files applied in name order::
 
     DIR/<cluster>/00-namespaces.yaml   Namespaces of the teams with queues there
@@ -18,7 +18,7 @@ tree as it was. Re-rendering drops gpuplan's files that the plan no longer
 produces (a cluster that left the plan); other files in ``DIR`` are carried
 over. ``DIR`` may not be the working directory or one of its parents.
 
-Services (``kind: service``) get no objects (see :mod:`components.specs`).
+Services (``kind: service``) get no objects (see :mod:`components.builders.specs`).
 With ``--multikueue HUB`` a ``DIR/HUB/`` holds the MultiKueue manager objects and
 every job (the workers keep their queues); create the worker kubeconfig
 Secrets (``multikueue-<cluster>`` in ``kueue-system``, key ``kubeconfig``)
@@ -91,8 +91,8 @@ def is_generated(rel: Path) -> bool:
 
 def render_texts(plan: Any, multikueue: str | None = None, jobs: bool = True) -> dict[str, str]:
     """Relative path -> YAML text for every cluster of ``plan``."""
-    from components.k8s_objects import job_objects, multikueue_objects, queue_objects
-    from components.specs import plan_specs
+    from components.builders.k8s_objects import job_objects, multikueue_objects, queue_objects
+    from components.builders.specs import plan_specs
 
     specs = plan_specs(plan)
     names = [c.name for c in specs.clusters]

@@ -1,6 +1,6 @@
 """``planner render terraform PLAN --out DIR``: the plan as Terraform JSON, written atomically.
 
-The files come from :mod:`components.tfrender` (pure). Writing
+The files come from :mod:`components.terraform.render` (pure). Writing
 (:mod:`planner.cli.treewrite`): everything goes to a temporary directory
 beside ``--out``, then replaces ``--out`` by rename, so ``DIR`` is either the
 old tree or the new one, never half-written.
@@ -51,7 +51,7 @@ def render_terraform(
 
       terraform -chdir=tf/k8s init && terraform -chdir=tf/k8s apply
     """
-    from components.tfrender import render_texts
+    from components.terraform.render import render_texts
     from planner.cli.treewrite import refuse_bad_out, write_tree
     from planner.plan import read_plan
 
@@ -69,7 +69,8 @@ def _check_or_exit(texts: dict[str, str], schemas: Path | None, k8s_schemas: Pat
     """Run the offline checker on the rendered texts; print findings and exit 2 if any."""
     import json
 
-    from components.tfcheck import check_module, load_schemas
+    from components.terraform.check import check_module
+    from components.terraform.schema import load_schemas
     from planner.cli.validate_terraform_cmd import default_schemas_dir, k8s_manifest_checker
 
     schemas_dir = schemas or default_schemas_dir()

@@ -20,7 +20,7 @@ def validate(
 ) -> None:
     """Validate a workload declaration; print a one-line summary or the first error."""
     from planner.catalog.load import load_catalog
-    from planner.load import load_workloads
+    from planner.spec.load import load_workloads
 
     catalog = load_catalog(state(ctx).catalog)
     ws = load_workloads(file, catalog)

@@ -5,7 +5,7 @@ provider, in ``--schemas DIR`` (default ``$GPUPLAN_SHARED/schemas/terraform``,
 else ``../shared/schemas/terraform`` beside the working directory). Each
 finding is printed on one line: ``file: address: path: message [rule]``.
 The manifest of every ``kubernetes_manifest`` also goes through the
-Kubernetes v1.34 / CRD validator (:mod:`components.k8svalidate`; schemas in
+Kubernetes v1.34 / CRD validator (:mod:`components.terraform.kubernetes`; schemas in
 ``--k8s-schemas DIR``, default ``$GPUPLAN_SHARED/schemas`` or
 ``../shared/schemas``); its problems are ``[manifest]`` findings.
 Exit 0 when clean; 2 (bad input, as ``planner validate``) when there are findings or
@@ -43,8 +43,8 @@ def default_schemas_dir() -> Path:
 def k8s_manifest_checker(k8s_schemas: Path | None) -> Callable[[dict[str, Any]], list[str]]:
     """The Kubernetes/CRD validator bound to ``k8s_schemas`` (or the default); a one-line
     usage error (exit 2) if those schemas are missing: manifests are never left unchecked."""
-    from components.k8svalidate import default_schemas_dir as default_k8s_dir
-    from components.k8svalidate import manifest_checker, missing_schemas
+    from components.terraform.kubernetes import default_schemas_dir as default_k8s_dir
+    from components.terraform.kubernetes import manifest_checker, missing_schemas
 
     k8s_dir = k8s_schemas or default_k8s_dir()
     problem = missing_schemas(k8s_dir)
@@ -69,7 +69,8 @@ def validate_terraform(
     ] = None,
 ) -> None:
     """Check Terraform JSON against provider schemas without Terraform or network access."""
-    from components.tfcheck import check_tree, load_schemas
+    from components.terraform.check import check_tree
+    from components.terraform.schema import load_schemas
 
     schemas_dir = schemas or default_schemas_dir()
     if not schemas_dir.is_dir() or not any(schemas_dir.glob("*.json")):

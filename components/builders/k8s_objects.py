@@ -1,0 +1,387 @@
+"""Kubernetes objects of a plan as plain manifest dicts. Pulumi-free.
+
+Per cluster: Namespaces, ResourceFlavors, WorkloadPriorityClasses,
+ClusterQueues, LocalQueues (Kueue ``v1beta2``) and the TrainingJobs (batch/v1
+Job, JobSet ``v1alpha2``, KubeRay RayJob ``v1``). Optional MultiKueue wiring
+for a manager cluster. Every object has a stable name from a pool id, team or
+workload; the same dicts feed the Pulumi components, ``planner render k8s``
+and ``planner render terraform``.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from components.builders.specs import (
+    GPU_RESOURCE,
+    MANAGED_BY,
+    POOL_LABEL,
+    TEAM_LABEL,
+    WORKLOAD_LABEL,
+    FlavorQuota,
+    JobSpec,
+    PlanSpecs,
+    PoolSpec,
+    PriorityClassSpec,
+    QueueSpec,
+    Role,
+    Toleration,
+)
+
+KUEUE = "kueue.x-k8s.io/v1beta2"
+JOBSET = "jobset.x-k8s.io/v1alpha2"
+RAY = "ray.io/v1"
+QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"
+SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
+COMPLETION_INDEX = "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+MASTER_PORT = "29500"
+PS_PORT = "2222"
+KUEUE_NAMESPACE = "kueue-system"
+MULTIKUEUE_CHECK = "gpuplan-multikueue"
+MULTIKUEUE_CONTROLLER = "kueue.x-k8s.io/multikueue"
+Manifest = dict[str, Any]
+
+
+def cpu_quantity(cpus: float) -> str:
+    """``8`` -> ``"8"``, ``0.5`` -> ``"500m"``."""
+    milli = round(cpus * 1000)
+    return str(milli // 1000) if milli % 1000 == 0 else f"{milli}m"
+
+
+def memory_quantity(gib: float) -> str:
+    """``32`` -> ``"32Gi"``, ``0.5`` -> ``"512Mi"``."""
+    mib = round(gib * 1024)
+    return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
+
+
+def _meta(name: str, namespace: str | None = None, labels: dict[str, str] | None = None,
+          annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name}
+    if namespace:
+        meta["namespace"] = namespace
+    meta["labels"] = {**MANAGED_BY, **(labels or {})}
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    return meta
+
+
+def toleration(t: Toleration) -> dict[str, str]:
+    out = {"key": t.key, "operator": t.operator, "effect": t.effect}
+    if t.value is not None:
+        out["value"] = t.value
+    return out
+
+
+# --- Kueue ---------------------------------------------------------------------------------
+
+
+def namespace(name: str, team: str) -> Manifest:
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": _meta(name, labels={TEAM_LABEL: team})}
+
+
+def resource_flavor(pool: PoolSpec) -> Manifest:
+    """One flavor per pool: its nodes carry the pool label; admitted pods tolerate its taints."""
+    spec: dict[str, Any] = {"nodeLabels": {POOL_LABEL: pool.name}}
+    if pool.tolerations:
+        spec["tolerations"] = [toleration(t) for t in pool.tolerations]
+    return {"apiVersion": KUEUE, "kind": "ResourceFlavor",
+            "metadata": _meta(pool.name, labels={POOL_LABEL: pool.name}), "spec": spec}
+
+
+def workload_priority_class(pc: PriorityClassSpec) -> Manifest:
+    return {"apiVersion": KUEUE, "kind": "WorkloadPriorityClass", "metadata": _meta(pc.name),
+            "value": pc.value, "description": f"gpuplan priority {pc.value}"}
+
+
+COVERED = ("cpu", "memory", GPU_RESOURCE)
+
+
+def cluster_queue(q: QueueSpec, admission_check: str | None = None) -> Manifest:
+    """A team's queue: its planned share per flavor (cheapest first), one cohort, preemption."""
+    flavors = [{
+        "name": f.flavor,
+        "resources": [
+            {"name": "cpu", "nominalQuota": cpu_quantity(f.cpus)},
+            {"name": "memory", "nominalQuota": memory_quantity(f.memory_gib)},
+            {"name": GPU_RESOURCE, "nominalQuota": str(f.gpus)},
+        ],
+    } for f in q.quotas]
+    spec: dict[str, Any] = {
+        "cohortName": q.cohort,
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": q.namespace}},
+        "queueingStrategy": "BestEffortFIFO",
+        "resourceGroups": [{"coveredResources": list(COVERED), "flavors": flavors}],
+        "preemption": {
+            "withinClusterQueue": "LowerPriority",
+            "reclaimWithinCohort": "Any",
+            "borrowWithinCohort": {"policy": "LowerPriority"},
+        },
+        "flavorFungibility": {"whenCanBorrow": "MayStopSearch", "whenCanPreempt": "TryNextFlavor"},
+    }
+    if admission_check:
+        spec["admissionChecksStrategy"] = {"admissionChecks": [{"name": admission_check}]}
+    return {"apiVersion": KUEUE, "kind": "ClusterQueue",
+            "metadata": _meta(q.name, labels={TEAM_LABEL: q.team}), "spec": spec}
+
+
+def local_queue(q: QueueSpec) -> Manifest:
+    return {"apiVersion": KUEUE, "kind": "LocalQueue",
+            "metadata": _meta(q.name, q.namespace, labels={TEAM_LABEL: q.team}),
+            "spec": {"clusterQueue": q.name}}
+
+
+# --- Jobs ----------------------------------------------------------------------------------
+
+
+def _env(values: dict[str, str]) -> list[dict[str, Any]]:
+    return [{"name": k, "value": v} for k, v in values.items()]
+
+
+def _index_env(name: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": COMPLETION_INDEX}}}
+
+
+def resources(role: Role) -> dict[str, Any]:
+    """Requests on every container; the GPU limit equals its request (extended resource)."""
+    requests = {"cpu": cpu_quantity(role.cpus), "memory": memory_quantity(role.memory_gib)}
+    out: dict[str, Any] = {"requests": requests}
+    if role.gpus:
+        requests[GPU_RESOURCE] = str(role.gpus)
+        out["limits"] = {GPU_RESOURCE: str(role.gpus)}
+    return out
+
+
+def container(job: JobSpec, role: Role, env: list[dict[str, Any]],
+              command: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": role.name, "image": job.image}
+    if command and job.command:
+        out["command"] = list(job.command)
+    env = env + _env(job.env)
+    if env:
+        out["env"] = env
+    out["resources"] = resources(role)
+    return out
+
+
+def pod_template(job: JobSpec, role: Role, env: list[dict[str, Any]],
+                 restart: str | None = "Never", command: bool = True) -> dict[str, Any]:
+    """Pinned to the planned pool, tolerating its taints, labelled for cost allocation."""
+    spec: dict[str, Any] = {}
+    if restart:
+        spec["restartPolicy"] = restart
+    spec["nodeSelector"] = job.node_selector
+    spec["tolerations"] = [toleration(t) for t in job.tolerations]
+    spec["containers"] = [container(job, role, env, command)]
+    labels = {TEAM_LABEL: job.team, WORKLOAD_LABEL: job.workload, "gpuplan.io/role": role.name}
+    return {"metadata": {"labels": labels}, "spec": spec}
+
+
+def _job_meta(job: JobSpec) -> dict[str, Any]:
+    labels = {QUEUE_LABEL: job.queue, PRIORITY_LABEL: job.priority_class,
+              TEAM_LABEL: job.team, WORKLOAD_LABEL: job.workload, POOL_LABEL: job.pool}
+    return _meta(job.name, job.namespace, labels, SKIP_AWAIT)
+
+
+def batch_job(job: JobSpec) -> Manifest:
+    """A single-node job: batch/v1 Job, created suspended for Kueue to admit."""
+    role = job.roles[0]
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": _job_meta(job), "spec": {
+        "suspend": True,
+        "parallelism": role.replicas,
+        "completions": role.replicas,
+        "backoffLimit": 3,
+        "template": pod_template(job, role, []),
+    }}
+
+
+def _replicated_job(job: JobSpec, role: Role, env: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"name": role.name, "replicas": 1, "template": {"spec": {
+        "parallelism": role.replicas,
+        "completions": role.replicas,
+        "completionMode": "Indexed",
+        "backoffLimit": 0,
+        "template": pod_template(job, role, env),
+    }}}
+
+
+def _host(job: JobSpec, role: str, index: int) -> str:
+    """A pod's DNS name behind the JobSet's headless service (``<js>-<rjob>-0-<i>.<js>``)."""
+    return f"{job.name}-{role}-0-{index}.{job.name}"
+
+
+def _jobset(job: JobSpec, replicated: list[dict[str, Any]], in_order: bool = False) -> Manifest:
+    spec: dict[str, Any] = {
+        "suspend": True,
+        "network": {"enableDNSHostnames": True, "subdomain": job.name},
+        "failurePolicy": {"maxRestarts": 3},
+    }
+    if in_order:
+        spec["startupPolicy"] = {"startupPolicyOrder": "InOrder"}
+    spec["replicatedJobs"] = replicated
+    return {"apiVersion": JOBSET, "kind": "JobSet", "metadata": _job_meta(job), "spec": spec}
+
+
+def ddp_jobset(job: JobSpec) -> Manifest:
+    """Multi-node DDP: one indexed job of N pods; torchrun rendezvous on pod 0."""
+    role = job.roles[0]
+    env = _env({
+        "MASTER_ADDR": _host(job, role.name, 0),
+        "MASTER_PORT": MASTER_PORT,
+        "NNODES": str(role.replicas),
+        "NPROC_PER_NODE": str(max(role.gpus, 1)),
+        "WORLD_SIZE": str(role.replicas * max(role.gpus, 1)),
+        "PET_MASTER_ADDR": _host(job, role.name, 0),
+        "PET_MASTER_PORT": MASTER_PORT,
+        "PET_NNODES": str(role.replicas),
+        "PET_NPROC_PER_NODE": str(max(role.gpus, 1)),
+    }) + [_index_env("NODE_RANK"), _index_env("PET_NODE_RANK")]
+    return _jobset(job, [_replicated_job(job, role, env)])
+
+
+def ps_jobset(job: JobSpec) -> Manifest:
+    """Parameter-server: a ``server`` and a ``worker`` replicated job; servers start first."""
+    servers, workers = job.roles
+    hosts = {
+        "PS_HOSTS": ",".join(f"{_host(job, 'server', i)}:{PS_PORT}" for i in range(servers.replicas)),
+        "WORKER_HOSTS": ",".join(
+            f"{_host(job, 'worker', i)}:{PS_PORT}" for i in range(workers.replicas)),
+        "NUM_SERVERS": str(servers.replicas),
+        "NUM_WORKERS": str(workers.replicas),
+    }
+    replicated = [
+        _replicated_job(job, r, _env({**hosts, "ROLE": r.name}) + [_index_env("TASK_INDEX")])
+        for r in (servers, workers)
+    ]
+    return _jobset(job, replicated, in_order=True)
+
+
+def ray_job(job: JobSpec) -> Manifest:
+    """KubeRay RayJob: CPU-only head, GPU workers (elastic bounds from the plan)."""
+    head, workers = job.roles
+    group: dict[str, Any] = {
+        "groupName": "gpu-workers",
+        "replicas": workers.replicas,
+        "minReplicas": job.min_workers if job.min_workers is not None else workers.replicas,
+        "maxReplicas": max(job.max_workers or workers.replicas, workers.replicas),
+        "rayStartParams": {},
+        "template": pod_template(job, workers, [], restart=None, command=False),
+    }
+    return {"apiVersion": RAY, "kind": "RayJob", "metadata": _job_meta(job), "spec": {
+        "entrypoint": shlex.join(job.command),
+        "suspend": True,
+        "shutdownAfterJobFinishes": True,
+        "ttlSecondsAfterFinished": 600,
+        "rayClusterSpec": {
+            "headGroupSpec": {
+                "rayStartParams": {},
+                "template": pod_template(job, head, [], restart=None, command=False),
+            },
+            "workerGroupSpecs": [group],
+        },
+    }}
+
+
+JOB_BUILDERS = {"single": batch_job, "ddp": ddp_jobset, "parameter-server": ps_jobset,
+                "ray": ray_job}
+
+
+def training_job(job: JobSpec) -> Manifest:
+    """The manifest for ``job``'s topology."""
+    return JOB_BUILDERS[job.topology](job)
+
+
+# --- Per cluster ---------------------------------------------------------------------------
+
+
+def queue_objects(specs: PlanSpecs, cluster: str,
+                  admission_check: str | None = None) -> list[Manifest]:
+    """Namespaces, flavors, priority classes, cluster and local queues of ``cluster``."""
+    queues = [q for q in specs.queues if q.cluster == cluster]
+    namespaces = sorted({(q.namespace, q.team) for q in queues})
+    out = [namespace(ns, team) for ns, team in namespaces]
+    out += [resource_flavor(p) for p in specs.pools if p.cluster == cluster]
+    used = {j.priority_class for j in specs.jobs if j.cluster == cluster}
+    out += [workload_priority_class(pc) for pc in specs.priorities if pc.name in used]
+    out += [cluster_queue(q, admission_check) for q in queues]
+    out += [local_queue(q) for q in queues]
+    return out
+
+
+def job_objects(specs: PlanSpecs, cluster: str) -> list[Manifest]:
+    return [training_job(j) for j in specs.jobs if j.cluster == cluster]
+
+
+def cluster_objects(specs: PlanSpecs, cluster: str) -> list[Manifest]:
+    """Everything for one cluster, queues before the jobs that use them."""
+    return queue_objects(specs, cluster) + job_objects(specs, cluster)
+
+
+def plan_objects(specs: PlanSpecs) -> dict[str, list[Manifest]]:
+    """Cluster name -> its objects, for every cluster of the plan."""
+    return {c.name: cluster_objects(specs, c.name) for c in specs.clusters}
+
+
+# --- MultiKueue ----------------------------------------------------------------------------
+
+
+def kubeconfig_secret_name(worker: str) -> str:
+    return f"multikueue-{worker}"[:63].rstrip("-")
+
+
+def worker_order(specs: PlanSpecs, workers: list[str]) -> list[str]:
+    """Workers cheapest first: by their cheapest GPU-hour, then name."""
+    def cost(name: str) -> tuple[Any, str]:
+        prices = [p.gpu_hourly for p in specs.pools if p.cluster == name]
+        return (min(prices) if prices else 0, name)
+    return sorted(workers, key=cost)
+
+
+def multikueue_objects(specs: PlanSpecs, manager: str,
+                       kubeconfigs: dict[str, Any] | None = None) -> list[Manifest]:
+    """Manager-side MultiKueue wiring: AdmissionCheck, MultiKueueConfig listing the worker
+    clusters cheapest first, a MultiKueueCluster and kubeconfig Secret per worker, and
+    the teams' ClusterQueues gated by the check (quota = the team's total over workers).
+
+    ``kubeconfigs`` maps worker -> kubeconfig text (or a Pulumi secret Output); without
+    it the Secrets are omitted (create them out of band, e.g. with a sealed secret)."""
+    workers = worker_order(specs, [c.name for c in specs.clusters if c.name != manager])
+    out: list[Manifest] = [
+        {"apiVersion": KUEUE, "kind": "AdmissionCheck", "metadata": _meta(MULTIKUEUE_CHECK),
+         "spec": {"controllerName": MULTIKUEUE_CONTROLLER,
+                  "parameters": {"apiGroup": "kueue.x-k8s.io", "kind": "MultiKueueConfig",
+                                 "name": MULTIKUEUE_CHECK}}},
+        {"apiVersion": KUEUE, "kind": "MultiKueueConfig", "metadata": _meta(MULTIKUEUE_CHECK),
+         "spec": {"clusters": workers}},
+    ]
+    for w in workers:
+        secret = kubeconfig_secret_name(w)
+        out.append({"apiVersion": KUEUE, "kind": "MultiKueueCluster", "metadata": _meta(w),
+                    "spec": {"clusterSource": {"kubeConfig": {
+                        "locationType": "Secret", "location": secret}}}})
+        if kubeconfigs and w in kubeconfigs:
+            out.append({"apiVersion": "v1", "kind": "Secret",
+                        "metadata": _meta(secret, KUEUE_NAMESPACE), "type": "Opaque",
+                        "stringData": {"kubeconfig": kubeconfigs[w]}})
+    return out + _manager_queues(specs)
+
+
+def _manager_queues(specs: PlanSpecs) -> list[Manifest]:
+    """One flavor-less-by-pool manager flavor and per-team queues summing every worker."""
+    flavor = "multikueue"
+    out: list[Manifest] = [{"apiVersion": KUEUE, "kind": "ResourceFlavor",
+                            "metadata": _meta(flavor), "spec": {}}]
+    teams = sorted({(q.team, q.namespace, q.name) for q in specs.queues})
+    queues = []
+    for team, ns, name in teams:
+        quotas = [f for q in specs.queues if q.team == team for f in q.quotas]
+        total = FlavorQuota(flavor, sum(f.cpus for f in quotas),
+                            sum(f.memory_gib for f in quotas), sum(f.gpus for f in quotas))
+        queues.append(QueueSpec(name, team, ns, "manager", specs.queues[0].cohort, (total,)))
+    out += [namespace(q.namespace, q.team) for q in queues]
+    out += [workload_priority_class(pc) for pc in specs.priorities]
+    out += [cluster_queue(q, MULTIKUEUE_CHECK) for q in queues]
+    out += [local_queue(q) for q in queues]
+    return out

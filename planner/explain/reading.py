@@ -1,0 +1,465 @@
+"""Why each workload landed where it did, read from a ``Plan`` alone (no re-solve).
+
+Pure: a :class:`~planner.plan.Plan` in, an :class:`Explanation` out. The
+templates ``explain.txt.j2`` and ``explain.md.j2`` render it for people;
+``planner explain --format json`` prints it as is. ``--what-if`` and
+``--constraints`` add sections computed by :mod:`planner.explain.whatif` (they
+re-solve; this module never does).
+
+Money is USD as :class:`~decimal.Decimal` (JSON strings, 4 places):
+``hourly`` is $/h while running, ``per_job`` is $ for one run, ``monthly`` is
+$ per month at the plan's ``hours_per_month``. ``delta`` is always
+``alternative - chosen`` (or ``new - base``), so negative means cheaper.
+
+"Cheaper offers" come from what the plan records: its alternatives cheaper
+than the choice (the top ``MAX_ALTERNATIVES`` per workload, each with the
+constraint that ruled it out, or none when the solver traded it off against
+the others' placements, e.g. idle capacity on shared nodes; when even the last
+kept one is cheaper there may be more, flagged ``at_least``) and its rejected
+offers (exact ``cheaper`` counts per reason, the cheapest few named).
+
+JSON schema (``kind`` = ``"gpuplan/explain"``, ``version`` = 1; keys sorted):
+
+* ``catalog``: ``{source, date}`` of the plan
+* ``overview``: ``null`` when workloads are named or only a what-if /
+  constraints report was asked for; else ``{hourly, monthly, placed,
+  unplaced, by_team: [{name, hourly, monthly, budget, over_budget}],
+  by_cloud / by_region: [{name, hourly, monthly}], placements: [{workload,
+  team, cloud, region, zone, instance_type, capacity, nodes, monthly}],
+  binding: [constraint], unplaced: [{workload, team, blocking: [blocker],
+  reasons: [{code, detail}]}], solver: {method, status, lower_bound, gap}}``
+* ``workloads``: ``[workload]`` in the order named, where a workload is
+  ``{workload, team, status: placed|unplaced, placement, cost, alternatives,
+  cheaper, binding, blocking, reasons}``:
+
+  - ``placement``: ``{pool, cluster, cloud, region, zone, instance_type,
+    capacity, accelerator, gpus_per_node, nodes, node_share}`` or ``null``
+  - ``cost``: ``{compute, spot_risk, egress, discount, per_job, hourly,
+    monthly, runtime_hours, runs_per_month}`` or ``null``
+  - ``alternatives``: ``[{offer, cloud, region, zone, instance_type,
+    capacity, accelerator, accelerator_count, runtime_hours, monthly, delta,
+    delta_pct, blocked_by}]`` cheapest first
+  - ``cheaper``: ``[{source: constraint|tradeoff|rejection, reason, place,
+    count, at_least, examples, best_delta, constraint, text}]``
+  - ``binding``: ``[constraint]``; ``blocking``: ``[blocker]`` (unplaced only)
+
+* a ``constraint`` is ``{id, kind, used, limit, unit, workloads, text}``; a
+  ``blocker`` is ``{id, text, constraint}`` (``constraint`` null when the id
+  is a rejection reason rather than a limit)
+* ``what_if`` and ``constraints``: see :mod:`planner.explain.whatif` (``null`` and
+  ``null`` unless asked for)
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from planner.errors import UsageError
+from planner.explain.constraintvalue import ConstraintValue
+from planner.explain.whatif import WhatIf
+from planner.optimize.planning import MAX_ALTERNATIVES, REASON_TEXT
+from planner.plan import Alternative, Binding, CatalogInfo, Placement, Plan, Rejection, Unplaced
+
+EXPLAIN_KIND = "gpuplan/explain"
+EXPLAIN_VERSION = 1
+EXAMPLES_SHOWN = 3
+TRADEOFF = "solver-tradeoff"
+# How one offer fails, where the planner's REASON_TEXT speaks of all of them.
+OFFER_REASON = {
+    "accelerator-count": "fewer accelerators per node than asked for",
+    "quota": "the declared quota is too small for even one job",
+    "cpus": "not enough vCPUs for the request",
+    "memory": "not enough memory for the request",
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Constraint(_Model):
+    """A binding constraint: ``used`` of ``limit`` in ``unit``, with a sentence."""
+
+    id: str
+    kind: str
+    used: Decimal
+    limit: Decimal
+    unit: str
+    workloads: tuple[str, ...]
+    text: str
+
+
+class Blocker(_Model):
+    """One member of the smallest set keeping an unplaced workload out."""
+
+    id: str
+    text: str
+    constraint: Constraint | None
+
+
+class Where(_Model):
+    pool: str
+    cluster: str
+    cloud: str
+    region: str
+    zone: str | None
+    instance_type: str
+    capacity: str
+    accelerator: str | None
+    gpus_per_node: float
+    nodes: int
+    node_share: float
+
+
+class CostView(_Model):
+    """USD: per run (compute, spot risk, egress, discount <= 0, per_job), $/h, $/month."""
+
+    compute: Decimal
+    spot_risk: Decimal
+    egress: Decimal
+    discount: Decimal
+    per_job: Decimal
+    hourly: Decimal
+    monthly: Decimal
+    runtime_hours: float
+    runs_per_month: float
+
+
+class AlternativeView(_Model):
+    offer: str
+    cloud: str
+    region: str
+    zone: str | None
+    instance_type: str
+    capacity: str
+    accelerator: str | None
+    accelerator_count: float
+    runtime_hours: float
+    monthly: Decimal
+    delta: Decimal
+    delta_pct: Decimal
+    blocked_by: str | None
+
+
+class CheaperGroup(_Model):
+    """Offers cheaper than the choice that were not taken, for one reason (and place)."""
+
+    source: Literal["constraint", "tradeoff", "rejection"]
+    reason: str
+    place: str | None
+    count: int
+    at_least: bool
+    examples: tuple[str, ...]
+    best_delta: Decimal | None
+    constraint: Constraint | None
+    text: str
+
+
+class Reason(_Model):
+    code: str
+    detail: str
+
+
+class WorkloadView(_Model):
+    workload: str
+    team: str
+    status: Literal["placed", "unplaced"]
+    placement: Where | None
+    cost: CostView | None
+    alternatives: tuple[AlternativeView, ...]
+    cheaper: tuple[CheaperGroup, ...]
+    binding: tuple[Constraint, ...]
+    blocking: tuple[Blocker, ...]
+    reasons: tuple[Reason, ...]
+
+
+class GroupCost(_Model):
+    name: str
+    hourly: Decimal
+    monthly: Decimal
+    budget: Decimal | None = None
+    over_budget: bool = False
+
+
+class PlacedLine(_Model):
+    workload: str
+    team: str
+    cloud: str
+    region: str
+    zone: str | None
+    instance_type: str
+    capacity: str
+    nodes: int
+    monthly: Decimal
+
+
+class UnplacedView(_Model):
+    workload: str
+    team: str
+    blocking: tuple[Blocker, ...]
+    reasons: tuple[Reason, ...]
+
+
+class SolverView(_Model):
+    method: str
+    status: str
+    lower_bound: Decimal
+    gap: Decimal
+
+
+class Overview(_Model):
+    hourly: Decimal
+    monthly: Decimal
+    placed: int
+    unplaced_count: int
+    by_team: tuple[GroupCost, ...]
+    by_cloud: tuple[GroupCost, ...]
+    by_region: tuple[GroupCost, ...]
+    placements: tuple[PlacedLine, ...]
+    binding: tuple[Constraint, ...]
+    unplaced: tuple[UnplacedView, ...]
+    solver: SolverView
+
+
+class Explanation(_Model):
+    kind: Literal["gpuplan/explain"] = "gpuplan/explain"
+    version: int = EXPLAIN_VERSION
+    catalog: CatalogInfo
+    overview: Overview | None
+    workloads: tuple[WorkloadView, ...]
+    what_if: WhatIf | None = None
+    constraints: tuple[ConstraintValue, ...] | None = None
+
+
+# -- entry point ---------------------------------------------------------------
+def explain(plan: Plan, names: Sequence[str] = (), *, overview: bool = True) -> Explanation:
+    """Explain ``names`` (in the order given, duplicates dropped), or the whole plan.
+
+    Raises :class:`UsageError` for a name that is neither placed nor unplaced.
+    ``overview=False`` leaves the plan-wide view out (for what-if-only reports).
+    """
+    known = sorted([p.workload for p in plan.placements] + [u.workload for u in plan.unplaced])
+    views = tuple(explain_workload(plan, check_name(n, known)) for n in dict.fromkeys(names))
+    return Explanation(
+        catalog=plan.catalog,
+        overview=plan_overview(plan) if (overview and not names) else None,
+        workloads=views,
+    )
+
+
+def check_name(name: str, known: Sequence[str]) -> str:
+    """``name`` if the plan has it, else a UsageError with a close match."""
+    if name in known:
+        return name
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else f" (workloads: {', '.join(known)})"
+    raise UsageError(f"unknown workload {name!r}{hint}")
+
+
+def explain_workload(plan: Plan, name: str) -> WorkloadView:
+    placed = plan.placement(name)
+    if placed is not None:
+        return _placed_view(plan, placed)
+    for u in plan.unplaced:
+        if u.workload == name:
+            return _unplaced_view(plan, u)
+    raise UsageError(f"unknown workload {name!r}")
+
+
+# -- constraints -----------------------------------------------------------------
+def number(value: Decimal | float) -> str:
+    """``16.0`` -> ``16``; ``2.50`` -> ``2.5`` (plain, no exponent)."""
+    d = Decimal(str(value)).normalize()
+    return format(d, "f")
+
+
+def describe(b: Binding, place: str | None = None) -> str:
+    """One phrase naming a binding constraint and its usage (``place`` already said: omit it)."""
+    kind, _, rest = b.id.partition(":")
+    used, limit = number(b.used), number(b.limit)
+    if kind == "quota":
+        cloud, region, family, capacity = (rest.split("/") + ["", "", "", ""])[:4]
+        where = "" if place == f"{cloud}/{region}" else f" in {cloud}/{region}"
+        return f"quota {family}{where} ({capacity}, {used} of {limit} {b.unit} used)"
+    if kind == "budget":
+        return f"the budget of team {rest} (${b.used:,.2f} of ${b.limit:,.2f} per month used)"
+    if kind == "capacity":
+        return f"the capacity of cluster {rest} ({used} of {limit} {b.unit} used)"
+    if kind == "deadline":
+        return f"the deadline of {rest} (runs {used} h of {limit} h allowed)"
+    if kind == "locality":
+        return f"locality of {rest} (all {limit} nodes in one pool)"
+    return f"{b.id} ({used} of {limit} {b.unit})"
+
+
+def constraint_view(b: Binding) -> Constraint:
+    return Constraint(id=b.id, kind=b.kind, used=b.used, limit=b.limit, unit=b.unit,
+                      workloads=b.workloads, text=describe(b))
+
+
+def _bindings(plan: Plan) -> dict[str, Binding]:
+    return {b.id: b for b in plan.binding}
+
+
+def blocker(plan: Plan, cid: str) -> Blocker:
+    """A blocking id as a sentence: a binding limit, a rejection reason, or a trade-off."""
+    b = _bindings(plan).get(cid)
+    if b is not None:
+        return Blocker(id=cid, text=describe(b), constraint=constraint_view(b))
+    if cid == TRADEOFF:
+        return Blocker(id=cid, text="placing it would cost more than leaving it out "
+                       "(other workloads rank higher)", constraint=None)
+    kind, _, rest = cid.partition(":")
+    if rest and kind in ("quota", "budget", "capacity"):
+        return Blocker(id=cid, text=f"{kind} {rest} is exhausted", constraint=None)
+    return Blocker(id=cid, text=REASON_TEXT.get(cid, cid), constraint=None)
+
+
+# -- one workload ------------------------------------------------------------
+def _where(p: Placement) -> Where:
+    return Where(pool=p.pool, cluster=p.cluster, cloud=p.cloud, region=p.region, zone=p.zone,
+                 instance_type=p.instance_type, capacity=p.capacity, accelerator=p.accelerator,
+                 gpus_per_node=p.gpus_per_node, nodes=p.nodes, node_share=p.node_share)
+
+
+def _cost(p: Placement) -> CostView:
+    c = p.cost
+    return CostView(compute=c.compute, spot_risk=c.spot_risk, egress=c.egress,
+                    discount=c.discount, per_job=c.total, hourly=p.hourly, monthly=p.monthly,
+                    runtime_hours=p.runtime_hours, runs_per_month=p.runs_per_month)
+
+
+def _alternative(a: Alternative) -> AlternativeView:
+    return AlternativeView(
+        offer=a.offer, cloud=a.cloud, region=a.region, zone=a.zone,
+        instance_type=a.instance_type, capacity=a.capacity, accelerator=a.accelerator,
+        accelerator_count=a.accelerator_count, runtime_hours=a.runtime_hours, monthly=a.cost,
+        delta=a.delta, delta_pct=a.delta_pct, blocked_by=a.blocked_by)
+
+
+def _placed_view(plan: Plan, p: Placement) -> WorkloadView:
+    bindings = _bindings(plan)
+    return WorkloadView(
+        workload=p.workload, team=p.team, status="placed", placement=_where(p), cost=_cost(p),
+        alternatives=tuple(_alternative(a) for a in p.alternatives),
+        cheaper=cheaper_groups(plan, p.alternatives, p.rejected),
+        binding=tuple(constraint_view(bindings[b]) for b in p.binding if b in bindings),
+        blocking=(), reasons=(),
+    )
+
+
+def _unplaced_view(plan: Plan, u: Unplaced) -> WorkloadView:
+    return WorkloadView(
+        workload=u.workload, team=u.team, status="unplaced", placement=None, cost=None,
+        alternatives=(), cheaper=tuple(_rejection_groups(u.rejected, cheaper_only=False)),
+        binding=tuple(constraint_view(b) for b in plan.binding if u.workload in b.workloads),
+        blocking=tuple(blocker(plan, cid) for cid in u.blocking),
+        reasons=tuple(Reason(code=r.code, detail=r.detail) for r in u.reasons),
+    )
+
+
+def cheaper_groups(plan: Plan, alternatives: Sequence[Alternative],
+                   rejected: Sequence[Rejection]) -> tuple[CheaperGroup, ...]:
+    """Cheaper offers not taken: by blocking constraint and place, then by rejection reason."""
+    return tuple(_alternative_groups(plan, alternatives)) + tuple(
+        _rejection_groups(rejected, cheaper_only=True))
+
+
+def _alternative_groups(plan: Plan, alternatives: Sequence[Alternative]) -> list[CheaperGroup]:
+    groups: dict[tuple[str, str], list[Alternative]] = defaultdict(list)
+    for a in alternatives:
+        if a.delta < 0:
+            groups[(a.blocked_by or TRADEOFF, f"{a.cloud}/{a.region}")].append(a)
+    bindings = _bindings(plan)
+    # The plan keeps MAX_ALTERNATIVES; when even the last is cheaper, more may be.
+    more = len(alternatives) >= MAX_ALTERNATIVES and alternatives[-1].delta < 0
+    out = []
+    for (reason, place), alts in sorted(groups.items(), key=lambda kv: (kv[0][0] == TRADEOFF,
+                                                                        kv[0])):
+        b = bindings.get(reason)
+        n = len(alts)
+        best = min(a.delta for a in alts)
+        offers = f"{n}{'+' if more else ''} cheaper offer{'s' if n != 1 or more else ''} in {place}"
+        if reason == TRADEOFF:
+            text = (f"{offers} not taken: cheaper alone, dearer for the plan as a whole "
+                    "(shared or idle node capacity)")
+        else:
+            text = f"{offers} blocked by {describe(b, place) if b else reason}"
+        out.append(CheaperGroup(
+            source="tradeoff" if reason == TRADEOFF else "constraint", reason=reason,
+            place=place, count=n, at_least=more,
+            examples=tuple(_label(a) for a in alts[:EXAMPLES_SHOWN]), best_delta=best,
+            constraint=constraint_view(b) if b else None,
+            text=f"{text}; up to ${-best:,.2f}/month less"))
+    return out
+
+
+def _label(a: Alternative) -> str:
+    return a.offer + (" spot" if a.capacity == "spot" else "")
+
+
+def _rejection_groups(rejected: Sequence[Rejection], *, cheaper_only: bool) -> list[CheaperGroup]:
+    """Rejections by reason; ``cheaper_only`` keeps those with offers cheaper than the choice."""
+    out = []
+    for r in sorted(rejected, key=lambda r: (-(r.cheaper if cheaper_only else r.count), r.reason)):
+        n = r.cheaper if cheaper_only else r.count
+        if n == 0:
+            continue
+        at_least = False  # the planner counts rejected offers exactly
+        count = f"{n}{'+' if at_least else ''}"
+        what = f"{count} {'cheaper ' if cheaper_only else ''}offer{'s' if n != 1 else ''}"
+        out.append(CheaperGroup(
+            source="rejection", reason=r.reason, place=None, count=n, at_least=at_least,
+            examples=r.examples[:min(n, EXAMPLES_SHOWN)], best_delta=None, constraint=None,
+            text=f"{what} rejected: {reason_text(r.reason)} [{r.reason}]"))
+    return out
+
+
+def reason_text(code: str) -> str:
+    return OFFER_REASON.get(code) or REASON_TEXT.get(code, code)
+
+
+# -- the whole plan ----------------------------------------------------------------
+def plan_overview(plan: Plan) -> Overview:
+    budgets = {t.name: t for t in plan.teams}
+    by_team = []
+    for name in sorted(set(plan.totals.by_team) | set(budgets)):
+        m = plan.totals.by_team.get(name)
+        t = budgets.get(name)
+        by_team.append(GroupCost(
+            name=name, hourly=m.hourly if m else Decimal("0.0000"),
+            monthly=m.monthly if m else Decimal("0.0000"), budget=t.budget if t else None,
+            over_budget=t.over_budget if t else False))
+    return Overview(
+        hourly=plan.totals.hourly, monthly=plan.totals.monthly, placed=len(plan.placements),
+        unplaced_count=len(plan.unplaced), by_team=tuple(by_team),
+        by_cloud=tuple(GroupCost(name=k, hourly=v.hourly, monthly=v.monthly)
+                       for k, v in sorted(plan.totals.by_cloud.items())),
+        by_region=tuple(GroupCost(name=k, hourly=v.hourly, monthly=v.monthly)
+                        for k, v in sorted(plan.totals.by_region.items())),
+        placements=tuple(PlacedLine(
+            workload=p.workload, team=p.team, cloud=p.cloud, region=p.region, zone=p.zone,
+            instance_type=p.instance_type, capacity=p.capacity, nodes=p.nodes,
+            monthly=p.monthly) for p in plan.placements),
+        binding=tuple(constraint_view(b) for b in plan.binding),
+        unplaced=tuple(UnplacedView(
+            workload=u.workload, team=u.team,
+            blocking=tuple(blocker(plan, cid) for cid in u.blocking),
+            reasons=tuple(Reason(code=r.code, detail=r.detail) for r in u.reasons))
+            for u in plan.unplaced),
+        solver=SolverView(method=plan.solver.method, status=plan.solver.status,
+                          lower_bound=plan.solver.lower_bound, gap=plan.solver.gap),
+    )
+
+
+def dumps_explanation(e: Explanation) -> str:
+    """Canonical JSON: sorted keys, 2-space indent, trailing newline."""
+    import json
+
+    return json.dumps(e.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"

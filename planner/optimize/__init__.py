@@ -1,0 +1,11 @@
+"""The optimizer: ``WorkloadSet`` + ``Catalog`` -> ``Plan``.
+
+Candidate offers with rejection reasons (``candidates``), the cost of one
+workload on one offer (``costmodel``, ``runtime``), the joint MILP
+(``solve``), assembling the ``Plan`` (``planning``, the one entry point) and
+the facts that explain a solution (``facts``: usage, binding constraints,
+blocking sets).
+
+May import: ``planner.errors``, ``planner.plan``, ``planner.catalog``,
+``planner.spec``. Never explain, review or the CLI; never Pulumi.
+"""

@@ -1,0 +1,492 @@
+"""Candidate generation: every offer that can run each workload, and why the others can't.
+
+Two levels, so thousands of workloads with the same resource request share
+the work:
+
+1. **Shape** (cached by the workload's resources, node count, kind and region
+   policy): walk the offers of each requested accelerator (the catalog index,
+   never the whole table), check accelerator count, CPU, memory, cloud /
+   region / zone / instance pins, region allow/deny, spot policy, existing
+   cluster regions and zero quotas. Each failing check is a reason code; an
+   offer can fail several. Among passing offers, those in the same place with
+   the same accelerator shape and capacity type but dearer are pruned
+   (dominated), and the rest are ranked by price per unit of work.
+2. **Workload**: runtime on each offer (throughput scaling), expected cost
+   (:mod:`planner.optimize.costmodel`), the deadline check, then the cheapest options,
+   at most ``MAX_PER_DOMAIN`` per quota domain and ``MAX_OPTIONS`` in all, go
+   to the solver.
+
+Reason codes: ``accelerator-count``, ``multi-node-whole-nodes``, ``cpus``,
+``memory``, ``cloud-pinned``, ``region-pinned``, ``zone-pinned``,
+``instance-pinned``, ``region-denied``, ``region-not-allowed``,
+``no-cluster-in-region``, ``spot-not-allowed``, ``on-demand-not-allowed``,
+``no-spot-price``, ``quota``, ``no-throughput-data``, ``deadline``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from planner.catalog.model import Catalog, Offer
+from planner.catalog.quotafamily import normalize_family, quota_family, quota_units_per_node
+from planner.catalog.throughput import relative_throughput
+from planner.optimize.costmodel import egress_per_gb, expected_rework_hours
+from planner.optimize.runtime import runtime_hours
+from planner.plan import stable_id
+from planner.spec.model import Cluster, Workload, WorkloadSet
+from planner.spec.resources import AcceleratorChoice
+
+MAX_OPTIONS = 12
+MAX_PER_DOMAIN = 2
+MAX_SHAPE_OPTIONS = 120
+EXAMPLES_KEPT = 5  # cheapest offers named per rejection reason (counts are exact)
+EXISTING = "k8s"
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """An offer in one capacity type, as a candidate for a shape."""
+
+    offer: Offer
+    spot: bool
+    share: float
+    choice: AcceleratorChoice
+
+    @property
+    def price(self) -> Decimal:
+        return self.offer.spot_price if self.spot and self.offer.spot_price else self.offer.price
+
+    @property
+    def pool_id(self) -> str:
+        return _pool_id_cached(self.offer, self.spot)
+
+
+@dataclass
+class Rejections:
+    """Offers not usable for one reason: how many, every one's unit cost (sorted, so
+    "how many were cheaper than the choice" is exact), and the cheapest few by name.
+
+    A workload's table shares the ``units`` list of its shape until it adds a
+    rejection of its own (``owned`` then copies it first)."""
+
+    count: int = 0
+    examples: list[tuple[float, str]] = field(default_factory=list)
+    units: list[float] = field(default_factory=list)
+    owned: bool = True
+
+    def cheaper_than(self, unit: float) -> int:
+        """How many of these offers cost less per unit of work than ``unit``."""
+        return bisect.bisect_left(self.units, unit - 1e-12)
+
+
+@dataclass
+class Shape:
+    variants: list[Variant]
+    rejected: dict[str, Rejections]
+    reason_sets: set[frozenset[str]]
+    dominated: int
+
+
+@dataclass(slots=True, eq=False)
+class Option:
+    """One way to run a workload: an offer, capacity type and node share, with costs."""
+
+    workload: str
+    variant: Variant
+    nodes: int
+    runtime: float
+    rework: float
+    run_cost: float
+    monthly: float
+    objective: float
+    hourly: float
+    pool_id: str
+    domain: tuple[str, str, str, str]
+    units_per_node: float
+    rank: int
+    preferred: bool
+
+    @property
+    def offer(self) -> Offer:
+        return self.variant.offer
+
+    @property
+    def spot(self) -> bool:
+        return self.variant.spot
+
+    @property
+    def gpu_share(self) -> float:
+        """Nodes' worth of the pool this option occupies."""
+        return self.nodes * self.variant.share
+
+
+@dataclass
+class WorkloadCandidates:
+    workload: Workload
+    options: list[Option]
+    alternatives: list[Option]
+    rejected: dict[str, Rejections]
+    blocking: tuple[str, ...]
+
+
+def slot_share(share: float) -> float:
+    """Round a node share up to a power-of-two slot (1/64 .. 1).
+
+    Jobs sharing a node then have sizes that divide each other, so packing
+    them by total share (what the solver constrains) is always achievable
+    by first-fit-decreasing: ceil(sum of shares) nodes hold them all.
+    """
+    if share >= 1.0:
+        return share
+    return max(1.0 / 64, 2.0 ** math.ceil(math.log2(share) - 1e-12))
+
+
+def quota_key_of(cloud: str, region: str, family: str, capacity: str) -> tuple[str, str, str, str]:
+    """Quota identity with the family normalized; GCP ``PREEMPTIBLE_X`` is X for spot."""
+    if family.upper().startswith("PREEMPTIBLE_"):
+        family, capacity = family[len("PREEMPTIBLE_"):], "spot"
+    return (cloud, region, normalize_family(family), capacity)
+
+
+def pool_id(offer: Offer, spot: bool) -> str:
+    """Stable pool id: cloud, zone (or region), instance, accelerator, capacity."""
+    where = offer.zone or offer.region
+    acc = f"{offer.accelerator}x{offer.accelerator_count:g}" if offer.accelerator else ""
+    kind = "spot" if spot else "od"
+    if offer.cloud == EXISTING:
+        return stable_id("k8s", offer.region, acc)
+    return stable_id(offer.cloud, where, offer.instance_type, acc, kind)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _pool_id_cached(offer: Offer, spot: bool) -> str:
+    return pool_id(offer, spot)
+
+
+def cluster_offers(clusters: Iterable[Cluster], catalog: Catalog) -> dict[str, list[Offer]]:
+    """Existing clusters as offers: cloud ``k8s``, region = cluster name, internal rate."""
+    out: dict[str, list[Offer]] = {}
+    for c in clusters:
+        name = catalog.canonical_accelerator(c.accelerator) or c.accelerator
+        offer = Offer(
+            cloud=EXISTING, region=c.name, zone=None, instance_type=f"{c.name}-node",
+            accelerator=name, accelerator_count=float(c.gpus_per_node),
+            accelerator_memory_gib=None, vcpus=float(c.vcpus_per_node),
+            memory_gib=float(c.memory_gib_per_node),
+            price=c.gpu_hour_rate * c.gpus_per_node, spot_price=None,
+            quota_family=f"cluster:{c.name}",
+        )
+        out.setdefault(name.lower(), []).append(offer)
+    return out
+
+
+class CandidateBuilder:
+    """Builds candidates for the workloads of one WorkloadSet against one catalog."""
+
+    def __init__(self, ws: WorkloadSet, catalog: Catalog) -> None:
+        self.ws = ws
+        self.catalog = catalog
+        self.clusters = {c.name: c for c in ws.clusters}
+        self.cluster_offers = cluster_offers(ws.clusters, catalog)
+        self.cluster_places = {(c.cloud, c.region) for c in ws.clusters}
+        self.quota_limits = {quota_key_of(q.cloud, q.region, q.family, q.capacity): q.limit
+                             for q in ws.quotas}
+        self._shapes: dict[str, Shape] = {}
+
+    # -- shape level -------------------------------------------------------
+    def shape(self, w: Workload) -> Shape:
+        key = json.dumps([w.resources.model_dump(mode="json"), w.num_nodes, w.kind,
+                          w.regions.model_dump(mode="json")], sort_keys=True)
+        if key not in self._shapes:
+            self._shapes[key] = self._build_shape(w)
+        return self._shapes[key]
+
+    def _offers(self, choice: AcceleratorChoice) -> list[Offer]:
+        name = self.catalog.canonical_accelerator(choice.name)
+        offers = list(self.catalog.offers_for(name)) if name else []
+        return offers + self.cluster_offers.get((name or choice.name).lower(), [])
+
+    def _build_shape(self, w: Workload) -> Shape:
+        rejected: dict[str, Rejections] = {}
+        passing: list[tuple[float, Variant]] = []
+        reason_sets: set[frozenset[str]] = set()
+        choices = w.resources.choices or (AcceleratorChoice(0, "", 0.0),)
+        for choice in choices:
+            offers = self._offers(choice) if choice.name else self.catalog.offers_for(None)
+            for offer in offers:
+                base, share = self._static_reasons(w, choice, offer)
+                for spot in (False, True):
+                    if spot and offer.cloud == EXISTING:
+                        continue
+                    reasons = base + self._capacity_reasons(w, offer, spot, share)
+                    variant = Variant(offer, spot, min(share, 1.0), choice)
+                    unit = _unit_cost(w, variant)
+                    if reasons:
+                        _reject(rejected, reasons, unit, variant, keep_sorted=False)
+                        reason_sets.add(frozenset(reasons))
+                    else:
+                        passing.append((unit, variant))
+        for entry in rejected.values():
+            entry.units.sort()
+        kept, dominated = _prune_dominated(passing)
+        whole = [v for v in kept if v.share >= 1.0][:MAX_SHAPE_OPTIONS]
+        shared = [v for v in kept if v.share < 1.0][:MAX_SHAPE_OPTIONS // 2]
+        return Shape(whole + shared, rejected, reason_sets, dominated)
+
+    def _static_reasons(self, w: Workload, choice: AcceleratorChoice,
+                        offer: Offer) -> tuple[list[str], float]:
+        reasons: list[str] = []
+        share = 1.0
+        if choice.name:
+            if offer.accelerator_count == choice.count:
+                share = 1.0
+            elif offer.accelerator_count > choice.count:
+                if w.num_nodes > 1:
+                    reasons.append("multi-node-whole-nodes")
+                share = choice.count / offer.accelerator_count
+            else:
+                reasons.append("accelerator-count")
+        cpu, mem = w.resources.cpu_request, w.resources.memory_request
+        whole = share >= 1.0
+        if cpu is not None:
+            if whole and not cpu.admits(offer.vcpus):
+                reasons.append("cpus")
+            elif not whole:
+                share = max(share, cpu.value / offer.vcpus if offer.vcpus else 2.0)
+        if mem is not None:
+            wanted = mem.value * (cpu.value if (mem.per_cpu and cpu) else offer.vcpus * share
+                                  if mem.per_cpu else 1.0)
+            if whole and not mem.admits(offer.memory_gib, offer.vcpus):
+                reasons.append("memory")
+            elif not whole:
+                share = max(share, wanted / offer.memory_gib if offer.memory_gib else 2.0)
+        if share > 1.0 and "cpus" not in reasons and "memory" not in reasons:
+            reasons.append("cpus" if cpu is not None else "memory")
+        share = slot_share(share)
+        reasons.extend(self._place_reasons(w, offer))
+        return reasons, share
+
+    def _place_reasons(self, w: Workload, offer: Offer) -> list[str]:
+        res, reasons = w.resources, []
+        cluster = self.clusters.get(offer.region) if offer.cloud == EXISTING else None
+        cloud = cluster.cloud if cluster else offer.cloud
+        region = cluster.region if cluster else offer.region
+        if res.cloud and res.cloud != cloud:
+            reasons.append("cloud-pinned")
+        if res.region and res.region != region:
+            reasons.append("region-pinned")
+        if res.zone and res.zone != offer.zone:
+            reasons.append("zone-pinned")
+        if res.instance_type and res.instance_type != offer.instance_type:
+            reasons.append("instance-pinned")
+        if region in w.regions.deny:
+            reasons.append("region-denied")
+        if w.regions.allow and region not in w.regions.allow:
+            reasons.append("region-not-allowed")
+        if (cluster is None and not self.ws.allow_new_regions
+                and (offer.cloud, offer.region) not in self.cluster_places):
+            reasons.append("no-cluster-in-region")
+        return reasons
+
+    def _capacity_reasons(self, w: Workload, offer: Offer, spot: bool, share: float) -> list[str]:
+        policy = w.resources.spot_policy
+        reasons = []
+        if spot and policy == "never":
+            reasons.append("spot-not-allowed")
+        if not spot and policy == "only":
+            reasons.append("on-demand-not-allowed")
+        if spot and offer.spot_price is None:
+            reasons.append("no-spot-price")
+        family = quota_family(offer.cloud, offer.quota_family, spot)
+        key = quota_key_of(offer.cloud, offer.region, family, "spot" if spot else "on-demand")
+        limit = self.quota_limits.get(key)
+        units = quota_units_per_node(offer.cloud, offer.vcpus, offer.gpus)
+        nodes_needed = max(1, w.num_nodes) if share >= 1.0 else 1
+        if limit is not None and units * nodes_needed > limit:
+            reasons.append("quota")
+        return reasons
+
+    # -- workload level ----------------------------------------------------
+    def candidates(self, w: Workload) -> WorkloadCandidates:
+        shape = self.shape(w)
+        rejected = {k: Rejections(v.count, v.examples, v.units, owned=False)
+                    for k, v in shape.rejected.items()}
+        options: list[Option] = []
+        reason_sets = set(shape.reason_sets)
+        view = _WorkloadView(w, self.ws)
+        for variant in shape.variants:
+            option, reason = self._option(view, variant)
+            if option is None:
+                assert reason is not None
+                _reject(rejected, [reason], _unit_cost(w, variant), variant)
+                reason_sets.add(frozenset([reason]))
+                continue
+            options.append(option)
+        options.sort(key=_option_order)
+        chosen = _diversify(options)
+        blocking = () if options else minimal_blocking_set(reason_sets)
+        return WorkloadCandidates(w, chosen, options[:MAX_OPTIONS * 2], rejected, blocking)
+
+    def _option(self, w: _WorkloadView, v: Variant) -> tuple[Option | None, str | None]:
+        offer = v.offer
+        base = w.runtime(offer.accelerator, v.choice.count)
+        if base is None:
+            return None, "no-throughput-data"
+        rework = expected_rework_hours(offer, w.nodes, base, self.ws.pricing) if v.spot else 0.0
+        if w.deadline is not None and base + rework > w.deadline:
+            return None, "deadline"
+        hourly = w.nodes * v.share * float(v.price) * w.discounts.get(offer.cloud, 1.0)
+        egress = 0.0
+        if w.data is not None:
+            egress = w.data.size_gb * float(egress_per_gb(w.data, offer))
+        runtime = base + rework
+        run_cost = hourly * runtime + egress
+        region = offer.region
+        cluster = self.clusters.get(region) if offer.cloud == EXISTING else None
+        capacity = "spot" if v.spot else "on-demand"
+        return Option(
+            workload=w.name, variant=v, nodes=w.nodes, runtime=runtime, rework=rework,
+            run_cost=run_cost, monthly=run_cost * w.runs,
+            objective=(run_cost + w.time_value * runtime) * w.runs, hourly=hourly,
+            pool_id=v.pool_id,
+            domain=(offer.cloud, region, quota_family(offer.cloud, offer.quota_family, v.spot),
+                    capacity),
+            units_per_node=quota_units_per_node(offer.cloud, offer.vcpus, offer.gpus),
+            rank=v.choice.rank, preferred=(cluster.region if cluster else region) in w.prefer,
+        ), None
+
+
+class _WorkloadView:
+    """The few facts of a workload the per-offer loop needs, read once (pydantic
+    attribute access is slow in a loop over thousands of offers)."""
+
+    def __init__(self, w: Workload, ws: WorkloadSet) -> None:
+        self.workload = w
+        self.name = w.name
+        self.nodes = w.num_nodes
+        self.deadline = w.deadline_hours if w.kind != "service" else None
+        self.runs = 1.0 if (w.kind == "service" or w.work is None) else w.work.runs_per_month
+        self.time_value = float(w.time_value_per_hour)
+        self.data = ws.data[w.data] if w.data is not None else None
+        self.discounts: dict[str, float] = {
+            str(k): float(v) for k, v in ws.pricing.discounts.items()}
+        self.prefer = frozenset(w.regions.prefer)
+        self.hours_per_month = ws.pricing.hours_per_month
+        self._runtimes: dict[tuple[str | None, float], float | None] = {}
+
+    def runtime(self, accelerator: str | None, count: float) -> float | None:
+        key = (accelerator, count)
+        if key not in self._runtimes:
+            self._runtimes[key] = runtime_hours(self.workload, accelerator, count,
+                                                self.hours_per_month)
+        return self._runtimes[key]
+
+
+def _option_order(o: Option) -> tuple[float, int, bool, str]:
+    """Cheapest first; ties: accelerator preference, preferred region, then pool id."""
+    return (round(o.objective, 6), o.rank, not o.preferred, o.pool_id)
+
+
+def _diversify(options: list[Option]) -> list[Option]:
+    """The cheapest options for the solver: at most MAX_PER_DOMAIN per quota domain and
+    node kind (whole nodes vs shared slots, so a lone small job keeps a whole-node
+    choice), MAX_OPTIONS in all."""
+    per_group: dict[tuple[object, ...], int] = {}
+    out = []
+    for o in options:
+        group = (*o.domain, o.variant.share < 1.0)
+        if per_group.get(group, 0) >= MAX_PER_DOMAIN:
+            continue
+        per_group[group] = per_group.get(group, 0) + 1
+        out.append(o)
+        if len(out) == MAX_OPTIONS:
+            break
+    return out
+
+
+def _unit_cost(w: Workload, v: Variant) -> float:
+    """$ per unit of work: hourly price of the job's share over its throughput."""
+    hourly = float(v.price) * v.share * w.num_nodes
+    if w.kind == "service" or not v.offer.accelerator:
+        return hourly
+    speed = relative_throughput(v.offer.accelerator) or 1.0
+    return hourly / (speed * v.choice.count * w.num_nodes)
+
+
+def _reject(table: dict[str, Rejections], reasons: list[str], unit: float, v: Variant,
+            keep_sorted: bool = True) -> None:
+    """Record ``v`` as rejected for each of ``reasons``. With ``keep_sorted`` off (while a
+    shape is built) units are appended and the caller sorts them once at the end."""
+    for reason in dict.fromkeys(reasons):
+        entry = table.setdefault(reason, Rejections())
+        if not entry.owned:
+            entry.units, entry.examples, entry.owned = list(entry.units), list(entry.examples), True
+        entry.count += 1
+        if keep_sorted:
+            bisect.insort(entry.units, unit)
+        else:
+            entry.units.append(unit)
+        if len(entry.examples) < EXAMPLES_KEPT or unit < entry.examples[-1][0]:
+            label = v.offer.key + (" spot" if v.spot else "")
+            bisect.insort(entry.examples, (unit, label))
+            del entry.examples[EXAMPLES_KEPT:]
+
+
+# Facts about an offer that no setting can change; an offer failing one of these is
+# not something the user could unlock, so it does not count towards "blocking".
+FIXED_REASONS = frozenset({"accelerator-count", "multi-node-whole-nodes", "cpus", "memory",
+                           "no-spot-price", "no-throughput-data"})
+
+
+def minimal_blocking_set(reason_sets: Iterable[frozenset[str]]) -> tuple[str, ...]:
+    """Smallest set of constraints that together rule out every offer.
+
+    Each offer failed a set of reasons; a blocking set must contain at least
+    one reason of every offer that only failed relaxable constraints (a
+    minimum hitting set, found exactly: the reason codes are few). Offers
+    that fail a fixed fact are left out unless nothing else is left, in which
+    case the fixed facts themselves are the answer.
+    """
+    sets = {s for s in reason_sets if s and not (s & FIXED_REASONS)}
+    if not sets:
+        fixed = set().union(*reason_sets) & FIXED_REASONS if reason_sets else set()
+        return tuple(sorted(fixed)) or ("no-offers",)
+    return hitting_set(sets)
+
+
+def hitting_set(sets: set[frozenset[str]]) -> tuple[str, ...]:
+    """Exact minimum hitting set over a small universe; ties broken alphabetically."""
+    import itertools
+
+    universe = sorted(set().union(*sets))
+    for size in range(1, len(universe) + 1):
+        for combo in itertools.combinations(universe, size):
+            chosen = set(combo)
+            if all(s & chosen for s in sets):
+                return combo
+    return tuple(universe)
+
+
+def _prune_dominated(passing: list[tuple[float, Variant]]) -> tuple[list[Variant], int]:
+    """Keep the cheapest variant per (region, accelerator shape, capacity, share).
+
+    Zones of one region are merged: quotas are regional and the catalog gives
+    no per-zone capacity, so a dearer (or equal) zone can never be better;
+    the kept zone is the cheapest, ties to the first zone name.
+    """
+    best: dict[tuple[object, ...], tuple[float, str, Variant]] = {}
+    for unit, v in passing:
+        o = v.offer
+        key = (o.cloud, o.region, o.accelerator, o.accelerator_count, v.spot,
+               round(v.share, 6), v.choice.rank)
+        cur = best.get(key)
+        if cur is None or (unit, o.key) < cur[:2]:
+            best[key] = (unit, o.key, v)
+    kept = sorted(best.values(), key=lambda t: (t[0], t[1], t[2].spot))
+    return [v for _, _, v in kept], len(passing) - len(kept)

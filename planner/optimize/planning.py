@@ -1,0 +1,355 @@
+"""Plan a WorkloadSet on a Catalog: candidates -> MILP -> assembled ``Plan``.
+
+``plan_workloads`` is the one entry point (the CLI, ``diff``, ``explain
+--what-if`` and the Pulumi stack all call it). It is pure: same inputs, same
+bytes, whatever order the workloads were declared in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from decimal import Decimal
+
+from planner.catalog.model import Catalog
+from planner.optimize.candidates import CandidateBuilder, Option, WorkloadCandidates, quota_key_of
+from planner.optimize.costmodel import run_cost
+from planner.optimize.facts import (
+    Usage,
+    binding_constraints,
+    blocked_by,
+    blocking_for_unplaced,
+    usage,
+)
+from planner.optimize.solve import Limit, Model, Solution, idle_cost, solve
+from planner.plan import (
+    Alternative,
+    CatalogInfo,
+    ClusterRef,
+    Cost,
+    Money2,
+    Placement,
+    Plan,
+    Pool,
+    Rejection,
+    SolverInfo,
+    TeamSummary,
+    Totals,
+    Unplaced,
+    UnplacedReason,
+    money,
+    stable_id,
+)
+from planner.spec.model import Workload, WorkloadSet
+
+MAX_ALTERNATIVES = 5
+
+
+def default_time_limit(workloads: int) -> float:
+    """Seconds for the MILP search: 5 s, growing 5 ms per workload beyond 1,000, at most 30 s.
+
+    Which workloads fit is found early (warm start from greedy); the rest of the
+    time improves cost. The LP bounds get at most a quarter more.
+    """
+    return max(5.0, min(30.0, 0.005 * workloads))
+
+
+REASON_TEXT = {
+    "accelerator-count": "no offer has this accelerator count per node",
+    "multi-node-whole-nodes": "multi-node jobs need whole nodes",
+    "cpus": "not enough vCPUs",
+    "memory": "not enough memory",
+    "cloud-pinned": "pinned to another cloud",
+    "region-pinned": "pinned to another region",
+    "zone-pinned": "pinned to another zone",
+    "instance-pinned": "pinned to another instance type",
+    "region-denied": "region denied",
+    "region-not-allowed": "region not in the allow list",
+    "no-cluster-in-region": "no cluster there and new regions are not allowed",
+    "spot-not-allowed": "spot not allowed (use_spot: false)",
+    "on-demand-not-allowed": "on-demand not allowed (use_spot: true)",
+    "no-spot-price": "no spot offer",
+    "quota": "quota too small for even one job",
+    "no-throughput-data": "no throughput figure to convert the work estimate",
+    "deadline": "too slow for the deadline",
+    "no-offers": "the catalog has no offer for the requested accelerators",
+}
+
+
+def build_model(ws: WorkloadSet, cands: list[WorkloadCandidates]) -> Model:
+    quotas = {}
+    for q in ws.quotas:
+        key = quota_key_of(q.cloud, q.region, q.family, q.capacity)
+        unit = "GPUs" if (q.cloud == "gcp" and "GPU" in q.family.upper()) else "vCPUs"
+        quotas[key] = Limit(f"quota:{q.cloud}/{q.region}/{q.family}/{q.capacity}", "quota",
+                            float(q.limit), unit)
+    capacities = {
+        c.name: (Limit(f"capacity:{c.name}", "capacity", float(c.gpus // c.gpus_per_node),
+                       "nodes"), float(c.gpus_per_node))
+        for c in ws.clusters
+    }
+    budgets = {name: float(t.monthly_budget) for name, t in ws.teams.items()
+               if t.monthly_budget is not None}
+    return Model(cands, quotas, capacities, budgets,
+                 {w.name: w.team for w in ws.workloads},
+                 {w.name: w.priority for w in ws.workloads})
+
+
+def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | None = None) -> Plan:
+    """Plan ``ws`` on ``catalog``. Deterministic for a given input (order-insensitive)
+    when the solver finishes within its time limit (default: :func:`default_time_limit`)."""
+    if time_limit is None:
+        time_limit = default_time_limit(len(ws.workloads))
+    workloads = sorted(ws.workloads, key=lambda w: w.name)
+    builder = CandidateBuilder(ws, catalog)
+    cands = [builder.candidates(w) for w in workloads]
+    model = build_model(ws, cands)
+    solution = solve(model, time_limit)
+    return assemble(ws, catalog, cands, model, solution, time_limit)
+
+
+def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates], model: Model,
+             sol: Solution, time_limit: float) -> Plan:
+    by_name = {wc.workload.name: wc for wc in cands}
+    bindings = binding_constraints(model, sol)
+    binding_ids = defaultdict(list)
+    for b in bindings:
+        for w in b.workloads:
+            binding_ids[w].append(b.id)
+    clusters = _clusters(ws, sol)
+    use = usage(model, sol)
+    placements = [
+        _placement(ws, by_name[name], o, clusters, tuple(sorted(binding_ids[name])), model, sol,
+                   use)
+        for name, o in sorted(sol.chosen.items())
+    ]
+    pools = _pools(ws, sol, placements, clusters)
+    unplaced = [
+        _unplaced(wc, model, sol) for wc in cands if wc.workload.name not in sol.chosen
+    ]
+    totals = _totals(placements)
+    idle = money(round(idle_cost(model, sol), 4))
+    plan_cost = totals.monthly + idle
+    return Plan(
+        catalog=CatalogInfo(source=catalog.meta.source, date=catalog.meta.date),
+        hours_per_month=ws.pricing.hours_per_month,
+        clusters=tuple(sorted(clusters.values(), key=lambda c: c.name)),
+        pools=tuple(pools),
+        placements=tuple(placements),
+        unplaced=tuple(unplaced),
+        binding=tuple(bindings),
+        teams=_teams(ws, placements),
+        totals=totals,
+        solver=SolverInfo(
+            method=sol.method, status=sol.status,
+            objective=plan_cost, idle=idle,
+            lower_bound=min(money(round(sol.lower_bound, 4)), plan_cost),
+            gap=Decimal(repr(round(sol.gap, 6))), time_limit_s=time_limit,
+            variables=sol.variables, constraints=sol.constraints,
+            candidates=sum(len(wc.options) for wc in cands),
+        ),
+        spec=canonical_spec(ws),
+    )
+
+
+def canonical_spec(ws: WorkloadSet) -> dict[str, object]:
+    """The WorkloadSet as JSON data, lists sorted so declaration order does not matter."""
+    data = ws.model_dump(mode="json")
+    data["workloads"] = sorted(data["workloads"], key=lambda w: w["name"])
+    data["clusters"] = sorted(data["clusters"], key=lambda c: c["name"])
+    data["quotas"] = sorted(data["quotas"], key=lambda q: (q["cloud"], q["region"], q["family"],
+                                                           q["capacity"]))
+    return data
+
+
+def cluster_for(ws: WorkloadSet, o: Option) -> str:
+    """Existing cluster that hosts ``o``'s pool, or the name of the new one to create."""
+    if o.offer.cloud == "k8s":
+        return o.offer.region
+    for c in sorted(ws.clusters, key=lambda c: c.name):
+        if (c.cloud, c.region) == (o.offer.cloud, o.offer.region):
+            return c.name
+    return stable_id("gpuplan", o.offer.cloud, o.offer.region)
+
+
+def _clusters(ws: WorkloadSet, sol: Solution) -> dict[str, ClusterRef]:
+    out = {c.name: ClusterRef(name=c.name, cloud=c.cloud, region=c.region, existing=True,
+                              kubeconfig=c.kubeconfig) for c in ws.clusters}
+    for o in sol.chosen.values():
+        name = cluster_for(ws, o)
+        if name not in out:
+            out[name] = ClusterRef(name=name, cloud=o.offer.cloud, region=o.offer.region,
+                                   existing=False)
+    return out
+
+
+def _cost(ws: WorkloadSet, w: Workload, o: Option) -> tuple[Cost, Decimal, Decimal]:
+    data = ws.data[w.data] if w.data else None
+    parts = run_cost(o.offer, o.spot, o.nodes, o.variant.share, o.runtime - o.rework,
+                     ws.pricing, data)
+    runs = Decimal(1) if (w.kind == "service" or w.work is None) else Decimal(
+        repr(w.work.runs_per_month))
+    cost = Cost(compute=money(parts.compute), spot_risk=money(parts.spot_risk),
+                egress=money(parts.egress), discount=money(parts.discount),
+                total=money(parts.compute) + money(parts.spot_risk) + money(parts.egress)
+                + money(parts.discount))
+    return cost, money(parts.hourly), money(cost.total * runs)
+
+
+def _placement(ws: WorkloadSet, wc: WorkloadCandidates, o: Option, clusters: dict[str, ClusterRef],
+               binding: tuple[str, ...], model: Model, sol: Solution, use: Usage) -> Placement:
+    w = wc.workload
+    cost, hourly, monthly = _cost(ws, w, o)
+    team = ws.teams[w.team]
+    cpu = w.resources.cpu_request
+    mem = w.resources.memory_request
+    share = o.variant.share
+    return Placement(
+        workload=w.name, team=w.team, namespace=team.namespace or w.team, kind=w.kind,
+        priority=w.priority, pool=o.pool_id, cluster=cluster_for(ws, o), cloud=o.offer.cloud,
+        region=o.offer.region, zone=o.offer.zone, instance_type=o.offer.instance_type,
+        capacity="spot" if o.spot else "on-demand", accelerator=o.offer.accelerator,
+        gpus_per_node=o.variant.choice.count if o.offer.accelerator else 0.0,
+        cpus_per_node=_request(cpu.value if cpu else None, o.offer.vcpus, share),
+        memory_gib_per_node=_request(
+            (mem.value * (cpu.value if cpu else o.offer.vcpus * share) if mem.per_cpu else mem.value)
+            if mem else None, o.offer.memory_gib, share),
+        nodes=o.nodes, node_share=round(share, 6), topology=w.topology.type,
+        servers=w.topology.servers, min_workers=w.topology.min_workers,
+        max_workers=w.topology.max_workers, runtime_hours=round(o.runtime, 4),
+        runs_per_month=1.0 if (w.kind == "service" or w.work is None) else w.work.runs_per_month,
+        deadline_hours=w.deadline_hours, hourly=hourly, cost=cost, monthly=monthly,
+        image=w.image, command=w.command, env=dict(sorted(w.env.items())),
+        gpu_fraction=w.gpu_fraction, mig_profile=w.mig_profile,
+        alternatives=_alternatives(ws, wc, o, monthly, model, sol, use),
+        rejected=_rejections(wc, o),
+        binding=binding,
+    )
+
+
+def _request(asked: float | None, offered: float, share: float) -> float:
+    """What the job requests per node: what it asked, else its share of the node (90%)."""
+    if asked is not None:
+        return round(asked, 3)
+    return round(max(0.5, offered * share * 0.9), 1)
+
+
+def _alternatives(ws: WorkloadSet, wc: WorkloadCandidates, chosen: Option,
+                  chosen_monthly: Decimal, model: Model,
+                  sol: Solution, use: Usage) -> tuple[Alternative, ...]:
+    out, seen = [], {chosen.pool_id}
+    for o in wc.alternatives:
+        if o.pool_id in seen:
+            continue
+        seen.add(o.pool_id)
+        _, _, monthly = _cost(ws, wc.workload, o)
+        delta = monthly - chosen_monthly
+        pct = (delta / chosen_monthly * 100) if chosen_monthly else Decimal(0)
+        out.append(Alternative(
+            offer=o.offer.key, cloud=o.offer.cloud, region=o.offer.region, zone=o.offer.zone,
+            instance_type=o.offer.instance_type, accelerator=o.offer.accelerator,
+            accelerator_count=o.offer.accelerator_count,
+            capacity="spot" if o.spot else "on-demand", runtime_hours=round(o.runtime, 4),
+            cost=monthly, delta=delta, delta_pct=pct.quantize(Decimal("0.01")),
+            blocked_by=blocked_by(model, sol, o, use) if delta < 0 else None,
+        ))
+        if len(out) == MAX_ALTERNATIVES:
+            break
+    return tuple(out)
+
+
+def _rejections(wc: WorkloadCandidates, chosen: Option | None) -> tuple[Rejection, ...]:
+    from planner.optimize.candidates import _unit_cost
+
+    limit = _unit_cost(wc.workload, chosen.variant) if chosen else float("inf")
+    out = []
+    for reason, r in sorted(wc.rejected.items()):
+        cheaper = r.cheaper_than(limit)
+        out.append(Rejection(reason=reason, count=r.count, cheaper=cheaper,
+                             examples=tuple(label for _, label in r.examples[:3])))
+    return tuple(out)
+
+
+def _unplaced(wc: WorkloadCandidates, model: Model, sol: Solution) -> Unplaced:
+    w = wc.workload
+    if wc.options:
+        blocking = blocking_for_unplaced(model, sol, wc)
+        reasons = tuple(UnplacedReason(code=b.split(":", 1)[0], detail=f"{b} is exhausted")
+                        for b in blocking)
+    else:
+        blocking = wc.blocking
+        ranked = sorted(wc.rejected.items(), key=lambda kv: (-kv[1].count, kv[0]))
+        reasons = tuple(
+            UnplacedReason(code=code, detail=f"{r.count} offers: {REASON_TEXT.get(code, code)}")
+            for code, r in ranked
+        ) or (UnplacedReason(code="no-offers", detail=REASON_TEXT["no-offers"]),)
+    return Unplaced(workload=w.name, team=w.team, reasons=reasons, blocking=tuple(blocking),
+                    rejected=_rejections(wc, None))
+
+
+def _pools(ws: WorkloadSet, sol: Solution, placements: list[Placement],
+           clusters: dict[str, ClusterRef]) -> list[Pool]:
+    by_pool: dict[str, list[Placement]] = defaultdict(list)
+    for p in placements:
+        by_pool[p.pool].append(p)
+    reps = {o.pool_id: o for o in sol.chosen.values()}
+    out = []
+    for pid in sorted(by_pool):
+        o, members = reps[pid], by_pool[pid]
+        nodes = max(sol.nodes.get(pid, 0), 1)
+        service_share = sum(m.nodes * m.node_share for m in members if m.kind == "service")
+        min_nodes = int(-(-service_share // 1)) if service_share else 0
+        factor = ws.pricing.discounts.get(o.offer.cloud, Decimal(1))  # type: ignore[call-overload]
+        price = o.offer.spot_price if o.spot and o.offer.spot_price is not None else o.offer.price
+        node_hourly = money(price * factor)
+        out.append(Pool(
+            id=pid, cluster=cluster_for(ws, o), cloud=o.offer.cloud, region=o.offer.region,
+            zone=o.offer.zone, instance_type=o.offer.instance_type, accelerator=o.offer.accelerator,
+            accelerator_count=o.offer.accelerator_count, vcpus=o.offer.vcpus,
+            memory_gib=o.offer.memory_gib, capacity="spot" if o.spot else "on-demand",
+            nodes=nodes, min_nodes=min(min_nodes, nodes), max_nodes=nodes,
+            node_hourly=node_hourly, hourly=money(node_hourly * nodes),
+            monthly=money(sum((m.monthly for m in members), Decimal(0))),
+            quota_family=o.domain[2],
+            workloads=tuple(sorted(m.workload for m in members)),
+            teams=tuple(sorted({m.team for m in members})),
+            placement_group=any(m.nodes > 1 for m in members) and o.offer.cloud != "k8s",
+            existing_cluster=clusters[cluster_for(ws, o)].existing,
+        ))
+    return out
+
+
+def _sum(placements: list[Placement], key: Callable[[Placement], str]) -> dict[str, Money2]:
+    """Hourly and monthly cost grouped by ``key``, groups sorted."""
+    hourly: dict[str, Decimal] = defaultdict(Decimal)
+    monthly: dict[str, Decimal] = defaultdict(Decimal)
+    for p in placements:
+        k = key(p)
+        hourly[k] += p.hourly
+        monthly[k] += p.monthly
+    return {k: Money2(hourly=hourly[k], monthly=monthly[k]) for k in sorted(hourly)}
+
+
+def _totals(placements: list[Placement]) -> Totals:
+    return Totals(
+        hourly=sum((p.hourly for p in placements), Decimal(0)),
+        monthly=sum((p.monthly for p in placements), Decimal(0)),
+        by_team=_sum(placements, lambda p: p.team),
+        by_cloud=_sum(placements, lambda p: p.cloud),
+        by_region=_sum(placements, lambda p: f"{p.cloud}/{p.region}"),
+    )
+
+
+def _teams(ws: WorkloadSet, placements: list[Placement]) -> tuple[TeamSummary, ...]:
+    out = []
+    for name, team in sorted(ws.teams.items()):
+        mine = [p for p in placements if p.team == name]
+        monthly = sum((p.monthly for p in mine), Decimal(0))
+        budget = team.monthly_budget
+        out.append(TeamSummary(
+            name=name, namespace=team.namespace or name, budget=budget,
+            hourly=sum((p.hourly for p in mine), Decimal(0)), monthly=monthly,
+            over_budget=budget is not None and monthly > budget,
+            priorities=tuple(sorted({w.priority for w in ws.workloads if w.team == name})),
+        ))
+    return tuple(out)

@@ -1,0 +1,10 @@
+"""The declaration: what a platform team asks for (``workloads.yaml`` -> ``WorkloadSet``).
+
+Holds the pydantic model (``model``), SkyPilot resource syntax (``resources``),
+YAML reading with line maps (``yamlsrc``), loading and SkyPilot task import
+(``load``), checks against the catalog (``check``) and cloud quota import
+(``quotaimport``).
+
+May import: ``planner.errors`` and ``planner.catalog`` (names are checked
+against the catalog). Never the optimizer, explain, review or the CLI.
+"""

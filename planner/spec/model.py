@@ -1,0 +1,307 @@
+"""The workload declaration: a versioned, validated ``WorkloadSet``.
+
+A platform team writes ``workloads.yaml`` once; this module turns it into
+pydantic models. Structural checks (types, unknown keys, positive counts,
+duplicate names, references between sections) happen here; checks that need
+the price catalog (accelerator names, regions) happen in
+:func:`planner.spec.check.check_against_catalog`.
+
+Units: hours for durations, GiB for memory, GB for data sizes, USD for money
+(``Decimal``), GPUs per node for accelerator counts.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
+
+from planner.spec.resources import (
+    AcceleratorChoice,
+    AmountRequest,
+    parse_accelerators,
+    parse_amount,
+)
+
+SPEC_VERSION = 1
+CLOUDS = ("aws", "gcp", "azure")
+Cloud = Literal["aws", "gcp", "azure"]
+NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"  # a DNS label: names become k8s objects
+Name = Annotated[str, Field(min_length=1, max_length=63, pattern=NAME_PATTERN)]
+PositiveHours = Annotated[float, Field(gt=0, le=100_000)]
+Money = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"))]
+
+
+class FieldValueError(ValueError):
+    """A model-level check that blames one field (``field`` relative to the model).
+
+    Pydantic locates a model validator's error at the model; the loader reads
+    ``field`` from the wrapped exception so the message names the field and
+    line a person must edit (``workloads[0].num_nodes``, not ``workloads[0]``).
+    """
+
+    def __init__(self, field: str | tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.field: tuple[str | int, ...] = (field,) if isinstance(field, str) else field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Resources(Strict):
+    """Per-node resources, SkyPilot syntax (see :mod:`planner.spec.resources`)."""
+
+    accelerators: Any = None
+    cpus: Any = None
+    memory: Any = None
+    use_spot: bool | Literal["auto"] = Field(
+        False, description="false: on-demand only; true: spot only; auto: planner decides"
+    )
+    cloud: Cloud | None = None
+    region: str | None = None
+    zone: str | None = None
+    instance_type: str | None = None
+
+    _choices: tuple[AcceleratorChoice, ...] = PrivateAttr(default=())
+    _cpus: AmountRequest | None = PrivateAttr(default=None)
+    _memory: AmountRequest | None = PrivateAttr(default=None)
+
+    @field_validator("cloud", mode="before")
+    @classmethod
+    def _lower_cloud(cls, v: Any) -> Any:
+        return v.lower() if isinstance(v, str) else v
+
+    @field_validator("use_spot", mode="before")
+    @classmethod
+    def _spot(cls, v: Any) -> Any:
+        """One clear message instead of one per member of ``bool | 'auto'``."""
+        if isinstance(v, bool) or v == "auto":
+            return v
+        raise ValueError(f"must be true, false or 'auto' (got {v!r})")
+
+    @model_validator(mode="after")
+    def _parse(self) -> Resources:
+        # A zone without a region is fine: the region is derived from the zone (catalog).
+        try:
+            self._choices = parse_accelerators(self.accelerators)
+        except ValueError as exc:
+            raise FieldValueError("accelerators", str(exc)) from None
+        try:
+            self._cpus = parse_amount(self.cpus, "cpus")
+        except ValueError as exc:
+            raise FieldValueError("cpus", str(exc)) from None
+        try:
+            self._memory = parse_amount(self.memory, "memory", allow_per_cpu=True)
+        except ValueError as exc:
+            raise FieldValueError("memory", str(exc)) from None
+        return self
+
+    @property
+    def choices(self) -> tuple[AcceleratorChoice, ...]:
+        return self._choices
+
+    @property
+    def cpu_request(self) -> AmountRequest | None:
+        return self._cpus
+
+    @property
+    def memory_request(self) -> AmountRequest | None:
+        return self._memory
+
+    @property
+    def spot_policy(self) -> Literal["never", "only", "auto"]:
+        if self.use_spot == "auto":
+            return "auto"
+        return "only" if self.use_spot else "never"
+
+
+class Topology(Strict):
+    """How the nodes of a job talk: one process, DDP, parameter servers, or Ray."""
+
+    type: Literal["single", "ddp", "parameter-server", "ray"] = "single"
+    servers: int = Field(0, ge=0, le=1024)
+    min_workers: int | None = Field(None, ge=0, le=4096)
+    max_workers: int | None = Field(None, ge=1, le=4096)
+
+    @model_validator(mode="after")
+    def _check(self) -> Topology:
+        if self.type == "parameter-server" and self.servers < 1:
+            raise FieldValueError("servers", "a parameter-server topology needs servers >= 1")
+        if (
+            self.min_workers is not None
+            and self.max_workers is not None
+            and self.min_workers > self.max_workers
+        ):
+            raise FieldValueError(
+                "min_workers",
+                f"min_workers ({self.min_workers}) is larger than max_workers ({self.max_workers})",
+            )
+        return self
+
+
+class Work(Strict):
+    """How much work a job is: hours on the requested accelerator, or GPU-hours on a reference."""
+
+    duration_hours: PositiveHours | None = None
+    gpu_hours: PositiveHours | None = None
+    reference: str = "A100"
+    runs_per_month: float = Field(1.0, gt=0, le=10_000)
+    throughput: dict[str, Annotated[float, Field(gt=0, le=1000)]] = Field(
+        default_factory=dict,
+        description="per-workload relative throughput overrides, accelerator -> x reference",
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> Work:
+        if (self.duration_hours is None) == (self.gpu_hours is None):
+            raise ValueError("give exactly one of duration_hours or gpu_hours")
+        return self
+
+
+class RegionPolicy(Strict):
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    prefer: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> RegionPolicy:
+        both = sorted(set(self.allow) & set(self.deny))
+        if both:
+            raise FieldValueError(("deny", self.deny.index(both[0])),
+                                  f"region {both[0]!r} is both allowed and denied")
+        return self
+
+
+class Workload(Strict):
+    name: Name
+    team: Name
+    kind: Literal["training", "batch", "service"] = "training"
+    priority: int = Field(0, ge=0, le=1_000_000)
+    resources: Resources
+    num_nodes: int = Field(1, ge=1, le=1024)
+    topology: Topology = Field(default_factory=Topology)
+    work: Work | None = None
+    deadline_hours: PositiveHours | None = None
+    data: str | None = None
+    image: str = "nvcr.io/nvidia/pytorch:24.10-py3"
+    command: tuple[str, ...] = ()
+    env: dict[str, str] = Field(default_factory=dict)
+    regions: RegionPolicy = Field(default_factory=RegionPolicy)
+    time_value_per_hour: Money = Field(
+        Decimal(0),
+        description="USD an hour of earlier completion is worth; 0 = cheapest wins. With a "
+        "value, a faster, dearer GPU can win until a budget binds.",
+    )
+    gpu_fraction: float | None = Field(None, gt=0, lt=1)
+    mig_profile: str | None = Field(None, pattern=r"^[1-7]g\.[0-9]+gb$")
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _command(cls, v: Any) -> Any:
+        return v.split() if isinstance(v, str) else v
+
+    @field_validator("num_nodes", "priority", mode="before")
+    @classmethod
+    def _whole(cls, v: Any) -> Any:
+        if isinstance(v, float) and v != int(v):
+            raise ValueError(f"must be a whole number (got {v})")
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> Workload:
+        if self.kind != "service" and self.work is None:
+            raise FieldValueError(
+                "work", f"a {self.kind} workload needs 'work' (duration_hours or gpu_hours)")
+        if self.topology.type == "single" and self.num_nodes > 1:
+            raise FieldValueError(
+                "num_nodes", f"num_nodes is {self.num_nodes} but topology.type is 'single'; "
+                "multi-node jobs need ddp, parameter-server or ray")
+        return self
+
+
+class Team(Strict):
+    namespace: Name | None = None
+    monthly_budget: Money | None = None
+    min_priority: int = Field(0, ge=0)
+    max_priority: int = Field(1_000_000, ge=0)
+
+
+class Quota(Strict):
+    """A limit in the cloud's own unit: AWS vCPUs per family class (P, G, ...),
+    GCP GPUs per accelerator quota (NVIDIA_A100_GPUS) or CPUS, Azure vCPUs per
+    VM family (standardNDASv4_A100Family) or lowPriorityCores."""
+
+    cloud: Cloud
+    region: str
+    family: str = Field(min_length=1)
+    capacity: Literal["on-demand", "spot"] = "on-demand"
+    limit: int = Field(ge=0, le=10_000_000)
+
+
+class Cluster(Strict):
+    """An existing Kubernetes cluster with GPUs already paid for (or at an internal rate)."""
+
+    name: Name
+    cloud: Literal["aws", "gcp", "azure", "onprem"] = "onprem"
+    region: str = "onprem"
+    accelerator: str
+    gpus: int = Field(gt=0, le=100_000)
+    gpus_per_node: int = Field(8, gt=0, le=16)
+    vcpus_per_node: int = Field(96, gt=0, le=10_000)
+    memory_gib_per_node: float = Field(768, gt=0, le=100_000)
+    gpu_hour_rate: Money = Decimal(0)
+    kubeconfig: str | None = None
+
+
+class DataSet(Strict):
+    cloud: Cloud
+    region: str
+    size_gb: float = Field(ge=0, le=10_000_000)
+
+
+class SpotRisk(Strict):
+    checkpoint_interval_hours: float = Field(1.0, gt=0, le=1000)
+    restart_overhead_hours: float = Field(0.25, ge=0, le=1000)
+    interruption_rates_per_hour: dict[Cloud, Annotated[float, Field(ge=0, le=10)]] = Field(
+        default_factory=dict,
+        description="override the per-cloud default interruptions per node-hour",
+    )
+
+
+class Pricing(Strict):
+    discounts: dict[Cloud, Annotated[Decimal, Field(gt=0, le=1)]] = Field(default_factory=dict)
+    spot: SpotRisk = Field(default_factory=SpotRisk)
+    hours_per_month: float = Field(730.0, gt=0, le=744)
+
+
+class WorkloadSet(Strict):
+    version: Literal[1] = 1
+    teams: dict[Name, Team] = Field(default_factory=dict)
+    workloads: tuple[Workload, ...] = Field(min_length=1)
+    quotas: tuple[Quota, ...] = ()
+    clusters: tuple[Cluster, ...] = ()
+    allow_new_regions: bool = True
+    data: dict[str, DataSet] = Field(default_factory=dict)
+    pricing: Pricing = Field(default_factory=Pricing)
+
+    @field_validator("teams", mode="before")
+    @classmethod
+    def _teams_default(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: ({} if t is None else t) for k, t in v.items()}
+        return v
+
+    def workload(self, name: str) -> Workload:
+        for w in self.workloads:
+            if w.name == name:
+                return w
+        raise KeyError(name)

@@ -1,0 +1,1 @@
+"""Tests of builders, Pulumi components under mocks, render k8s."""

@@ -1,0 +1,1 @@
+"""Tests of explain and what-if."""

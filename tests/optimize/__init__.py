@@ -1,0 +1,1 @@
+"""Tests of planner invariants and the SkyPilot comparison."""

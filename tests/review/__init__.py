@@ -1,0 +1,1 @@
+"""Tests of diffs, guardrails, Pulumi previews."""

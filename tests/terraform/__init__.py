@@ -1,0 +1,1 @@
+"""Tests of Terraform rendering and checking."""
