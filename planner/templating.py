@@ -2,6 +2,7 @@
 
 Filters: ``usd`` ($1,234.56), ``usd4`` ($0.1234), ``signed`` (+$12.00 / -$3.00),
 ``pct`` (+8.1%). Rendering is deterministic: no dates, sorted inputs.
+HTML templates (``*.html.j2``) are autoescaped: names in a plan are user text.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ def _pct(value: Decimal | float | None) -> str:
     return f"{'+' if d > 0 else ''}{d:.1f}%"
 
 
+def _is_html(name: str | None) -> bool:
+    return bool(name and name.endswith(".html.j2"))
+
+
 def environment() -> Any:
     import jinja2
 
@@ -41,7 +46,7 @@ def environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,
+        autoescape=_is_html,
     )
     env.filters["usd"] = _usd
     env.filters["usd4"] = lambda v: _usd(v, 4)

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "planner.cli.plan_cmd",
     "planner.cli.explain_cmd",
     "planner.cli.diff_cmd",
+    "planner.cli.report_cmd",
     "planner.cli.validate_cmd",
     "planner.cli.catalog_cmd",
     "planner.cli.catalog_refresh_cmd",

@@ -1,0 +1,74 @@
+"""The report's figures on hand-checkable plans: packing, groups, top N, budgets, escaping."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from planner.report.charts import Chart, Row, Segment, layout
+from planner.report.html import render_html
+from planner.report.view import Group, build_report, packing, top
+from tests.report.plans import pool_plan
+
+
+def test_one_job_on_half_a_node_is_half_packed() -> None:
+    [k] = packing(pool_plan(8, 1, [("a", "ml", 4)]))
+    assert (k.allocated, k.capacity, k.unit) == (Decimal(4), Decimal(8), "A100 GPUs")
+
+
+def test_eight_one_gpu_jobs_fill_one_eight_gpu_node() -> None:
+    [k] = packing(pool_plan(8, 1, [(f"j{i}", "ml", 1) for i in range(8)]))
+    assert k.allocated == k.capacity == Decimal(8)
+
+
+def test_pool_table_and_bar_say_the_same_packing() -> None:
+    html = render_html(build_report(pool_plan(8, 2, [("a", "ml", 4), ("b", "ml", 8)]), "p"))
+    assert "12 of 16 A100 GPUs (75.0%)" in html
+    # the bar is 75 % of the plot's width (380 user units at 100 %)
+    assert re.search(r'<rect class="seg" x="270.0" y="[0-9.]+" width="285.0"', html)
+
+
+def test_idle_beyond_the_placements_is_its_own_segment() -> None:
+    plan = pool_plan(8, 1, [("a", "ml", 4), ("b", "cv", 2)],
+                     team_extra={"ml": Decimal("20"), "cv": Decimal("10")})
+    report = build_report(plan, "p")
+    team = next(f for s in report.sections for f in s.figures if f.key == "team")
+    rows = {r[0]: r for r in team.table.rows}
+    assert team.table.headers[1:3] == ("gcp", "idle")
+    # ml: 4 GPUs of $8/h nodes for 10 h = $40, plus $20 idle = $60
+    assert rows["ml"][1:4] == ("$40.00", "$20.00", "$60.00")
+    assert [s.title for s in team.chart.rows[0].segments] == ["ml: gcp", "ml: idle"]
+
+
+def test_top_n_keeps_the_largest_and_merges_the_rest() -> None:
+    items = [Group(f"t{i:02d}", (("gcp", Decimal(i)), ("aws", Decimal(1)))) for i in range(1, 15)]
+    shown = top(items, 5)
+    assert [g.name for g in shown] == ["t14", "t13", "t12", "t11", "10 others"]
+    assert shown[-1].total == sum(Decimal(i + 1) for i in range(1, 11))
+    assert top(items[:5], 5) == sorted(items[:5], key=lambda g: -g.total)
+
+
+def test_budget_bars_mark_the_budget_and_its_warning() -> None:
+    plan = pool_plan(8, 1, [("a", "ml", 8)], budgets={"ml": Decimal("50")})
+    html = render_html(build_report(plan, "p"))
+    # $80 spent of a $50 budget: over, and the scale runs to $80
+    assert "$80.00 of $50.00 (160.0%)" in html and "over budget" in html
+    budget = re.search(r'data-chart="budget".*?</figure>', html, re.S)
+    assert budget is not None
+    marks = re.findall(r'<line class="mark" x1="([0-9.]+)"', budget.group(0))
+    assert marks == ["460.0", "507.5"]  # 270 + 380 x 40/80 and x 50/80
+
+
+def test_names_are_escaped() -> None:
+    plan = pool_plan(8, 1, [("a", "<b>ml</b>", 8)])
+    html = render_html(build_report(plan, "<plan>"))
+    assert "<b>ml" not in html and "&lt;b&gt;ml&lt;/b&gt;" in html
+    assert "&lt;plan&gt;" in html
+
+
+def test_negative_values_put_the_zero_line_inside_the_plot() -> None:
+    chart = layout(Chart("d", (Row("a", (Segment("down", Decimal(0), Decimal(-1), "#000"),), "-1"),
+                              Row("b", (Segment("up", Decimal(0), Decimal(3), "#000"),), "+3"))))
+    assert chart.zero_x == "365.0"  # 270 + 380 x 1/4
+    assert [(r.segments[0].x, r.segments[0].width) for r in chart.rows] == [
+        ("270.0", "95.0"), ("365.0", "285.0")]
