@@ -48,6 +48,9 @@ def diff(
     fail_over_budget: Annotated[bool, typer.Option(
         "--fail-over-budget/--allow-over-budget",
         help="Exit 3 when a team of the new plan is over its monthly budget.")] = True,
+    report_url: Annotated[str | None, typer.Option(
+        "--report-url", metavar="URL",
+        help="With --format md: link the HTML cost report (planner report) at URL.")] = None,
 ) -> None:
     """Compare two plans: pools, moved workloads, cost per team/cloud/region, budgets.
 
@@ -58,11 +61,18 @@ def diff(
       planner diff --base-ref origin/main workloads.yaml --format md > comment.md
 
       planner diff old.yaml new.yaml --fail-on-increase 10%   # exit 3 above +10%
+
+      planner diff base.json plan.json --format md --report-url https://example.com/r.html
     """
     from planner.review.diff import diff_plans, with_policies
-    from planner.review.diffrender import render
+    from planner.review.diffrender import check_report_url, render
     from planner.review.guardrails import evaluate, parse_threshold
 
+    if report_url is not None:
+        if fmt != DiffFormat.md:
+            raise UsageError("needs --format md (it links the report from the "
+                             "pull-request comment)", field="--report-url")
+        check_report_url(report_url)
     threshold = parse_threshold(fail_on_increase) if fail_on_increase is not None else None
     base_path, new_path = _sides(paths, base_ref)
     catalog = _CatalogOnce(state(ctx).catalog)
@@ -77,7 +87,7 @@ def diff(
     new = plan_from_text(_read(new_path), str(new_path), new_path.suffix, catalog)
     result = diff_plans(base, new, base_label, str(new_path))
     result = with_policies(result, evaluate(result, threshold, fail_over_budget))
-    typer.echo(render(result, fmt.value), nl=False)
+    typer.echo(render(result, fmt.value, report_url), nl=False)
     if result.failed:
         raise GuardrailError("guardrail failed: " + "; ".join(p.message for p in result.failed))
 

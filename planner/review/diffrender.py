@@ -4,7 +4,8 @@ Templates are jinja2 files shipped in the ``gpuplan_templates`` package:
 ``diff.txt.j2`` (text) and ``pr_comment.md.j2`` (markdown). The markdown
 starts with :data:`MARKER`, a hidden HTML comment CI searches for to update
 its own comment instead of adding one per push, and stays below GitHub's
-comment limit of 65,536 characters: when the full comment is too long the
+comment limit of 65,536 characters (``--report-url`` adds a link to the HTML cost
+report under the summary line): when the full comment is too long the
 long lists (pools, workloads, groups) are cut to the most rows that fit, and
 a line says how many were left out. The summary, team totals and policy
 results come first so they are never the part that is cut.
@@ -14,12 +15,14 @@ Money is USD; tables show whole dollars from $100 up and cents below.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
 from typing import Any, Literal
 
+from planner.errors import UsageError
 from planner.review.diff import ZERO, Delta, PlanDiff, PoolChange, Where, delta_fields, diff_json
 
 MARKER = "<!-- gpuplan-cost-diff -->"
@@ -146,10 +149,17 @@ def _budget_cells(diff: PlanDiff) -> dict[str, str]:
     return cells
 
 
-def _render_md(diff: PlanDiff, limit: int, team_limit: int) -> str:
+def _render_md(diff: PlanDiff, limit: int, team_limit: int, report_url: str | None) -> str:
     return str(template_env().get_template("pr_comment.md.j2").render(
         d=diff, limit=limit, team_limit=team_limit, marker=MARKER, counts=_counts(diff),
-        budget_cell=_budget_cells(diff)))
+        budget_cell=_budget_cells(diff), report_url=report_url))
+
+
+def check_report_url(url: str) -> str:
+    """``url`` if it can stand in a markdown link: http(s), no spaces or angle brackets."""
+    if not re.fullmatch(r"https?://[^\s<>]+", url):
+        raise UsageError(f"not an http(s) URL: {url!r}", field="--report-url")
+    return url
 
 
 def _most_that_fit(render_with: Callable[[int], str], top: int, max_chars: int) -> str | None:
@@ -168,21 +178,24 @@ def _most_that_fit(render_with: Callable[[int], str], top: int, max_chars: int) 
     return best
 
 
-def render_markdown(diff: PlanDiff, max_chars: int = COMMENT_BUDGET) -> str:
-    """The pull-request comment, at most ``max_chars`` characters.
+def render_markdown(diff: PlanDiff, max_chars: int = COMMENT_BUDGET,
+                    report_url: str | None = None) -> str:
+    """The pull-request comment, at most ``max_chars`` characters, linking ``report_url``
+    (the HTML cost report) under the summary when given.
 
     Too long, the detail lists (pools, workloads, clouds, regions) are cut
     first; the team table only if the comment still does not fit without them.
     """
+    url = check_report_url(report_url) if report_url is not None else None
     teams = len(diff.by_team)
     longest = max(len(diff.pools), len(diff.workloads), len(diff.by_cloud), len(diff.by_region))
-    full = _render_md(diff, longest, teams)
+    full = _render_md(diff, longest, teams, url)
     if len(full) <= max_chars:
         return full
-    text = _most_that_fit(lambda n: _render_md(diff, n, teams), longest, max_chars)
+    text = _most_that_fit(lambda n: _render_md(diff, n, teams, url), longest, max_chars)
     if text is None:
-        text = _most_that_fit(lambda n: _render_md(diff, 0, n), teams, max_chars)
-    return text if text is not None else _hard_cut(_render_md(diff, 0, 0), max_chars)
+        text = _most_that_fit(lambda n: _render_md(diff, 0, n, url), teams, max_chars)
+    return text if text is not None else _hard_cut(_render_md(diff, 0, 0, url), max_chars)
 
 
 def _hard_cut(text: str, max_chars: int) -> str:
@@ -208,9 +221,10 @@ def render_preview_markdown(cost: Any, max_chars: int = COMMENT_BUDGET) -> str:
     return text if len(text) <= max_chars else _hard_cut(text, max_chars)
 
 
-def render(diff: PlanDiff, fmt: Format) -> str:
+def render(diff: PlanDiff, fmt: Format, report_url: str | None = None) -> str:
+    """The diff as ``fmt``; ``report_url`` (markdown only) links the HTML cost report."""
     if fmt == "json":
         return render_json(diff)
     if fmt == "md":
-        return render_markdown(diff)
+        return render_markdown(diff, report_url=report_url)
     return render_text(diff)

@@ -104,3 +104,27 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.err
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["other.json"]
+
+
+def test_github_actions_uploads_the_report_and_links_it_from_the_comment() -> None:
+    import typer
+    import yaml
+
+    from planner.cli.app import app
+
+    flow = yaml.safe_load((EXAMPLES / "github-actions" / ".github" / "workflows" /
+                           "gpuplan.yml").read_text())
+    steps = flow["jobs"]["cost-diff"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    report = next(i for i, r in enumerate(runs) if "planner report" in r)
+    [upload] = [i for i, s in enumerate(steps) if s.get("uses", "").startswith(
+        "actions/upload-artifact") and s["with"]["path"] == "report.html"]
+    diff = next(i for i, r in enumerate(runs) if "planner diff" in r and "--format md" in r)
+    assert report < upload < diff
+    assert "--out report.html" in runs[report] and "--base-ref" in runs[report]
+    link = f'--report-url "${{{{ steps.{steps[upload]["id"]}.outputs.artifact-url }}}}"'
+    assert link in runs[diff]
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    for name, flags in (("report", ("--out", "--base-ref")), ("diff", ("--report-url",))):
+        options = {o for p in commands[name].params for o in [*p.opts, *p.secondary_opts]}
+        assert set(flags) <= options

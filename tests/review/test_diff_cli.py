@@ -156,3 +156,29 @@ def test_workloads_files_are_planned_with_the_catalog() -> None:
     r = run_cli("diff", str(example), str(example), "--allow-over-budget")
     assert r.code == 0, r.err
     assert "Monthly estimate does not change" in r.out and "No changes." in r.out
+
+
+def test_report_url_links_the_report_under_the_summary(base_file: Path, tmp_path: Path) -> None:
+    new = _write(tmp_path, "quota-lowered")
+    url = "https://github.com/o/r/actions/runs/7/artifacts/9"
+    with_link = run_cli("diff", str(base_file), str(new), "--format", "md", "--report-url", url)
+    without = run_cli("diff", str(base_file), str(new), "--format", "md")
+    assert with_link.code == without.code
+    lines = with_link.out.splitlines()
+    summary = next(i for i, line in enumerate(lines) if line.startswith("**Monthly estimate"))
+    assert lines[summary + 2].startswith(f"📊 [Cost report](<{url}>)")
+    # the link (and the blank line after it) is the only difference
+    assert with_link.out.replace(lines[summary + 2] + "\n\n", "", 1) == without.out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--format", "md", "--report-url", "javascript:alert(1)"], "not an http(s) URL"),
+    (["--format", "md", "--report-url", "https://x/a b"], "not an http(s) URL"),
+    (["--format", "md", "--report-url", "https://x/<b>"], "not an http(s) URL"),
+    (["--report-url", "https://x/r.html"], "needs --format md"),
+])
+def test_a_bad_report_url_is_one_line_exit_2(base_file: Path, tmp_path: Path, args: list[str],
+                                             message: str) -> None:
+    result = run_cli("diff", str(base_file), str(_write(tmp_path, "quota-lowered")), *args)
+    assert result.code == 2 and result.out == ""
+    assert result.err.count("\n") == 1 and message in result.err, result.err
