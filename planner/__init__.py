@@ -7,6 +7,8 @@ Rooms, in data-flow order (each ``__init__`` says what it may import;
 - ``catalog``: prices and shapes (-> ``Catalog``), quota families, throughput;
 - ``optimize``: candidates, cost model, MILP, assembling the ``Plan``;
 - ``plan``: the hand-off contract (``plan.json``) everything downstream reads;
+- ``names``: identifier rules (DNS labels, catalog names) that ``spec`` and ``plan``
+  both apply, so a plan is read with the declaration's rules;
 - ``explain``: why, what-if, constraint values;
 - ``review``: plan markdown, diffs, guardrails, Pulumi previews;
 - ``cli``: the ``planner`` command (the only room that may import ``components``).

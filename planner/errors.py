@@ -10,6 +10,8 @@ guardrail failed, 4 catalog problem.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
 EXIT_BAD_INPUT = 2
@@ -78,3 +80,29 @@ class GuardrailError(GpuplanError):
     """A cost guardrail (``--fail-on-increase``, over budget) failed."""
 
     exit_code = EXIT_INFEASIBLE
+
+
+class FieldValueError(ValueError):
+    """A pydantic model check that blames one field (``field`` relative to the model).
+
+    Pydantic locates a model validator's error at the model; readers of the
+    declaration and of ``plan.json`` take ``field`` from the wrapped exception so
+    the message names the field a person must edit (``workloads[0].num_nodes``,
+    ``placements[3].pool``), not only the model that holds it.
+    """
+
+    def __init__(self, field: str | int | Sequence[str | int], message: str) -> None:
+        super().__init__(message)
+        self.field: tuple[str | int, ...] = (
+            (field,) if isinstance(field, (str, int)) else tuple(field))
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """``("workloads", 2, "resources")`` -> ``workloads[2].resources``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out

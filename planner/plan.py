@@ -8,20 +8,35 @@ money as decimal strings with 4 places, no timestamps. Components, renderers,
 Money is USD. ``hourly`` figures are $/h while running; ``monthly`` figures
 are $ per month at the plan's ``hours_per_month`` (services run all month,
 jobs run ``runtime_hours x runs_per_month``).
+
+``plan.json`` is untrusted input: anyone who opens a pull request can edit it,
+and CI renders, diffs and deploys it. So the model is the reader's contract,
+field by field: identifiers follow the declaration's rules
+(:mod:`planner.names`), numbers have bounds, unknown fields are refused
+(``extra="forbid"``), and one pass (:func:`check_references`) resolves every
+field annotated :class:`Ref` against the fields annotated :class:`Id`. A new
+field gets checked by giving it a type from here (``PoolName``, ``Usd``, ...).
+:func:`loads_plan` also refuses duplicate JSON keys, ``NaN``/``Infinity`` and
+control characters in strings, and names the JSON path of the first problem.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from planner.errors import PlanFileError
+from planner.errors import FieldValueError, PlanFileError, format_path
+from planner.names import PATTERN_HELP, CatalogName, EnvName, ImageRef, Label, MigProfile
 
 PLAN_VERSION = 1
 PLAN_KIND = "gpuplan/plan"
@@ -32,79 +47,121 @@ PoolCloud = Literal["aws", "gcp", "azure", "k8s", "onprem"]  # k8s/onprem: an ex
 ClusterCloud = Literal["aws", "gcp", "azure", "onprem"]
 
 
+
+
+@dataclass(frozen=True)
+class Id:
+    """Marks a field whose value names one ``kind`` of thing in the plan (unique per kind)."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Marks a field whose value must name an existing :class:`Id` of ``kind``."""
+
+    kind: str
+
+
+ClusterName = Annotated[Label, Ref("cluster")]
+PoolName = Annotated[Label, Ref("pool")]
+WorkloadName = Annotated[Label, Ref("workload")]
+TeamName = Annotated[Label, Ref("team")]
+BindingName = Annotated[str, Ref("binding")]
+Usd = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"))]
+SignedUsd = Annotated[Decimal, Field(ge=Decimal("-1e12"), le=Decimal("1e12"))]
+Count = Annotated[int, Field(ge=0, le=100_000)]
+Gpus = Annotated[float, Field(ge=0, le=64)]
+Cpus = Annotated[float, Field(ge=0, le=100_000)]
+Gib = Annotated[float, Field(ge=0, le=1_000_000)]
+Hours = Annotated[float, Field(ge=0, le=10_000_000)]
+Priority = Annotated[int, Field(ge=0, le=1_000_000)]
+
+
 def money(value: Decimal | float | int | str) -> Decimal:
     """Round to 4 decimal places (banker's rounding) for stable output."""
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Cost(Model):
     """Expected cost of one run of a workload, USD, after discounts."""
 
-    compute: Decimal = Field(description="nodes x share x $/h x runtime, list price")
-    spot_risk: Decimal = Field(description="expected rework from interruptions")
-    egress: Decimal = Field(description="moving the data set to the region")
-    discount: Decimal = Field(description="negotiated discount, <= 0")
-    total: Decimal
+    compute: Usd = Field(description="nodes x share x $/h x runtime, list price")
+    spot_risk: Usd = Field(description="expected rework from interruptions")
+    egress: Usd = Field(description="moving the data set to the region")
+    discount: Annotated[Decimal, Field(ge=Decimal("-1e12"), le=0)] = Field(
+        description="negotiated discount, <= 0")
+    total: Usd
 
 
 class Money2(Model):
-    hourly: Decimal
-    monthly: Decimal
+    hourly: Usd
+    monthly: Usd
 
 
 class ClusterRef(Model):
     """A Kubernetes cluster that hosts pools: existing (declared) or new."""
 
-    name: str
+    name: Annotated[Label, Id("cluster")]
     cloud: ClusterCloud
-    region: str
+    region: CatalogName
     existing: bool
-    kubeconfig: str | None = None
+    kubeconfig: str | None = Field(None, min_length=1, max_length=4096)
 
 
 class Pool(Model):
     """Nodes of one instance type in one place and capacity type."""
 
-    id: str
-    cluster: str
+    id: Annotated[Label, Id("pool")]
+    cluster: ClusterName
     cloud: PoolCloud
-    region: str
-    zone: str | None
-    instance_type: str
-    accelerator: str | None
-    accelerator_count: float
-    vcpus: float
-    memory_gib: float
+    region: CatalogName
+    zone: CatalogName | None
+    instance_type: CatalogName
+    accelerator: CatalogName | None
+    accelerator_count: Gpus
+    vcpus: Cpus
+    memory_gib: Gib
     capacity: Capacity
-    nodes: int = Field(ge=0, description="nodes the plan's workloads need at once")
-    min_nodes: int = Field(ge=0)
-    max_nodes: int = Field(ge=0)
-    node_hourly: Decimal = Field(description="$/h per node after discount")
-    hourly: Decimal = Field(description="nodes x node_hourly")
-    monthly: Decimal
-    quota_family: str
-    workloads: tuple[str, ...]
-    teams: tuple[str, ...]
+    nodes: Count = Field(description="nodes the plan's workloads need at once")
+    min_nodes: Count
+    max_nodes: Count
+    node_hourly: Usd = Field(description="$/h per node after discount")
+    hourly: Usd = Field(description="nodes x node_hourly")
+    monthly: Usd
+    quota_family: CatalogName
+    workloads: tuple[WorkloadName, ...]
+    teams: tuple[TeamName, ...]
     placement_group: bool = Field(False, description="compact placement for multi-node jobs")
     existing_cluster: bool = False
 
+    @model_validator(mode="after")
+    def _sizes(self) -> Pool:
+        if self.min_nodes > self.max_nodes:
+            raise FieldValueError("min_nodes", f"min_nodes ({self.min_nodes}) is larger than "
+                                  f"max_nodes ({self.max_nodes})")
+        if self.nodes > self.max_nodes:
+            raise FieldValueError("nodes", f"nodes ({self.nodes}) is larger than max_nodes "
+                                  f"({self.max_nodes})")
+        return self
+
 
 class Alternative(Model):
-    offer: str
-    cloud: str
-    region: str
-    zone: str | None
-    instance_type: str
-    accelerator: str | None
-    accelerator_count: float
+    offer: str = Field(min_length=1, max_length=256)
+    cloud: PoolCloud
+    region: CatalogName
+    zone: CatalogName | None
+    instance_type: CatalogName
+    accelerator: CatalogName | None
+    accelerator_count: Gpus
     capacity: Capacity
-    runtime_hours: float
-    cost: Decimal
-    delta: Decimal
+    runtime_hours: Hours
+    cost: Usd
+    delta: SignedUsd
     delta_pct: Decimal
     blocked_by: str | None = Field(None, description="constraint id that ruled it out, if any")
 
@@ -112,49 +169,51 @@ class Alternative(Model):
 class Rejection(Model):
     """Offers not taken for one reason; ``cheaper`` counts those cheaper than the choice."""
 
-    reason: str
-    count: int
-    cheaper: int = 0
+    reason: str = Field(min_length=1, max_length=64)
+    count: int = Field(ge=0, le=10_000_000)
+    cheaper: int = Field(0, ge=0, le=10_000_000)
     examples: tuple[str, ...] = ()
 
 
 class Placement(Model):
-    workload: str
-    team: str
-    namespace: str
-    kind: str
-    priority: int
-    pool: str
-    cluster: str
+    workload: Annotated[Label, Id("workload")]
+    team: TeamName
+    namespace: Label
+    kind: Literal["training", "batch", "service"]
+    priority: Priority
+    pool: PoolName
+    cluster: ClusterName
     cloud: PoolCloud
-    region: str
-    zone: str | None
-    instance_type: str
+    region: CatalogName
+    zone: CatalogName | None
+    instance_type: CatalogName
     capacity: Capacity
-    accelerator: str | None
-    gpus_per_node: float
-    cpus_per_node: float
-    memory_gib_per_node: float
-    nodes: int
-    node_share: float = Field(description="fraction of each node's accelerators this uses")
-    topology: str
-    servers: int = 0
-    min_workers: int | None = None
-    max_workers: int | None = None
-    runtime_hours: float
-    runs_per_month: float
-    deadline_hours: float | None = None
-    hourly: Decimal
+    accelerator: CatalogName | None
+    gpus_per_node: Gpus
+    cpus_per_node: Cpus
+    memory_gib_per_node: Gib
+    nodes: int = Field(ge=1, le=100_000)
+    node_share: float = Field(gt=0, le=1,
+                              description="fraction of each node's accelerators this uses")
+    topology: Literal["single", "ddp", "parameter-server", "ray"]
+    servers: int = Field(0, ge=0, le=1024)
+    min_workers: int | None = Field(None, ge=0, le=4096)
+    max_workers: int | None = Field(None, ge=1, le=4096)
+    runtime_hours: Hours
+    runs_per_month: float = Field(gt=0, le=10_000)
+    deadline_hours: float | None = Field(None, gt=0, le=100_000)
+    hourly: Usd
     cost: Cost
-    monthly: Decimal
-    image: str
+    monthly: Usd
+    image: ImageRef
     command: tuple[str, ...] = ()
-    env: dict[str, str] = Field(default_factory=dict)
-    gpu_fraction: float | None = None
-    mig_profile: str | None = None
+    env: dict[EnvName, str] = Field(default_factory=dict)
+    gpu_fraction: float | None = Field(None, gt=0, lt=1)
+    mig_profile: MigProfile | None = None
     alternatives: tuple[Alternative, ...] = ()
     rejected: tuple[Rejection, ...] = ()
-    binding: tuple[str, ...] = Field((), description="ids of binding constraints it touches")
+    binding: tuple[BindingName, ...] = Field(
+        (), description="ids of binding constraints it touches")
 
 
 class UnplacedReason(Model):
@@ -163,8 +222,8 @@ class UnplacedReason(Model):
 
 
 class Unplaced(Model):
-    workload: str
-    team: str
+    workload: Annotated[Label, Id("workload")]
+    team: TeamName
     reasons: tuple[UnplacedReason, ...]
     blocking: tuple[str, ...] = Field((), description="smallest set of constraint ids blocking it")
     rejected: tuple[Rejection, ...] = ()
@@ -173,43 +232,43 @@ class Unplaced(Model):
 class Binding(Model):
     """A constraint at its limit: ``used`` of ``limit`` in ``unit``."""
 
-    id: str
+    id: Annotated[str, Id("binding"), Field(min_length=1, max_length=256)]
     kind: Literal["quota", "budget", "capacity", "deadline", "locality"]
-    used: Decimal
-    limit: Decimal
+    used: Usd
+    limit: Usd
     unit: str
-    workloads: tuple[str, ...]
+    workloads: tuple[WorkloadName, ...]
 
 
 class TeamSummary(Model):
-    name: str
-    namespace: str
-    budget: Decimal | None
-    hourly: Decimal
-    monthly: Decimal
+    name: Annotated[Label, Id("team")]
+    namespace: Label
+    budget: Usd | None
+    hourly: Usd
+    monthly: Usd
     over_budget: bool
-    priorities: tuple[int, ...]
+    priorities: tuple[Priority, ...]
 
 
 class Totals(Model):
-    hourly: Decimal
-    monthly: Decimal
-    by_team: dict[str, Money2]
-    by_cloud: dict[str, Money2]
+    hourly: Usd
+    monthly: Usd
+    by_team: dict[TeamName, Money2]
+    by_cloud: dict[CatalogName, Money2]
     by_region: dict[str, Money2]
 
 
 class SolverInfo(Model):
     method: Literal["milp", "greedy", "none"]
     status: str
-    objective: Decimal = Field(description="plan cost as optimized: placements + idle")
-    idle: Decimal = Field(Decimal(0), description="est. cost of idle slots on rounded-up nodes")
-    lower_bound: Decimal
-    gap: Decimal = Field(description="(objective - bound) / objective, 0..1")
-    time_limit_s: float
-    variables: int
-    constraints: int
-    candidates: int
+    objective: Usd = Field(description="plan cost as optimized: placements + idle")
+    idle: Usd = Field(Decimal(0), description="est. cost of idle slots on rounded-up nodes")
+    lower_bound: Usd
+    gap: Decimal = Field(ge=0, le=1, description="(objective - bound) / objective, 0..1")
+    time_limit_s: float = Field(gt=0, le=3600)
+    variables: int = Field(ge=0)
+    constraints: int = Field(ge=0)
+    candidates: int = Field(ge=0)
 
 
 class CatalogInfo(Model):
@@ -219,9 +278,9 @@ class CatalogInfo(Model):
 
 class Plan(Model):
     kind: Literal["gpuplan/plan"] = "gpuplan/plan"
-    version: int = PLAN_VERSION
+    version: int = Field(PLAN_VERSION, ge=1, le=PLAN_VERSION)
     catalog: CatalogInfo
-    hours_per_month: float
+    hours_per_month: float = Field(gt=0, le=744)
     clusters: tuple[ClusterRef, ...]
     pools: tuple[Pool, ...]
     placements: tuple[Placement, ...]
@@ -234,12 +293,25 @@ class Plan(Model):
 
     @model_validator(mode="after")
     def _references(self) -> Plan:
-        """Every placement's pool exists (a hand-edited plan must fail here with a
-        clear line, not deep inside a renderer)."""
-        pools = {p.id for p in self.pools}
+        """Every reference resolves and every placement agrees with its pool and team (a
+        hand-edited plan must fail here with a clear line, not deep inside a renderer)."""
+        check_references(self)
+        pools = {p.id: p for p in self.pools}
+        namespaces = {t.name: t.namespace for t in self.teams}
         for i, p in enumerate(self.placements):
-            if p.pool not in pools:
-                raise ValueError(f"placements[{i}] ({p.workload}) names unknown pool {p.pool!r}")
+            pool = pools[p.pool]
+            if p.cluster != pool.cluster:
+                raise FieldValueError(("placements", i, "cluster"), f"is {p.cluster!r} but its "
+                                      f"pool {pool.id!r} is in cluster {pool.cluster!r}")
+            if p.workload not in pool.workloads:
+                raise FieldValueError(("placements", i, "pool"),
+                                      f"pool {pool.id!r} does not list {p.workload!r}")
+            if p.nodes > pool.max_nodes:
+                raise FieldValueError(("placements", i, "nodes"), f"{p.nodes} nodes, but pool "
+                                      f"{pool.id!r} has at most {pool.max_nodes}")
+            if p.namespace != namespaces[p.team]:
+                raise FieldValueError(("placements", i, "namespace"), f"is {p.namespace!r} but "
+                                      f"team {p.team!r} has namespace {namespaces[p.team]!r}")
         return self
 
     def pool(self, pool_id: str) -> Pool:
@@ -253,6 +325,92 @@ class Plan(Model):
             if p.workload == workload:
                 return p
         return None
+
+
+Mark = Id | Ref
+Found = tuple[Mark, Any, tuple[str | int, ...]]
+
+
+def check_references(plan: BaseModel) -> None:
+    """Every :class:`Ref` field names an :class:`Id` of its kind; every id is unique per kind.
+
+    One pass over the fields that carry marks (found from the type annotations,
+    so a new field only needs a marked type). Raises :class:`FieldValueError`
+    naming the first offending field.
+    """
+    found = list(_marked_values(plan, ()))
+    ids: dict[str, dict[Any, tuple[str | int, ...]]] = {}
+    for mark, value, path in found:
+        if isinstance(mark, Id):
+            seen = ids.setdefault(mark.kind, {})
+            if value in seen:
+                raise FieldValueError(path, f"duplicate {mark.kind} {value!r} "
+                                      f"(first at {format_path(seen[value])})")
+            seen[value] = path
+    for mark, value, path in found:
+        if isinstance(mark, Ref) and value not in ids.get(mark.kind, {}):
+            raise FieldValueError(path, f"unknown {mark.kind} {value!r}")
+
+
+def _marked_values(model: BaseModel, path: tuple[str | int, ...]) -> Iterator[Found]:
+    for name, tp, marks in _marked_fields(type(model)):
+        yield from _walk(getattr(model, name), tp, marks, (*path, name))
+
+
+def _walk(value: Any, tp: Any, marks: tuple[Mark, ...],
+          path: tuple[str | int, ...]) -> Iterator[Found]:
+    tp, more = _strip(tp)
+    marks = marks + more
+    if value is None:
+        return
+    for mark in marks:
+        yield mark, value, path
+    if isinstance(value, BaseModel):
+        yield from _marked_values(value, path)
+    elif get_origin(tp) in (tuple, list):
+        for i, item in enumerate(value):
+            yield from _walk(item, get_args(tp)[0], (), (*path, i))
+    elif get_origin(tp) is dict:
+        key_tp, value_tp = get_args(tp)
+        for key, item in value.items():
+            yield from _walk(key, key_tp, (), (*path, key))
+            yield from _walk(item, value_tp, (), (*path, key))
+
+
+def _strip(tp: Any) -> tuple[Any, tuple[Mark, ...]]:
+    """``Annotated[X, Ref(..)] | None`` -> (X, marks)."""
+    marks: tuple[Mark, ...] = ()
+    while True:
+        if get_origin(tp) is Annotated:
+            tp, *meta = get_args(tp)
+            marks += tuple(m for m in meta if isinstance(m, (Id, Ref)))
+        elif get_origin(tp) in (Union, types.UnionType):
+            members = [a for a in get_args(tp) if a is not type(None)]
+            if len(members) != 1:
+                return tp, marks
+            tp = members[0]
+        else:
+            return tp, marks
+
+
+@functools.cache
+def _marked_fields(cls: type[BaseModel]) -> tuple[tuple[str, Any, tuple[Mark, ...]], ...]:
+    """(name, type, marks) of the fields of ``cls`` that hold a mark, directly or nested."""
+    out = []
+    for name, field in cls.model_fields.items():
+        marks = tuple(m for m in field.metadata if isinstance(m, (Id, Ref)))
+        if marks or _holds_marks(field.annotation):
+            out.append((name, field.annotation, marks))
+    return tuple(out)
+
+
+def _holds_marks(tp: Any) -> bool:
+    tp, marks = _strip(tp)
+    if marks:
+        return True
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return bool(_marked_fields(tp))
+    return any(_holds_marks(arg) for arg in get_args(tp) if arg is not Ellipsis)
 
 
 def stable_id(*parts: str, limit: int = 63) -> str:
@@ -271,11 +429,9 @@ def dumps_plan(plan: Plan) -> str:
 
 
 def loads_plan(text: str, filename: str = "plan.json") -> Plan:
-    """Parse plan.json, refusing other documents and newer versions with one clear line."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PlanFileError(f"not JSON: {exc.msg}", file=filename, line=exc.lineno) from None
+    """Parse and validate plan.json; any problem is one :class:`PlanFileError` (exit 2)
+    naming ``filename`` and the JSON path (``clusters[0].name``)."""
+    data = _parse_json(text, filename)
     if not isinstance(data, dict) or data.get("kind") != PLAN_KIND:
         raise PlanFileError(f"not a gpuplan plan (expected \"kind\": \"{PLAN_KIND}\")",
                             file=filename)
@@ -286,13 +442,74 @@ def loads_plan(text: str, filename: str = "plan.json") -> Plan:
             f"({PLAN_VERSION}); upgrade gpuplan", file=filename, field="version")
     if version < 1:
         raise PlanFileError(f"unknown plan version {version!r}", file=filename, field="version")
+    _refuse_control_characters(data, (), filename)
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"]) or None
-        msg = err["msg"].removeprefix("Value error, ")
-        raise PlanFileError(f"invalid plan: {msg}", file=filename, field=loc) from None
+        path, message = describe_error(exc.errors()[0])
+        raise PlanFileError(message, file=filename, field=format_path(path) or None) from None
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _parse_json(text: str, filename: str) -> Any:
+    """JSON with duplicate keys, ``NaN`` and ``Infinity`` refused (each one line)."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in out:
+                raise _DuplicateKey(f"duplicate key {key!r}")
+            out[key] = value
+        return out
+
+    def constant(name: str) -> Any:
+        raise _DuplicateKey(f"{name} is not a number a plan may hold")
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+    except json.JSONDecodeError as exc:
+        raise PlanFileError(f"not JSON: {exc.msg}", file=filename, line=exc.lineno) from None
+    except (ValueError, RecursionError) as exc:  # duplicates, huge integers, deep nesting
+        raise PlanFileError(f"not a plan: {str(exc) or type(exc).__name__}",
+                            file=filename) from None
+
+
+def _refuse_control_characters(data: Any, path: tuple[str | int, ...], filename: str) -> None:
+    """No string of a plan (key or value) holds NUL or another control character."""
+    items: Any = (data.items() if isinstance(data, dict)
+                  else enumerate(data) if isinstance(data, list) else ())
+    for key, value in items:
+        for text in (key, value):
+            if isinstance(text, str) and _CONTROL.search(text):
+                raise PlanFileError(f"control character in {text[:60]!r}", file=filename,
+                                    field=format_path((*path, key)))
+        _refuse_control_characters(value, (*path, key), filename)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def describe_error(err: Any) -> tuple[tuple[str | int, ...], str]:
+    """(JSON path, one readable sentence) for a pydantic error of a plan."""
+    path = tuple(p for p in err["loc"] if isinstance(p, (str, int)) and p != "[key]")
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, FieldValueError):
+        return (*path, *cause.field), str(cause)
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return path, "unknown field (this planner does not know it)"
+    if kind == "missing":
+        return path, "missing required field"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_HELP:
+        message = PATTERN_HELP[ctx["pattern"]]
+    else:
+        message = str(err["msg"]).removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
+    got = repr(err["input"]) if "input" in err else ""
+    return path, message + (f" (got {got[:60] + '...' if len(got) > 60 else got})" if got else "")
 
 
 def read_plan(path: Path | str) -> Plan:

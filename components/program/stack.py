@@ -39,6 +39,7 @@ from components.resources.jobs import TrainingJob
 from components.resources.kueue import KueueQueues
 from components.resources.node_pool import GpuNodePool
 from components.resources.operators import ClusterOperators
+from planner.names import is_label
 from planner.plan import Plan, read_plan
 
 REPO = Path(__file__).resolve().parents[2]
@@ -106,6 +107,9 @@ def build_clusters(specs: PlanSpecs, cfg: StackConfig) -> dict[str, GpuCluster]:
 def build_manager(specs: PlanSpecs, cfg: StackConfig,
                   clusters: dict[str, GpuCluster]) -> GpuCluster:
     name = str(cfg.multikueue)
+    if not is_label(name):
+        raise ValueError(f"gpuplan:multikueue: {name!r} is not a DNS label (lowercase letters, "
+                         "digits and '-', at most 63 chars)")
     if name in clusters:
         raise ValueError(f"gpuplan:multikueue: {name} hosts planned pools; pick a hub cluster "
                          "outside the plan")

@@ -49,13 +49,15 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from planner.names import DNS1035_LABEL, DNS1123_SUBDOMAIN
+
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
 
 K8S_VERSION = "v1.34.0-local-strict"
 OBJECT_META = "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
-DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+DNS_SUBDOMAIN = re.compile(DNS1123_SUBDOMAIN)
+DNS_1035 = re.compile(DNS1035_LABEL)
 LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"

@@ -148,12 +148,19 @@ def plan_from_text(text: str, label: str, suffix: str, catalog: _CatalogOnce) ->
 
 
 def git_show(ref: str, path: Path) -> str:
-    """The text of ``path`` (relative to the current directory) at git ``ref``."""
+    """The text of ``path`` (relative to the current directory) at git ``ref``.
+
+    ``ref`` comes from the command line of a CI job, so it is never read as an
+    option: one starting with ``-`` (or holding NUL or a newline) is refused, and
+    git gets ``--end-of-options`` before it.
+    """
+    if not ref or ref.startswith("-") or any(c in ref for c in "\x00\n\r"):
+        raise UsageError(f"not a git ref: {ref!r}", field="--base-ref")
     where = path.parent if str(path.parent) else Path(".")
     spec = f"{ref}:./{path.name}"
     try:
-        proc = subprocess.run(["git", "-C", str(where), "show", spec], capture_output=True,
-                              text=True, check=False)
+        proc = subprocess.run(["git", "-C", str(where), "show", "--end-of-options", spec],
+                              capture_output=True, text=True, check=False)
     except OSError as exc:
         raise UsageError(f"--base-ref needs git: {exc}") from None
     if proc.returncode != 0:

@@ -93,7 +93,11 @@ def render_texts(plan: Any, multikueue: str | None = None, jobs: bool = True) ->
     """Relative path -> YAML text for every cluster of ``plan``."""
     from components.builders.k8s_objects import job_objects, multikueue_objects, queue_objects
     from components.builders.specs import plan_specs
+    from planner.names import DNS1123_LABEL, PATTERN_HELP, is_label
 
+    if multikueue is not None and not is_label(multikueue):
+        raise UsageError(f"{PATTERN_HELP[DNS1123_LABEL]} (got {multikueue!r})",
+                         field="--multikueue")
     specs = plan_specs(plan)
     names = [c.name for c in specs.clusters]
     if multikueue in names:

@@ -6,6 +6,12 @@ so ``out`` is either the old tree or the new one, never half-written. Files of
 an existing ``out`` that the caller does not generate (``is_generated`` says
 which) are carried over by hard link; generated files the new render no longer
 produces are not, and a folder left empty by that is dropped.
+
+Defense in depth (the tree's paths come from ``plan.json``, which is untrusted
+input even after the plan reader has checked it): every path is resolved
+against ``out`` as it exists, symlinks followed, and the whole write is refused
+(:class:`UsageError`, exit 2, nothing written) if any path is absolute, holds
+``..`` or NUL, or lands outside ``out``.
 """
 
 from __future__ import annotations
@@ -14,8 +20,8 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterable
+from pathlib import Path, PurePosixPath
 
 from planner.errors import UsageError
 
@@ -35,8 +41,28 @@ def refuse_bad_out(out: Path) -> None:
         raise UsageError(f"parent directory {parent} does not exist", file=str(out), field="--out")
 
 
+def refuse_escapes(out: Path, paths: Iterable[str]) -> None:
+    """UsageError (exit 2) unless every relative path stays inside ``out`` after symlinks."""
+    base = out.resolve()
+    for rel in paths:
+        parts = PurePosixPath(rel).parts
+        if (not parts or PurePosixPath(rel).is_absolute() or ".." in parts or "\x00" in rel
+                or "\\" in rel):
+            raise UsageError(f"refusing to write {rel!r}: not a plain relative path",
+                             file=str(out), field="--out")
+        try:
+            target = (out / rel).resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop
+            raise UsageError(f"refusing to write {rel!r}: {exc}", file=str(out),
+                             field="--out") from None
+        if not target.is_relative_to(base):
+            raise UsageError(f"refusing to write {rel!r}: it resolves to {target}, outside "
+                             "--out (a symlink?)", file=str(out), field="--out")
+
+
 def write_tree(out: Path, texts: dict[str, str], is_generated: IsGenerated) -> None:
     """Write ``texts`` (relative path -> text) as directory ``out``, replacing it atomically."""
+    refuse_escapes(out, texts)
     parent = out.parent if str(out.parent) else Path(".")
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))

@@ -5,6 +5,7 @@ YAML reading with line maps (``yamlsrc``), loading and SkyPilot task import
 (``load``), checks against the catalog (``check``) and cloud quota import
 (``quotaimport``).
 
-May import: ``planner.errors`` and ``planner.catalog`` (names are checked
-against the catalog). Never the optimizer, explain, review or the CLI.
+May import: ``planner.errors``, ``planner.names`` (the identifier rules, shared
+with the plan reader) and ``planner.catalog`` (names are checked against the
+catalog). Never the optimizer, explain, review or the CLI.
 """

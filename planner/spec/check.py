@@ -12,9 +12,9 @@ import difflib
 from collections.abc import Callable, Iterable
 
 from planner.catalog.model import Catalog
-from planner.errors import SpecError
+from planner.errors import SpecError, format_path
 from planner.spec.model import WorkloadSet
-from planner.spec.yamlsrc import LineMap, format_path
+from planner.spec.yamlsrc import LineMap
 
 # Characters people (and OCR) confuse in accelerator and region names.
 _LOOKALIKE = str.maketrans({"o": "0", "l": "1", "i": "1", "_": "", "-": "", " ": ""})

@@ -17,10 +17,11 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from planner.catalog.model import Catalog
-from planner.errors import SpecError
+from planner.errors import FieldValueError, SpecError, format_path
+from planner.names import PATTERN_HELP
 from planner.spec.check import check_against_catalog
-from planner.spec.model import NAME_PATTERN, FieldValueError, WorkloadSet
-from planner.spec.yamlsrc import LineMap, format_path, load_yaml
+from planner.spec.model import WorkloadSet
+from planner.spec.yamlsrc import LineMap, load_yaml
 
 MAX_SPEC_BYTES = 20 * 1024 * 1024
 SKYPILOT_KEYS = {"resources", "run", "setup", "num_nodes", "envs", "file_mounts", "workdir"}
@@ -224,7 +225,6 @@ def _data_path(loc: Sequence[Any], data: Any, kind: str) -> tuple[str | int, ...
     return tuple(path)
 
 
-NAME_PATTERN_HELP = "must be lowercase letters, digits and '-' (a DNS label, at most 63 chars)"
 MESSAGES = {
     "int_parsing": "must be a whole number", "int_type": "must be a whole number",
     "int_from_float": "must be a whole number",
@@ -257,8 +257,8 @@ def describe(err: Any, path: Sequence[str | int]) -> str:
     if kind in ("value_error", "assertion_error"):
         return _clean(err["msg"])
     ctx = {k: _plain(v) for k, v in (err.get("ctx") or {}).items()}
-    if kind == "string_pattern_mismatch" and ctx.get("pattern") == NAME_PATTERN:
-        message = NAME_PATTERN_HELP
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_HELP:
+        message = PATTERN_HELP[ctx["pattern"]]
     elif kind in MESSAGES:
         message = MESSAGES[kind].format(**ctx)
     else:

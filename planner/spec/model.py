@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from planner.errors import FieldValueError
+from planner.names import CatalogName, EnvName, ImageRef, Label, MigProfile
 from planner.spec.resources import (
     AcceleratorChoice,
     AmountRequest,
@@ -34,23 +36,9 @@ from planner.spec.resources import (
 SPEC_VERSION = 1
 CLOUDS = ("aws", "gcp", "azure")
 Cloud = Literal["aws", "gcp", "azure"]
-NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"  # a DNS label: names become k8s objects
-Name = Annotated[str, Field(min_length=1, max_length=63, pattern=NAME_PATTERN)]
+Name = Label  # a DNS label: names become k8s objects (rules in planner.names)
 PositiveHours = Annotated[float, Field(gt=0, le=100_000)]
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"))]
-
-
-class FieldValueError(ValueError):
-    """A model-level check that blames one field (``field`` relative to the model).
-
-    Pydantic locates a model validator's error at the model; the loader reads
-    ``field`` from the wrapped exception so the message names the field and
-    line a person must edit (``workloads[0].num_nodes``, not ``workloads[0]``).
-    """
-
-    def __init__(self, field: str | tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.field: tuple[str | int, ...] = (field,) if isinstance(field, str) else field
 
 
 class Strict(BaseModel):
@@ -192,9 +180,9 @@ class Workload(Strict):
     work: Work | None = None
     deadline_hours: PositiveHours | None = None
     data: str | None = None
-    image: str = "nvcr.io/nvidia/pytorch:24.10-py3"
+    image: ImageRef = "nvcr.io/nvidia/pytorch:24.10-py3"
     command: tuple[str, ...] = ()
-    env: dict[str, str] = Field(default_factory=dict)
+    env: dict[EnvName, str] = Field(default_factory=dict)
     regions: RegionPolicy = Field(default_factory=RegionPolicy)
     time_value_per_hour: Money = Field(
         Decimal(0),
@@ -202,7 +190,7 @@ class Workload(Strict):
         "value, a faster, dearer GPU can win until a budget binds.",
     )
     gpu_fraction: float | None = Field(None, gt=0, lt=1)
-    mig_profile: str | None = Field(None, pattern=r"^[1-7]g\.[0-9]+gb$")
+    mig_profile: MigProfile | None = None
 
     @field_validator("command", mode="before")
     @classmethod
@@ -242,7 +230,7 @@ class Quota(Strict):
 
     cloud: Cloud
     region: str
-    family: str = Field(min_length=1)
+    family: CatalogName
     capacity: Literal["on-demand", "spot"] = "on-demand"
     limit: int = Field(ge=0, le=10_000_000)
 
@@ -252,8 +240,8 @@ class Cluster(Strict):
 
     name: Name
     cloud: Literal["aws", "gcp", "azure", "onprem"] = "onprem"
-    region: str = "onprem"
-    accelerator: str
+    region: CatalogName = "onprem"
+    accelerator: CatalogName
     gpus: int = Field(gt=0, le=100_000)
     gpus_per_node: int = Field(8, gt=0, le=16)
     vcpus_per_node: int = Field(96, gt=0, le=10_000)

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from planner.errors import SpecError
+from planner.errors import SpecError, format_path
 
 Path = tuple[str | int, ...]
 
@@ -39,17 +39,6 @@ class LineMap:
                 return self.lines[p]
             p = p[:-1]
         return self.lines.get((), None)
-
-
-def format_path(path: Sequence[str | int]) -> str:
-    """``("workloads", 2, "resources")`` -> ``workloads[2].resources``."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 def load_yaml(text: str, filename: str) -> tuple[Any, LineMap]:

@@ -90,7 +90,7 @@ def test_bad_threshold_is_a_usage_error(base_file: Path) -> None:
     ('[1, 2]', 'not a gpuplan plan'),
     ('{"kind": "gpuplan/plan", "version": 7}', "plan version 7 is newer than this planner"),
     ('{"kind": "gpuplan/plan", "version": "one"}', "plan version 'one'"),
-    ('{"kind": "gpuplan/plan", "version": 1}', "invalid plan"),
+    ('{"kind": "gpuplan/plan", "version": 1}', "bad.json: catalog: missing required field"),
     ("{not json", "not JSON"),
 ])
 def test_bad_plan_files_exit_2_with_one_line(content: str, message: str, base_file: Path,
@@ -148,6 +148,41 @@ def test_base_ref_reads_the_same_path_from_git(tmp_path: Path) -> None:
     (repo / "plans" / "new.json").write_text(dumps_plan(scenarios.base()))
     absent = run_cli("diff", "--base-ref", "main", str(repo / "plans" / "new.json"))
     assert absent.code == 2 and absent.err.count("\n") == 1 and "new.json" in absent.err
+
+
+@pytest.mark.parametrize("args", [["--base-ref", "--output=OUT"], ["--base-ref=--output=OUT"],
+                                  ["--base-ref", "-pOUT"]])
+def test_a_ref_that_looks_like_an_option_is_refused(args: list[str], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``git show --output=FILE`` would open FILE for writing: the ref never reaches git."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    plan = repo / "plan.json"
+    plan.write_text(dumps_plan(scenarios.base()))
+    _git(repo, "init", "-q", "-b", "main")
+    out = tmp_path / "written-by-git"
+    ran: list[list[str]] = []
+    monkeypatch.setattr("planner.cli.diff_cmd.subprocess.run",
+                        lambda argv, **kw: ran.append(argv))
+    r = run_cli("diff", *[a.replace("OUT", str(out)) for a in args], str(plan))
+    assert r.code == 2 and r.out == "" and r.err.count("\n") == 1
+    assert r.err.startswith("error: --base-ref: not a git ref: '-")
+    assert ran == [] and not out.exists()
+
+
+def test_git_reads_the_ref_after_end_of_options(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    from planner.cli.diff_cmd import git_show
+
+    seen: list[list[str]] = []
+
+    def fake_run(argv: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        seen.append(argv)
+        return subprocess.CompletedProcess(argv, 0, "text", "")
+
+    monkeypatch.setattr("planner.cli.diff_cmd.subprocess.run", fake_run)
+    assert git_show("origin/main", tmp_path / "plan.json") == "text"
+    assert seen[0][-2:] == ["--end-of-options", "origin/main:./plan.json"]
 
 
 def test_workloads_files_are_planned_with_the_catalog() -> None:
