@@ -55,6 +55,9 @@ def report(
         "--time-limit", min=0.1, max=3600,
         help="Solver time limit for --constraints re-solves, seconds (default: the plan's).")
     ] = None,
+    period: Annotated[str | None, typer.Option(
+        "--period", metavar="YYYY-MM[..YYYY-MM]",
+        help="With --format focus: the months to forecast (one charge period each).")] = None,
 ) -> None:
     """Write the cost report of a plan: KPIs, cost by team/cloud/region, budgets, pool packing,
     binding constraints, unplaced workloads and, with a base, what changes.
@@ -66,20 +69,22 @@ def report(
       planner report plan.json --base base-plan.json --out report.html
 
       planner report workloads.yaml --base-ref origin/main --out report.html
+
+      planner report plan.json --format focus --period 2027-01..2027-03 --out plan.csv
     """
     from planner.cli.diff_cmd import _CatalogOnce
     from planner.cli.output import write_atomic
 
-    _check_out(out)
-    if base is not None and base_ref is not None:
-        from planner.errors import UsageError
-
-        raise UsageError("give --base or --base-ref, not both")
+    _check_flags(out, fmt, base is not None or base_ref is not None, base is not None and
+                 base_ref is not None, period)
     catalog = _CatalogOnce(state(ctx).catalog)
     plan = _side(plan_file, None, catalog)
     base_plan = _side(base or plan_file, base_ref, catalog) if (base or base_ref) else None
     if fmt == ReportFormat.focus:
-        text = _focus(plan, base_plan)
+        from planner.report.focus import focus_csv, parse_period
+
+        assert period is not None
+        text = focus_csv(plan, parse_period(period))
     else:
         text = _html(ctx, plan, plan_file, base_plan, base, base_ref, constraints, time_limit)
     if out is None:
@@ -89,10 +94,24 @@ def report(
         typer.echo(f"wrote {out}", err=True)
 
 
-def _check_out(out: Path | None) -> None:
-    """Refuse an ``--out`` that cannot be written before any work is done."""
+def _check_flags(out: Path | None, fmt: ReportFormat, with_base: bool, both_bases: bool,
+                 period: str | None) -> None:
+    """Refuse flags that do not go together, and an ``--out`` that cannot be written,
+    before any work is done."""
     from planner.errors import UsageError
 
+    if both_bases:
+        raise UsageError("give --base or --base-ref, not both")
+    if fmt == ReportFormat.focus:
+        if with_base:
+            raise UsageError("--format focus exports one plan; drop --base/--base-ref")
+        if period is None:
+            raise UsageError("--format focus needs --period YYYY-MM (the months to forecast)")
+        from planner.report.focus import parse_period
+
+        parse_period(period)
+    elif period is not None:
+        raise UsageError("--period goes with --format focus", field="--period")
     if out is None:
         return
     if out.is_dir():
@@ -144,11 +163,3 @@ def _constraint_values(ctx: typer.Context, plan: Plan, time_limit: float | None)
     if warning:
         typer.echo(f"warning: {warning}", err=True)
     return constraint_values(plan, base, catalog, time_limit=limit)
-
-
-def _focus(plan: Plan, base_plan: Plan | None) -> str:
-    from planner.errors import UsageError
-
-    if base_plan is not None:
-        raise UsageError("--format focus exports one plan; drop --base/--base-ref")
-    raise UsageError("--format focus is not built yet")
