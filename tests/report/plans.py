@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from planner.plan import (
     CatalogInfo,
+    ClusterRef,
     Cost,
     Money2,
     Placement,
@@ -68,7 +69,8 @@ def pool_plan(gpus_per_node: int, nodes: int, jobs: list[tuple[str, str, int]], 
                   for t, m in by_team.items())
     return Plan(
         catalog=CatalogInfo(source="hand-made", date="2026-11-01"), hours_per_month=HOURS,
-        clusters=(), pools=(pool,), placements=tuple(placements), unplaced=(), binding=(),
+        clusters=(ClusterRef(name="gke", cloud="gcp", region="us-central1", existing=False),),
+        pools=(pool,), placements=tuple(placements), unplaced=(), binding=(),
         teams=teams,
         totals=Totals(hourly=hourly, monthly=total, by_team=by_team,
                       by_cloud={"gcp": Money2(hourly=hourly, monthly=total)},

@@ -59,11 +59,15 @@ def test_budget_bars_mark_the_budget_and_its_warning() -> None:
     assert marks == ["460.0", "507.5"]  # 270 + 380 x 40/80 and x 50/80
 
 
-def test_names_are_escaped() -> None:
-    plan = pool_plan(8, 1, [("a", "<b>ml</b>", 8)])
-    html = render_html(build_report(plan, "<plan>"))
-    assert "<b>ml" not in html and "&lt;b&gt;ml&lt;/b&gt;" in html
-    assert "&lt;plan&gt;" in html
+def test_free_text_is_escaped() -> None:
+    """Names are DNS labels now, but the label, the catalog source and reasons are free text."""
+    from planner.plan import CatalogInfo
+
+    plan = pool_plan(8, 1, [("a", "ml", 8)]).model_copy(
+        update={"catalog": CatalogInfo(source='<img src=x onerror="y">', date="2026-11-01")})
+    html = render_html(build_report(plan, "<plan>&"))
+    assert "<img" not in html and "&lt;img src=x onerror=&#34;y&#34;&gt;" in html
+    assert "Plan: &lt;plan&gt;&amp;" in html
 
 
 def test_negative_values_put_the_zero_line_inside_the_plot() -> None:
