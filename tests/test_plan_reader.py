@@ -75,6 +75,7 @@ def test_cluster_names_that_climb_out_of_out_are_refused(
     ["diff", str(BURST), "PLAN"],
     ["explain", "PLAN"],
     ["preview", "--plan", "PLAN"],
+    ["report", "PLAN", "--out", "out"],
 ])
 def test_every_command_that_reads_a_plan_uses_the_reader(
         command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
