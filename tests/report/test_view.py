@@ -76,3 +76,17 @@ def test_negative_values_put_the_zero_line_inside_the_plot() -> None:
     assert chart.zero_x == "365.0"  # 270 + 380 x 1/4
     assert [(r.segments[0].x, r.segments[0].width) for r in chart.rows] == [
         ("270.0", "95.0"), ("365.0", "285.0")]
+
+
+def test_a_plan_with_nothing_placed_still_renders() -> None:
+    from planner.plan import Totals
+
+    plan = pool_plan(8, 1, [("a", "ml", 8)]).model_copy(update={
+        "placements": (), "pools": (), "teams": (),
+        "totals": Totals(hourly=Decimal(0), monthly=Decimal(0), by_team={}, by_cloud={},
+                         by_region={}),
+    })
+    html = render_html(build_report(plan, "p"))
+    assert html.count('class="bar"') == 0 and html.count("Nothing to draw") == 6
+    assert '<div class="label">Spot share</div><div class="value">-</div>' in html
+    assert "Every workload is placed." in html
