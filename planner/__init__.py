@@ -11,6 +11,7 @@ Rooms, in data-flow order (each ``__init__`` says what it may import;
   both apply, so a plan is read with the declaration's rules;
 - ``explain``: why, what-if, constraint values;
 - ``review``: plan markdown, diffs, guardrails, Pulumi previews;
+- ``report``: the HTML cost report of a plan (and its diff), the FOCUS export;
 - ``cli``: the ``planner`` command (the only room that may import ``components``).
 
 Nothing in this package imports Pulumi, reads a clock or touches the network
