@@ -1,4 +1,12 @@
-"""``planner plan FILE``: the cheapest valid placement, as a table, JSON or markdown."""
+"""``planner plan FILE``: the cheapest valid placement, as a table, JSON or markdown.
+
+``planner plan [FILE] --check plan.json`` proves a committed plan is what its
+declaration gives: it re-plans the declaration kept in the plan, on the plan's
+catalog (``--catalog`` must be that snapshot) with the plan's time limit, and
+compares (:mod:`planner.review.plancheck`). With FILE, the declaration in the
+plan must also be FILE's. Exit 0 if it matches; exit 3 with a short diff if not.
+Nothing is written.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +31,9 @@ def register(app: typer.Typer) -> None:
 
 def plan(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="workloads.yaml, or a SkyPilot task YAML")],
+    file: Annotated[Path | None, typer.Argument(
+        help="workloads.yaml, or a SkyPilot task YAML (optional with --check)",
+        show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Write plan.json here (atomically; nothing is written on error).")] = None,
     fmt: Annotated[PlanFormat, typer.Option(
@@ -37,6 +47,10 @@ def plan(
     ] = None,
     max_catalog_age: Annotated[int, typer.Option(
         "--max-catalog-age-days", min=0, help="Warn when the catalog is older than this.")] = 30,
+    check: Annotated[Path | None, typer.Option(
+        "--check", metavar="PLAN", help="Re-plan the declaration kept in PLAN (and FILE's, if "
+        "given) on the plan's catalog; exit 3 with a short diff if PLAN is not what it gives.")
+    ] = None,
 ) -> None:
     """Plan the cheapest valid placement of every workload in FILE.
 
@@ -47,7 +61,20 @@ def plan(
       planner plan workloads.yaml --out plan.json --format md > comment.md
 
       planner --catalog ~/.cache/gpuplan/catalog/gcp plan workloads.yaml --strict
+
+      planner plan workloads.yaml --check plan.json   # in CI: the committed plan is honest
     """
+    if check is not None:
+        if out is not None or strict:
+            from planner.errors import UsageError
+
+            raise UsageError("--check writes nothing; leave out --out and --strict")
+        check_plan_file(ctx, check, file, time_limit)
+        return
+    if file is None:
+        from planner.errors import UsageError
+
+        raise UsageError("missing FILE (workloads.yaml), or give --check plan.json")
     from planner.catalog.load import load_catalog
     from planner.cli.output import write_atomic
     from planner.errors import InfeasibleError
@@ -91,3 +118,43 @@ def _warn_if_stale(date: str, max_age_days: int) -> None:
     message = staleness_warning(date, datetime.date.today(), max_age_days)
     if message:
         typer.echo(f"warning: {message}", err=True)
+
+
+def check_plan_file(ctx: typer.Context, plan_path: Path, declaration: Path | None,
+                    time_limit: float | None) -> None:
+    """``--check``: re-plan the plan's declaration on its catalog and compare (module doc)."""
+    from planner.catalog.load import load_catalog
+    from planner.errors import CatalogError, GuardrailError
+    from planner.optimize.planning import canonical_spec, plan_workloads
+    from planner.plan import read_plan
+    from planner.review.plancheck import Sides, check_plan, differences
+    from planner.spec.load import load_workloads, validate_workloads
+
+    committed = read_plan(plan_path)
+    catalog = load_catalog(state(ctx).catalog)
+    made_on = (committed.catalog.source, committed.catalog.date)
+    if (catalog.meta.source, catalog.meta.date) != made_on:
+        raise CatalogError(f"{plan_path} was made on the catalog {made_on[0]!r} ({made_on[1]}), "
+                           f"this is {catalog.meta.source!r} ({catalog.meta.date}); check with "
+                           "--catalog set to the plan's catalog", field="--catalog")
+    ws = validate_workloads(committed.spec, str(plan_path), catalog, field="spec")
+    source = str(declaration) if declaration is not None else "its declaration"
+    sides = Sides(str(plan_path), source)
+    rule = "the declaration it keeps"
+    lines: list[str] = []
+    if declaration is not None:
+        lines = differences(committed.spec, canonical_spec(load_workloads(declaration, catalog)),
+                            sides, "spec")
+    if not lines:
+        limit = time_limit if time_limit is not None else committed.solver.time_limit_s
+        result = check_plan(plan_path.read_text("utf-8"), committed,
+                            plan_workloads(ws, catalog, time_limit=limit), sides)
+        lines, rule = list(result.lines), result.rule
+    for line in lines:
+        typer.echo(f"  {line}")
+    if lines:
+        raise GuardrailError(
+            f"{plan_path} is not what {source} gives ({len(lines)} difference(s) above); "
+            f"regenerate it: planner plan {declaration or 'workloads.yaml'} --out {plan_path}")
+    how = "byte for byte" if rule == "bytes" else "within the search's reported gap"
+    typer.echo(f"{plan_path} is what {source} gives (compared {how})")

@@ -80,6 +80,19 @@ def parse_workloads(text: str, filename: str, catalog: Catalog | None = None) ->
     return _validate(data, lines, filename, catalog)
 
 
+def validate_workloads(data: Any, filename: str, catalog: Catalog | None = None, *,
+                       field: str = "") -> WorkloadSet:
+    """A declaration already parsed (e.g. ``spec`` kept in plan.json, ``field="spec"``):
+    the same checks as a workloads file, errors naming ``field`` as the path's root."""
+    try:
+        if not isinstance(data, dict):
+            raise SpecError(f"expected a mapping, got {_kind(data)}", file=filename)
+        return _validate(data, LineMap(), filename, catalog)
+    except SpecError as err:
+        path = ".".join(p for p in (field, err.field) if p) or None
+        raise SpecError(err.message, file=filename, field=path) from None
+
+
 def _validate(data: dict[str, Any], lines: LineMap, filename: str,
               catalog: Catalog | None) -> WorkloadSet:
     try:
