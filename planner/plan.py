@@ -113,8 +113,39 @@ class ClusterRef(Model):
     kubeconfig: str | None = Field(None, min_length=1, max_length=4096)
 
 
+SlotName = Annotated[str, Field(pattern=r"^([1-7]g\.[0-9]+gb|time-slice|mps-client)$")]
+
+
+class PoolSharing(Model):
+    """How a shared pool splits its GPUs (planner.optimize.sharing): one mode per pool."""
+
+    mode: Literal["mig", "time-slicing", "mps"]
+    profile: MigProfile | None = Field(None, description="MIG profile of every GPU (mode mig)")
+    clients: int | None = Field(None, ge=2, le=48,
+                                description="clients per GPU (time-slicing, mps)")
+    slot: SlotName = Field(description="what one job gets: the MIG profile, time-slice or "
+                           "mps-client")
+    slots_per_gpu: int = Field(ge=1, le=48)
+    slot_memory_gib: float = Field(gt=0, le=1024, description="usable GPU memory of one slot")
+    isolation: Literal["none", "capped", "hard"]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PoolSharing:
+        if (self.mode == "mig") != (self.profile is not None):
+            raise FieldValueError("profile", "a MIG pool names its profile, and only a MIG pool")
+        if (self.mode != "mig") != (self.clients is not None):
+            raise FieldValueError("clients", "time-slicing and MPS pools name their clients "
+                                  "per GPU, and only they")
+        return self
+
+    @property
+    def name(self) -> str:
+        """``mig:1g.5gb``, ``time-slicing:4``, ``mps:4``."""
+        return f"mig:{self.profile}" if self.mode == "mig" else f"{self.mode}:{self.clients}"
+
+
 class Pool(Model):
-    """Nodes of one instance type in one place and capacity type."""
+    """Nodes of one instance type in one place and capacity type, in one sharing mode."""
 
     id: Annotated[Label, Id("pool")]
     cluster: ClusterName
@@ -138,6 +169,14 @@ class Pool(Model):
     teams: tuple[TeamName, ...]
     placement_group: bool = Field(False, description="compact placement for multi-node jobs")
     existing_cluster: bool = False
+    sharing: PoolSharing | None = Field(None, description="None: exclusive (whole GPUs)")
+
+    @property
+    def slots_per_node(self) -> int:
+        """Jobs a node holds in its sharing mode (0 for exclusive pools)."""
+        if self.sharing is None:
+            return 0
+        return self.sharing.slots_per_gpu * int(self.accelerator_count)
 
     @model_validator(mode="after")
     def _sizes(self) -> Pool:
@@ -210,6 +249,7 @@ class Placement(Model):
     env: dict[EnvName, str] = Field(default_factory=dict)
     gpu_fraction: float | None = Field(None, gt=0, lt=1)
     mig_profile: MigProfile | None = None
+    slot: SlotName | None = Field(None, description="the pool's slot this job takes (shared pools)")
     alternatives: tuple[Alternative, ...] = ()
     rejected: tuple[Rejection, ...] = ()
     binding: tuple[BindingName, ...] = Field(

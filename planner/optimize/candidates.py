@@ -16,11 +16,18 @@ the work:
    at most ``MAX_PER_DOMAIN`` per quota domain and ``MAX_OPTIONS`` in all, go
    to the solver.
 
+Shared GPU requests (:mod:`planner.optimize.sharing`) get one variant per offer
+and sharing mode: the pool id carries the mode, and a mode the request cannot use
+is a rejected variant with its reason. Whole-GPU requests only ever get
+``exclusive`` variants.
+
 Reason codes: ``accelerator-count``, ``multi-node-whole-nodes``, ``cpus``,
 ``memory``, ``cloud-pinned``, ``region-pinned``, ``zone-pinned``,
 ``instance-pinned``, ``region-denied``, ``region-not-allowed``,
 ``no-cluster-in-region``, ``spot-not-allowed``, ``on-demand-not-allowed``,
-``no-spot-price``, ``quota``, ``no-throughput-data``, ``deadline``.
+``no-spot-price``, ``quota``, ``no-throughput-data``, ``deadline``, and for
+shared requests ``no-mig``, ``slot-memory``, ``isolation``, ``compute``,
+``sharing-not-allowed``.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ import bisect
 import functools
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -38,15 +45,18 @@ from planner.catalog.quotafamily import normalize_family, quota_family, quota_un
 from planner.catalog.throughput import relative_throughput
 from planner.optimize.costmodel import egress_per_gb, expected_rework_hours
 from planner.optimize.runtime import runtime_hours
+from planner.optimize.sharing import EXCLUSIVE, ClientDemand, Mode, Slot, choices_of, shared_modes
 from planner.plan import stable_id
 from planner.spec.model import Cluster, Workload, WorkloadSet
 from planner.spec.resources import AcceleratorChoice
 
 MAX_OPTIONS = 12
+MAX_OPTIONS_SHARED = 24  # a shared job's modes and node sizes (see _diversify)
 MAX_PER_DOMAIN = 2
 MAX_SHAPE_OPTIONS = 120
 EXAMPLES_KEPT = 5  # cheapest offers named per rejection reason (counts are exact)
 EXISTING = "k8s"
+ModeVariant = tuple[Mode, float, list[str], Slot | None]  # mode, node share, reasons, slot
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +67,8 @@ class Variant:
     spot: bool
     share: float
     choice: AcceleratorChoice
+    mode: Mode = EXCLUSIVE
+    slot: Slot | None = None
 
     @property
     def price(self) -> Decimal:
@@ -64,7 +76,7 @@ class Variant:
 
     @property
     def pool_id(self) -> str:
-        return _pool_id_cached(self.offer, self.spot)
+        return _pool_id_cached(self.offer, self.spot, self.mode)
 
 
 @dataclass
@@ -154,19 +166,20 @@ def quota_key_of(cloud: str, region: str, family: str, capacity: str) -> tuple[s
     return (cloud, region, normalize_family(family), capacity)
 
 
-def pool_id(offer: Offer, spot: bool) -> str:
-    """Stable pool id: cloud, zone (or region), instance, accelerator, capacity."""
+def pool_id(offer: Offer, spot: bool, mode: Mode = EXCLUSIVE) -> str:
+    """Stable pool id: cloud, zone (or region), instance, accelerator, capacity, and the
+    sharing mode when not exclusive (``...-a100x1-od-mig-1g-5gb``, ``...-ts4``)."""
     where = offer.zone or offer.region
     acc = f"{offer.accelerator}x{offer.accelerator_count:g}" if offer.accelerator else ""
     kind = "spot" if spot else "od"
     if offer.cloud == EXISTING:
-        return stable_id("k8s", offer.region, acc)
-    return stable_id(offer.cloud, where, offer.instance_type, acc, kind)
+        return stable_id("k8s", offer.region, acc, mode.id_part)
+    return stable_id(offer.cloud, where, offer.instance_type, acc, kind, mode.id_part)
 
 
 @functools.lru_cache(maxsize=200_000)
-def _pool_id_cached(offer: Offer, spot: bool) -> str:
-    return pool_id(offer, spot)
+def _pool_id_cached(offer: Offer, spot: bool, mode: Mode) -> str:
+    return pool_id(offer, spot, mode)
 
 
 def cluster_offers(clusters: Iterable[Cluster], catalog: Catalog) -> dict[str, list[Offer]]:
@@ -197,12 +210,15 @@ class CandidateBuilder:
         self.cluster_places = {(c.cloud, c.region) for c in ws.clusters}
         self.quota_limits = {quota_key_of(q.cloud, q.region, q.family, q.capacity): q.limit
                              for q in ws.quotas}
+        self.allow = frozenset(ws.sharing.allow)
+        self.demand = ClientDemand(ws, catalog.accelerators)
         self._shapes: dict[str, Shape] = {}
 
     # -- shape level -------------------------------------------------------
     def shape(self, w: Workload) -> Shape:
         key = json.dumps([w.resources.model_dump(mode="json"), w.num_nodes, w.kind,
-                          w.regions.model_dump(mode="json")], sort_keys=True)
+                          w.regions.model_dump(mode="json"), w.gpu_fraction, w.mig_profile],
+                         sort_keys=True)
         if key not in self._shapes:
             self._shapes[key] = self._build_shape(w)
         return self._shapes[key]
@@ -216,16 +232,13 @@ class CandidateBuilder:
         rejected: dict[str, Rejections] = {}
         passing: list[tuple[float, Variant]] = []
         reason_sets: set[frozenset[str]] = set()
-        choices = w.resources.choices or (AcceleratorChoice(0, "", 0.0),)
-        for choice in choices:
-            offers = self._offers(choice) if choice.name else self.catalog.offers_for(None)
-            for offer in offers:
-                base, share = self._static_reasons(w, choice, offer)
-                for spot in (False, True):
-                    if spot and offer.cloud == EXISTING:
-                        continue
+        for choice, offer, modes in self._shape_variants(w):
+            for spot in (False, True):
+                if spot and offer.cloud == EXISTING:
+                    continue
+                for mode, share, base, slot in modes:
                     reasons = base + self._capacity_reasons(w, offer, spot, share)
-                    variant = Variant(offer, spot, min(share, 1.0), choice)
+                    variant = Variant(offer, spot, min(share, 1.0), choice, mode, slot)
                     unit = _unit_cost(w, variant)
                     if reasons:
                         _reject(rejected, reasons, unit, variant, keep_sorted=False)
@@ -236,8 +249,46 @@ class CandidateBuilder:
             entry.units.sort()
         kept, dominated = _prune_dominated(passing)
         whole = [v for v in kept if v.share >= 1.0][:MAX_SHAPE_OPTIONS]
-        shared = [v for v in kept if v.share < 1.0][:MAX_SHAPE_OPTIONS // 2]
+        limit = MAX_SHAPE_OPTIONS if w.shared is not None else MAX_SHAPE_OPTIONS // 2
+        shared = [v for v in kept if v.share < 1.0][:limit]
         return Shape(whole + shared, rejected, reason_sets, dominated)
+
+    def _shape_variants(self, w: Workload) -> Iterator[tuple[AcceleratorChoice, Offer,
+                                                              list[ModeVariant]]]:
+        """(choice, offer, [(mode, share, reasons, slot)]) for every offer of every choice."""
+        req = w.shared
+        if req is None:
+            choices = w.resources.choices or (AcceleratorChoice(0, "", 0.0),)
+            for choice in choices:
+                offers = self._offers(choice) if choice.name else self.catalog.offers_for(None)
+                for offer in offers:
+                    base, share = self._static_reasons(w, choice, offer)
+                    yield choice, offer, [(EXCLUSIVE, share, base, None)]
+            return
+        named = {c.name: c for c in w.resources.choices}
+        for name, count in choices_of(w, self.catalog.accelerators):
+            choice = named.get(name) or AcceleratorChoice(0, name, count)
+            fraction = req.fraction_for(count)
+            for offer in self._offers(choice):
+                place = self._place_reasons(w, offer)
+                modes = []
+                for m in shared_modes(req, fraction, offer, self.allow, self.demand):
+                    host = self._host_reasons(w, offer, m.share)
+                    modes.append((m.mode, m.share, list(m.reasons) + host + place, m.slot))
+                yield choice, offer, modes
+
+    def _host_reasons(self, w: Workload, offer: Offer, share: float) -> list[str]:
+        """A shared job's CPUs and memory must fit its slot's part of the host."""
+        out = []
+        cpu, mem = w.resources.cpu_request, w.resources.memory_request
+        if cpu is not None and cpu.value > offer.vcpus * share + 1e-9:
+            out.append("cpus")
+        if mem is not None:
+            wanted = mem.value * (cpu.value if cpu else offer.vcpus * share) if mem.per_cpu \
+                else mem.value
+            if wanted > offer.memory_gib * share + 1e-9:
+                out.append("memory")
+        return out
 
     def _static_reasons(self, w: Workload, choice: AcceleratorChoice,
                         offer: Offer) -> tuple[list[str], float]:
@@ -388,24 +439,35 @@ class _WorkloadView:
         return self._runtimes[key]
 
 
-def _option_order(o: Option) -> tuple[float, int, bool, str]:
-    """Cheapest first; ties: accelerator preference, preferred region, then pool id."""
-    return (round(o.objective, 6), o.rank, not o.preferred, o.pool_id)
+def _option_order(o: Option) -> tuple[float, int, bool, int, str]:
+    """Cheapest first; ties: accelerator preference, preferred region, sharing mode
+    (exclusive, MIG, time-slicing, MPS: the plainest that serves), then pool id."""
+    return (round(o.objective, 6), o.rank, not o.preferred, MODE_ORDER[o.variant.mode.kind],
+            o.pool_id)
+
+
+MODE_ORDER = {"exclusive": 0, "mig": 1, "time-slicing": 2, "mps": 3}
 
 
 def _diversify(options: list[Option]) -> list[Option]:
     """The cheapest options for the solver: at most MAX_PER_DOMAIN per quota domain and
     node kind (whole nodes vs shared slots, so a lone small job keeps a whole-node
-    choice), MAX_OPTIONS in all."""
+    choice), MAX_OPTIONS in all. Slots of a sharing mode are grouped by mode and node
+    size too: the cheapest slot is often on a 16-GPU node that a few jobs would leave
+    mostly idle, so a small node of the same mode is kept beside it."""
     per_group: dict[tuple[object, ...], int] = {}
     out = []
+    shared = any(o.variant.mode.shared for o in options)
+    limit = MAX_OPTIONS_SHARED if shared else MAX_OPTIONS
     for o in options:
-        group = (*o.domain, o.variant.share < 1.0)
+        mode = o.variant.mode
+        size = o.offer.accelerator_count if mode.shared else 0.0
+        group = (*o.domain, o.variant.share < 1.0, mode.kind, size)
         if per_group.get(group, 0) >= MAX_PER_DOMAIN:
             continue
         per_group[group] = per_group.get(group, 0) + 1
         out.append(o)
-        if len(out) == MAX_OPTIONS:
+        if len(out) == limit:
             break
     return out
 
@@ -441,7 +503,8 @@ def _reject(table: dict[str, Rejections], reasons: list[str], unit: float, v: Va
 # Facts about an offer that no setting can change; an offer failing one of these is
 # not something the user could unlock, so it does not count towards "blocking".
 FIXED_REASONS = frozenset({"accelerator-count", "multi-node-whole-nodes", "cpus", "memory",
-                           "no-spot-price", "no-throughput-data"})
+                           "no-spot-price", "no-throughput-data", "no-mig", "slot-memory",
+                           "isolation", "compute"})
 
 
 def minimal_blocking_set(reason_sets: Iterable[frozenset[str]]) -> tuple[str, ...]:
@@ -484,7 +547,7 @@ def _prune_dominated(passing: list[tuple[float, Variant]]) -> tuple[list[Variant
     for unit, v in passing:
         o = v.offer
         key = (o.cloud, o.region, o.accelerator, o.accelerator_count, v.spot,
-               round(v.share, 6), v.choice.rank)
+               round(v.share, 6), v.choice.rank, v.mode)
         cur = best.get(key)
         if cur is None or (unit, o.key) < cur[:2]:
             best[key] = (unit, o.key, v)

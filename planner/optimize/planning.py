@@ -12,7 +12,13 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from planner.catalog.model import Catalog
-from planner.optimize.candidates import CandidateBuilder, Option, WorkloadCandidates, quota_key_of
+from planner.optimize.candidates import (
+    CandidateBuilder,
+    Option,
+    Rejections,
+    WorkloadCandidates,
+    quota_key_of,
+)
 from planner.optimize.costmodel import run_cost
 from planner.optimize.facts import (
     Usage,
@@ -31,6 +37,7 @@ from planner.plan import (
     Placement,
     Plan,
     Pool,
+    PoolSharing,
     Rejection,
     SolverInfo,
     TeamSummary,
@@ -72,6 +79,11 @@ REASON_TEXT = {
     "quota": "quota too small for even one job",
     "no-throughput-data": "no throughput figure to convert the work estimate",
     "deadline": "too slow for the deadline",
+    "no-mig": "the GPU has no MIG (or not this profile)",
+    "slot-memory": "no slot with enough GPU memory",
+    "isolation": "the sharing mode isolates less than asked",
+    "compute": "the slot guarantees less compute than asked",
+    "sharing-not-allowed": "sharing mode not in sharing.allow",
     "no-offers": "the catalog has no offer for the requested accelerators",
 }
 
@@ -204,16 +216,17 @@ def _placement(ws: WorkloadSet, wc: WorkloadCandidates, o: Option, clusters: dic
     cpu = w.resources.cpu_request
     mem = w.resources.memory_request
     share = o.variant.share
+    floor = (0.1, 0.25) if o.variant.mode.shared else (0.5, 0.5)
     return Placement(
         workload=w.name, team=w.team, namespace=team.namespace or w.team, kind=w.kind,
         priority=w.priority, pool=o.pool_id, cluster=cluster_for(ws, o), cloud=o.offer.cloud,
         region=o.offer.region, zone=o.offer.zone, instance_type=o.offer.instance_type,
         capacity="spot" if o.spot else "on-demand", accelerator=o.offer.accelerator,
         gpus_per_node=o.variant.choice.count if o.offer.accelerator else 0.0,
-        cpus_per_node=_request(cpu.value if cpu else None, o.offer.vcpus, share),
+        cpus_per_node=_request(cpu.value if cpu else None, o.offer.vcpus, share, floor[0]),
         memory_gib_per_node=_request(
             (mem.value * (cpu.value if cpu else o.offer.vcpus * share) if mem.per_cpu else mem.value)
-            if mem else None, o.offer.memory_gib, share),
+            if mem else None, o.offer.memory_gib, share, floor[1]),
         nodes=o.nodes, node_share=round(share, 6), topology=w.topology.type,
         servers=w.topology.servers, min_workers=w.topology.min_workers,
         max_workers=w.topology.max_workers, runtime_hours=round(o.runtime, 4),
@@ -221,17 +234,19 @@ def _placement(ws: WorkloadSet, wc: WorkloadCandidates, o: Option, clusters: dic
         deadline_hours=w.deadline_hours, hourly=hourly, cost=cost, monthly=monthly,
         image=w.image, command=w.command, env=dict(sorted(w.env.items())),
         gpu_fraction=w.gpu_fraction, mig_profile=w.mig_profile,
+        slot=o.variant.slot.name if o.variant.slot else None,
         alternatives=_alternatives(ws, wc, o, monthly, model, sol, use),
         rejected=_rejections(wc, o),
         binding=binding,
     )
 
 
-def _request(asked: float | None, offered: float, share: float) -> float:
-    """What the job requests per node: what it asked, else its share of the node (90%)."""
+def _request(asked: float | None, offered: float, share: float, floor: float = 0.5) -> float:
+    """What the job requests per node: what it asked, else its share of the node (90%, at
+    least ``floor``: 0.5 for whole GPUs, less for the many slots of a shared node)."""
     if asked is not None:
         return round(asked, 3)
-    return round(max(0.5, offered * share * 0.9), 1)
+    return round(max(floor, offered * share * 0.9), 2 if floor < 0.5 else 1)
 
 
 def _alternatives(ws: WorkloadSet, wc: WorkloadCandidates, chosen: Option,
@@ -280,11 +295,22 @@ def _unplaced(wc: WorkloadCandidates, model: Model, sol: Solution) -> Unplaced:
         blocking = wc.blocking
         ranked = sorted(wc.rejected.items(), key=lambda kv: (-kv[1].count, kv[0]))
         reasons = tuple(
-            UnplacedReason(code=code, detail=f"{r.count} offers: {REASON_TEXT.get(code, code)}")
+            UnplacedReason(code=code, detail=f"{r.count} offers: {_reason_text(code, r)}")
             for code, r in ranked
         ) or (UnplacedReason(code="no-offers", detail=REASON_TEXT["no-offers"]),)
     return Unplaced(workload=w.name, team=w.team, reasons=reasons, blocking=tuple(blocking),
                     rejected=_rejections(wc, None))
+
+
+def _reason_text(code: str, r: Rejections) -> str:
+    """The reason in words; ``no-mig`` names the GPUs ("T4 has no MIG")."""
+    if code == "no-mig":
+        names = sorted({label.rsplit("+", 1)[1].split(":")[0] for _, label in r.examples
+                        if "+" in label})
+        if names:
+            return f"{' and '.join(names)} {'has' if len(names) == 1 else 'have'} no MIG " \
+                   "(or not this profile)"
+    return REASON_TEXT.get(code, code)
 
 
 def _pools(ws: WorkloadSet, sol: Solution, placements: list[Placement],
@@ -315,8 +341,20 @@ def _pools(ws: WorkloadSet, sol: Solution, placements: list[Placement],
             teams=tuple(sorted({m.team for m in members})),
             placement_group=any(m.nodes > 1 for m in members) and o.offer.cloud != "k8s",
             existing_cluster=clusters[cluster_for(ws, o)].existing,
+            sharing=_pool_sharing(o),
         ))
     return out
+
+
+def _pool_sharing(o: Option) -> PoolSharing | None:
+    """The plan's record of a shared pool's mode (None for exclusive pools)."""
+    mode, slot = o.variant.mode, o.variant.slot
+    if not mode.shared or slot is None:
+        return None
+    return PoolSharing(
+        mode=mode.kind, profile=mode.profile or None, clients=mode.clients or None,
+        slot=slot.name, slots_per_gpu=slot.per_gpu, slot_memory_gib=round(slot.memory_gib, 3),
+        isolation=slot.isolation)
 
 
 def _sum(placements: list[Placement], key: Callable[[Placement], str]) -> dict[str, Money2]:

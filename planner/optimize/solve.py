@@ -140,11 +140,15 @@ def idle_cost(model: Model, sol: Solution) -> float:
 
 
 def penalties(model: Model) -> dict[str, float]:
-    """M_w: twice the dearest single option of any workload plus $1,000, scaled by
+    """M_w: twice the dearest single option of any workload (with the idle rest of the
+    node it would open alone: a slot of a shared node pays for the node) plus $1,000, scaled by
     priority (x1 at 0 to x2 at 1000). Leaving a workload out then always costs more
     than running it anywhere, and more than moving another workload to any option it
     has; it is kept this small because a larger M weakens the LP relaxation."""
-    top = max((o.objective for wc in model.workloads for o in wc.options), default=0.0)
+    idle = pool_idle_costs(model)
+    top = max((o.objective + idle.get(o.pool_id, 0.0) * (math.ceil(o.gpu_share - 1e-9)
+                                                         - o.gpu_share)
+               for wc in model.workloads for o in wc.options), default=0.0)
     base = 2.0 * top + 1000.0
     return {wc.workload.name: base * (1.0 + wc.workload.priority / 1000.0)
             for wc in model.workloads}

@@ -32,6 +32,11 @@ from planner.spec.resources import (
     parse_accelerators,
     parse_amount,
 )
+from planner.spec.sharing import (
+    SharedRequest,
+    SharingPolicy,
+    check_mig_profile,
+)
 
 SPEC_VERSION = 1
 CLOUDS = ("aws", "gcp", "azure")
@@ -189,8 +194,13 @@ class Workload(Strict):
         description="USD an hour of earlier completion is worth; 0 = cheapest wins. With a "
         "value, a faster, dearer GPU can win until a budget binds.",
     )
-    gpu_fraction: float | None = Field(None, gt=0, lt=1)
-    mig_profile: MigProfile | None = None
+    gpu_fraction: float | None = Field(None, gt=0, lt=1, description="= resources.gpu.fraction")
+    mig_profile: MigProfile | None = Field(None, description="= resources.gpu.mig")
+
+    @field_validator("mig_profile")
+    @classmethod
+    def _known_profile(cls, v: str | None) -> str | None:
+        return check_mig_profile(v)
 
     @field_validator("command", mode="before")
     @classmethod
@@ -213,7 +223,60 @@ class Workload(Strict):
             raise FieldValueError(
                 "num_nodes", f"num_nodes is {self.num_nodes} but topology.type is 'single'; "
                 "multi-node jobs need ddp, parameter-server or ray")
+        _check_shared(self)
         return self
+
+    @property
+    def shared(self) -> SharedRequest | None:
+        """The part of one GPU this workload needs, or None for whole GPUs (or none)."""
+        return shared_request(self)
+
+
+def shared_request(w: Workload) -> SharedRequest | None:
+    """Resolve ``resources.gpu``, counts below 1 and the older ``gpu_fraction`` /
+    ``mig_profile`` fields into one :class:`SharedRequest` (None: whole GPUs)."""
+    gpu = w.resources.gpu
+    fraction = (gpu.fraction if gpu else None) or w.gpu_fraction
+    mig = (gpu.mig if gpu else None) or w.mig_profile
+    memory = gpu.memory_gib if gpu else None
+    partial = any(c.count < 1 for c in w.resources.choices)
+    if fraction is None and mig is None and memory is None and not partial:
+        return None
+    return SharedRequest(fraction=fraction, memory_gib=memory, mig=mig,
+                         isolation=gpu.isolation if gpu else "none",
+                         compute=gpu.compute if gpu else "soft")
+
+
+def _check_shared(w: Workload) -> None:
+    """A shared request names part of ONE GPU on ONE node, in one way."""
+    req = shared_request(w)
+    if req is None:
+        return
+    gpu_path = ("resources", "gpu")
+    if w.resources.gpu and w.resources.gpu.fraction is not None and w.gpu_fraction is not None:
+        raise FieldValueError("gpu_fraction", "give the fraction once: resources.gpu.fraction "
+                              "or gpu_fraction")
+    if req.mig is not None and (req.fraction is not None or req.memory_gib is not None):
+        raise FieldValueError("mig_profile" if w.mig_profile else (*gpu_path, "mig"),
+                              "give a MIG profile or a memory/fraction, not both")
+    if req.fraction is not None or req.memory_gib is not None or req.mig is not None:
+        for c in w.resources.choices:
+            if c.count < 1:
+                raise FieldValueError(("resources", "accelerators"),
+                                      f"{c.name}:{c.count:g} already asks for part of a GPU; "
+                                      "give the share once")
+            if c.count > 1:
+                raise FieldValueError(("resources", "accelerators"),
+                                      f"a shared GPU request takes part of one GPU; name the "
+                                      f"type without a count ({c.name}, not {c.name}:{c.count:g})")
+    if w.num_nodes > 1:
+        raise FieldValueError("num_nodes", "a shared GPU request runs on one node "
+                              f"(num_nodes is {w.num_nodes})")
+
+
+# The sharing modes that give each isolation level (a whole GPU gives every level).
+ISOLATING_MODES = {"none": ("time-slicing", "mps", "mig"), "capped": ("mps", "mig"),
+                   "hard": ("mig",)}
 
 
 class Team(Strict):
@@ -280,6 +343,38 @@ class WorkloadSet(Strict):
     allow_new_regions: bool = True
     data: dict[str, DataSet] = Field(default_factory=dict)
     pricing: Pricing = Field(default_factory=Pricing)
+    sharing: SharingPolicy = Field(default_factory=SharingPolicy)
+
+    @model_validator(mode="after")
+    def _sharing_allowed(self) -> WorkloadSet:
+        """With sharing allowed at all, each shared request must have an allowed mode that
+        can serve it (``sharing.allow: []`` turns sharing off: shared requests take whole
+        GPUs)."""
+        allow = set(self.sharing.allow)
+        if not allow:
+            return self
+        listed = f"allow: [{', '.join(self.sharing.allow)}]"
+        for i, w in enumerate(self.workloads):
+            req = w.shared
+            if req is None:
+                continue
+            base: tuple[str | int, ...] = ("workloads", i)
+            if req.mig is not None and "mig" not in allow:
+                field = ("mig_profile",) if w.mig_profile else ("resources", "gpu", "mig")
+                raise FieldValueError((*base, *field),
+                                      f"MIG profile {req.mig} needs mig in sharing.allow ({listed})")
+            modes = ISOLATING_MODES[req.isolation]
+            if req.compute == "hard":
+                modes = tuple(m for m in modes if m != "time-slicing")
+            if allow & set(modes):
+                continue
+            blame, value = (("isolation", req.isolation) if req.isolation != "none"
+                            else ("compute", req.compute))
+            raise FieldValueError(
+                (*base, "resources", "gpu", blame),
+                f"{blame} {value!r} needs {' or '.join(modes)} sharing, which sharing.allow "
+                f"leaves out ({listed}); allow it or ask for a whole GPU")
+        return self
 
     @field_validator("teams", mode="before")
     @classmethod
