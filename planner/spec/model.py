@@ -33,6 +33,7 @@ from planner.spec.resources import (
     parse_amount,
 )
 from planner.spec.sharing import (
+    GpuShare,
     SharedRequest,
     SharingPolicy,
     check_mig_profile,
@@ -63,6 +64,9 @@ class Resources(Strict):
     region: str | None = None
     zone: str | None = None
     instance_type: str | None = None
+    gpu: GpuShare | None = Field(
+        None, description="part of one GPU: memory, fraction or MIG profile, and isolation "
+        "(planner.spec.sharing)")
 
     _choices: tuple[AcceleratorChoice, ...] = PrivateAttr(default=())
     _cpus: AmountRequest | None = PrivateAttr(default=None)
