@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from components.builders.sharing import GPU_OPERATOR_NAMESPACE, gpu_operator_values
 from components.builders.specs import ClusterSpec, label_value
 
 EKS_CLUSTER_POLICIES = ("arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",)
@@ -121,6 +122,7 @@ KUEUE_VERSION = "v0.19.2"
 JOBSET_VERSION = "v0.12.0"
 KUBERAY_VERSION = "1.7.0"
 DEVICE_PLUGIN_VERSION = "0.17.1"
+GPU_OPERATOR_VERSION = "v26.7.0"
 
 
 def operator_manifests() -> dict[str, str]:
@@ -133,15 +135,25 @@ def operator_manifests() -> dict[str, str]:
     }
 
 
-def operator_charts(cloud: str) -> dict[str, dict[str, Any]]:
-    """Helm releases (``kubernetes.helm.v3.Release`` arguments): KubeRay everywhere; the
-    NVIDIA device plugin on EKS (GKE and AKS install theirs), on GPU pool nodes only."""
+def operator_charts(cloud: str, gpu_operator: bool = False) -> dict[str, dict[str, Any]]:
+    """Helm releases (``kubernetes.helm.v3.Release`` arguments): KubeRay everywhere; on EKS
+    the NVIDIA device plugin (GKE and AKS install theirs), on GPU pool nodes only, or, with
+    ``gpu_operator`` (the cluster has shared pools the operator sets up:
+    :mod:`components.builders.sharing`), the NVIDIA GPU Operator instead, which brings its
+    own device plugin and the MIG manager."""
     charts: dict[str, dict[str, Any]] = {"kuberay": {
         "chart": "kuberay-operator", "version": KUBERAY_VERSION,
         "namespace": "kuberay-system", "create_namespace": True,
         "repository_opts": {"repo": "https://ray-project.github.io/kuberay-helm/"},
     }}
-    if cloud == "aws":
+    if gpu_operator:
+        charts["gpu-operator"] = {
+            "chart": "gpu-operator", "version": GPU_OPERATOR_VERSION,
+            "namespace": GPU_OPERATOR_NAMESPACE, "create_namespace": True,
+            "repository_opts": {"repo": "https://helm.ngc.nvidia.com/nvidia"},
+            "values": gpu_operator_values(cloud),
+        }
+    elif cloud == "aws":
         charts["nvidia-device-plugin"] = {
             "chart": "nvidia-device-plugin", "version": DEVICE_PLUGIN_VERSION,
             "namespace": "nvidia-device-plugin", "create_namespace": True,

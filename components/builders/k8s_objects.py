@@ -13,6 +13,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from components.builders.sharing import operator_configmaps
 from components.builders.specs import (
     GPU_RESOURCE,
     MANAGED_BY,
@@ -83,8 +84,9 @@ def namespace(name: str, team: str) -> Manifest:
 
 
 def resource_flavor(pool: PoolSpec) -> Manifest:
-    """One flavor per pool: its nodes carry the pool label; admitted pods tolerate its taints."""
-    spec: dict[str, Any] = {"nodeLabels": {POOL_LABEL: pool.name}}
+    """One flavor per pool: its nodes carry the pool label (and a shared pool's mode labels,
+    :attr:`PoolSpec.flavor_labels`); admitted pods tolerate its taints."""
+    spec: dict[str, Any] = {"nodeLabels": pool.flavor_labels}
     if pool.tolerations:
         spec["tolerations"] = [toleration(t) for t in pool.tolerations]
     return {"apiVersion": KUEUE, "kind": "ResourceFlavor",
@@ -99,21 +101,29 @@ def workload_priority_class(pc: PriorityClassSpec) -> Manifest:
 COVERED = ("cpu", "memory", GPU_RESOURCE)
 
 
+def covered_resources(quotas: tuple[FlavorQuota, ...]) -> list[str]:
+    """cpu, memory, ``nvidia.com/gpu`` and every ``nvidia.com/mig-*`` slot resource of the
+    queue's flavors: one resource group, as Kueue wants a resource in one group only."""
+    extra = sorted({f.gpu_resource for f in quotas} - set(COVERED))
+    return [*COVERED, *extra]
+
+
+def flavor_resources(f: FlavorQuota, covered: list[str]) -> list[dict[str, str]]:
+    """The flavor's quota of every covered resource (0 for slot resources it lacks)."""
+    amounts = {"cpu": cpu_quantity(f.cpus), "memory": memory_quantity(f.memory_gib)}
+    return [{"name": r, "nominalQuota": amounts.get(r, str(f.gpus if r == f.gpu_resource else 0))}
+            for r in covered]
+
+
 def cluster_queue(q: QueueSpec, admission_check: str | None = None) -> Manifest:
     """A team's queue: its planned share per flavor (cheapest first), one cohort, preemption."""
-    flavors = [{
-        "name": f.flavor,
-        "resources": [
-            {"name": "cpu", "nominalQuota": cpu_quantity(f.cpus)},
-            {"name": "memory", "nominalQuota": memory_quantity(f.memory_gib)},
-            {"name": GPU_RESOURCE, "nominalQuota": str(f.gpus)},
-        ],
-    } for f in q.quotas]
+    covered = covered_resources(q.quotas)
+    flavors = [{"name": f.flavor, "resources": flavor_resources(f, covered)} for f in q.quotas]
     spec: dict[str, Any] = {
         "cohortName": q.cohort,
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": q.namespace}},
         "queueingStrategy": "BestEffortFIFO",
-        "resourceGroups": [{"coveredResources": list(COVERED), "flavors": flavors}],
+        "resourceGroups": [{"coveredResources": covered, "flavors": flavors}],
         "preemption": {
             "withinClusterQueue": "LowerPriority",
             "reclaimWithinCohort": "Any",
@@ -149,8 +159,8 @@ def resources(role: Role) -> dict[str, Any]:
     requests = {"cpu": cpu_quantity(role.cpus), "memory": memory_quantity(role.memory_gib)}
     out: dict[str, Any] = {"requests": requests}
     if role.gpus:
-        requests[GPU_RESOURCE] = str(role.gpus)
-        out["limits"] = {GPU_RESOURCE: str(role.gpus)}
+        requests[role.gpu_resource] = str(role.gpus)
+        out["limits"] = {role.gpu_resource: str(role.gpus)}
     return out
 
 
@@ -296,12 +306,21 @@ def training_job(job: JobSpec) -> Manifest:
 # --- Per cluster ---------------------------------------------------------------------------
 
 
+def operator_objects(specs: PlanSpecs, cluster: str) -> list[Manifest]:
+    """The GPU Operator's ConfigMaps for the cluster's operator-managed shared pools."""
+    modes = sorted({p.operator_sharing for p in specs.pools
+                    if p.cluster == cluster and p.operator_sharing is not None},
+                   key=lambda m: m.name)
+    return operator_configmaps(modes)
+
+
 def queue_objects(specs: PlanSpecs, cluster: str,
                   admission_check: str | None = None) -> list[Manifest]:
-    """Namespaces, flavors, priority classes, cluster and local queues of ``cluster``."""
+    """Namespaces, GPU Operator config, flavors, priority classes, cluster and local queues."""
     queues = [q for q in specs.queues if q.cluster == cluster]
     namespaces = sorted({(q.namespace, q.team) for q in queues})
     out = [namespace(ns, team) for ns, team in namespaces]
+    out += operator_objects(specs, cluster)
     out += [resource_flavor(p) for p in specs.pools if p.cluster == cluster]
     used = {j.priority_class for j in specs.jobs if j.cluster == cluster}
     out += [workload_priority_class(pc) for pc in specs.priorities if pc.name in used]

@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from components.builders.sharing import aks_instance_profile, gke_accelerator_sharing
 from components.builders.specs import PoolSpec, Taint
 
 # Arguments each cloud's node pool takes from its cluster, not from the pool.
@@ -86,13 +87,7 @@ def gke_accelerator(spec: PoolSpec) -> dict[str, Any]:
         "count": spec.gpus,
         "gpu_driver_installation_config": {"gpu_driver_version": "LATEST"},
     }
-    if spec.mig_profile:
-        out["gpu_partition_size"] = spec.mig_profile
-    if spec.gpu_sharing_clients:
-        out["gpu_sharing_config"] = {
-            "gpu_sharing_strategy": "TIME_SHARING",
-            "max_shared_clients_per_gpu": spec.gpu_sharing_clients,
-        }
+    out.update(gke_accelerator_sharing(spec.sharing))
     return out
 
 
@@ -137,11 +132,6 @@ def aks_agent_pool_name(spec: PoolSpec) -> str:
     return "gp" + digest
 
 
-def aks_mig_profile(profile: str | None) -> str | None:
-    """``1g.10gb`` -> ``MIG1g`` (AKS names MIG instance profiles by slice count)."""
-    return f"MIG{profile.split('.')[0]}" if profile else None
-
-
 def azure_agent_pool_args(spec: PoolSpec) -> dict[str, Any]:
     """``azure_native.containerservice.AgentPool`` arguments (without ``CLUSTER_KEYS['azure']``)."""
     args: dict[str, Any] = {
@@ -165,8 +155,9 @@ def azure_agent_pool_args(spec: PoolSpec) -> dict[str, Any]:
             "scale_set_eviction_policy": "Delete",
             "spot_max_price": -1,  # pay at most the on-demand price, never evicted for price
         })
-    if spec.mig_profile:
-        args["gpu_instance_profile"] = aks_mig_profile(spec.mig_profile)
+    profile = aks_instance_profile(spec.sharing)
+    if profile:
+        args["gpu_instance_profile"] = profile
     return args
 
 

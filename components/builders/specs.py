@@ -18,6 +18,9 @@ Conventions:
 - Services (``kind: service``) are long-running, not queued batch work: they
   get no TrainingJob and are left out of Kueue quotas (their pool capacity is
   reserved for them). Deploy them with your serving stack on the pool label.
+- Shared pools (:mod:`components.builders.sharing`): the pool carries its mode; its jobs
+  request one slot (``nvidia.com/gpu: 1``, or ``nvidia.com/mig-<profile>: 1`` under the
+  GPU Operator's mixed strategy) and Kueue counts quota in slots.
 - Pods per topology: ``single`` one pod; ``ddp`` ``nodes`` worker pods;
   ``parameter-server`` ``servers`` CPU-only server pods plus ``nodes - servers``
   GPU worker pods (at least one); ``ray`` one small CPU-only head pod plus
@@ -31,6 +34,14 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from components.builders.sharing import (
+    GPU_RESOURCE,
+    SharingSpec,
+    cloud_labels,
+    operator_managed,
+    pool_labels,
+    slot_resource,
+)
 from planner.plan import Placement, Plan, Pool, stable_id
 
 POOL_LABEL = "gpuplan.io/pool"
@@ -39,7 +50,6 @@ WORKLOAD_LABEL = "gpuplan.io/workload"
 CAPACITY_LABEL = "gpuplan.io/capacity"
 ACCELERATOR_LABEL = "gpuplan.io/accelerator"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "gpuplan"}
-GPU_RESOURCE = "nvidia.com/gpu"
 COHORT = "gpuplan"
 RAY_HEAD = (1.0, 4.0)  # cpus, GiB of the CPU-only Ray head pod
 
@@ -97,13 +107,36 @@ class PoolSpec:
     managed: bool
     teams: tuple[str, ...]
     workloads: tuple[str, ...]
-    gpu_sharing_clients: int | None = None
-    mig_profile: str | None = None
+    sharing: SharingSpec | None = None
 
     @property
     def gpu_hourly(self) -> Decimal:
         """$/h per GPU (per node when GPU-less): the flavor cost order."""
         return self.node_hourly / self.gpus if self.gpus else self.node_hourly
+
+    @property
+    def slots_per_node(self) -> int:
+        """What one node holds of :attr:`gpu_resource`: its GPUs, or its slots when shared."""
+        return self.gpus * (self.sharing.slots_per_gpu if self.sharing else 1)
+
+    @property
+    def gpu_resource(self) -> str:
+        """The extended resource a job of this pool requests (one slot when shared)."""
+        return slot_resource(self.cloud, self.sharing)
+
+    @property
+    def flavor_labels(self) -> dict[str, str]:
+        """Node labels the pool's Kueue flavor selects: the pool label, and for a shared
+        pool the labels that say its mode (set by the cloud on GKE, by gpuplan elsewhere)."""
+        out = {POOL_LABEL: self.name}
+        out.update(cloud_labels(self.cloud, self.sharing))
+        out.update(pool_labels(self.cloud, self.sharing))
+        return out
+
+    @property
+    def operator_sharing(self) -> SharingSpec | None:
+        """The mode if the NVIDIA GPU Operator must set it up (EKS, existing clusters)."""
+        return self.sharing if self.sharing and operator_managed(self.cloud) else None
 
 
 @dataclass(frozen=True)
@@ -124,7 +157,8 @@ class FlavorQuota:
     flavor: str
     cpus: float
     memory_gib: float
-    gpus: int
+    gpus: int  # of ``gpu_resource``: GPUs, or slots of a shared pool
+    gpu_resource: str = GPU_RESOURCE
 
 
 @dataclass(frozen=True)
@@ -154,6 +188,7 @@ class Role:
     gpus: int
     cpus: float
     memory_gib: float
+    gpu_resource: str = GPU_RESOURCE
 
 
 @dataclass(frozen=True)
@@ -236,8 +271,8 @@ def pool_spec(pool: Pool, placements: list[Placement]) -> PoolSpec:
         labels.update(AKS_SPOT_LABELS)
         taints += (AKS_SPOT_TAINT,)
         tolerations += (AKS_SPOT_TOLERATION,)
-    fractions = [p.gpu_fraction for p in placements if p.gpu_fraction]
-    migs = sorted({p.mig_profile for p in placements if p.mig_profile})
+    sharing = pool_sharing(pool)
+    labels.update(pool_labels(pool.cloud, sharing))
     return PoolSpec(
         id=pool.id, name=name, cluster=pool.cluster, cloud=pool.cloud, region=pool.region,
         zone=pool.zone, instance_type=pool.instance_type, accelerator=pool.accelerator,
@@ -247,9 +282,17 @@ def pool_spec(pool: Pool, placements: list[Placement]) -> PoolSpec:
         labels=labels, taints=taints, tolerations=tolerations,
         tags=pool_tags(pool, teams), placement_policy="COMPACT" if pool.placement_group else None,
         managed=not pool.existing_cluster, teams=teams, workloads=tuple(sorted(pool.workloads)),
-        gpu_sharing_clients=math.ceil(1 / min(fractions)) if fractions else None,
-        mig_profile=migs[0] if migs else None,
+        sharing=sharing,
     )
+
+
+def pool_sharing(pool: Pool) -> SharingSpec | None:
+    """The deploy side's view of the plan pool's sharing mode (None: exclusive)."""
+    s = pool.sharing
+    if s is None:
+        return None
+    return SharingSpec(mode=s.mode, profile=s.profile, clients=s.clients,
+                       slots_per_gpu=s.slots_per_gpu)
 
 
 def pool_tags(pool: Pool, teams: tuple[str, ...]) -> dict[str, str]:
@@ -274,41 +317,44 @@ def cluster_spec(plan: Plan, name: str, pools: list[PoolSpec]) -> ClusterSpec:
     )
 
 
-def roles(p: Placement, gpus: int) -> tuple[Role, ...]:
+def roles(p: Placement, gpus: int, resource: str = GPU_RESOURCE) -> tuple[Role, ...]:
     """The pods a placement runs (see the module docstring)."""
     cpus, mem = p.cpus_per_node, p.memory_gib_per_node
     if p.topology == "ddp":
-        return (Role("worker", p.nodes, gpus, cpus, mem),)
+        return (Role("worker", p.nodes, gpus, cpus, mem, resource),)
     if p.topology == "parameter-server":
         servers = max(p.servers, 1)
         workers = max(p.nodes - servers, 1)
-        return (Role("server", servers, 0, cpus, mem), Role("worker", workers, gpus, cpus, mem))
+        return (Role("server", servers, 0, cpus, mem),
+                Role("worker", workers, gpus, cpus, mem, resource))
     if p.topology == "ray":
-        return (Role("head", 1, 0, *RAY_HEAD), Role("worker", p.nodes, gpus, cpus, mem))
-    return (Role("main", p.nodes, gpus, cpus, mem),)
+        return (Role("head", 1, 0, *RAY_HEAD), Role("worker", p.nodes, gpus, cpus, mem, resource))
+    return (Role("main", p.nodes, gpus, cpus, mem, resource),)
 
 
 def job_spec(p: Placement, pool: PoolSpec) -> JobSpec:
-    gpus = int(math.ceil(p.gpus_per_node)) if pool.gpus else 0
+    """A placement's job; on a shared pool every GPU pod asks for one slot."""
+    gpus = (1 if pool.sharing else int(math.ceil(p.gpus_per_node))) if pool.gpus else 0
     team = stable_id(p.team)
     return JobSpec(
         name=job_name(p.workload, p.topology), workload=p.workload, team=p.team,
         namespace=p.namespace, cluster=pool.cluster, pool=pool.name, kind=p.kind,
         topology=p.topology, queue=team, priority_class=priority_class_name(p.priority),
         image=p.image, command=tuple(p.command), env=dict(sorted(p.env.items())),
-        roles=roles(p, gpus), tolerations=pool.tolerations,
+        roles=roles(p, gpus, pool.gpu_resource), tolerations=pool.tolerations,
         min_workers=p.min_workers, max_workers=p.max_workers,
     )
 
 
-def team_quota(jobs: list[JobSpec], flavor: str) -> FlavorQuota:
-    """Sum of the requests of ``jobs`` that run on ``flavor``."""
-    pods = [r for j in jobs if j.pool == flavor for r in j.roles]
+def team_quota(jobs: list[JobSpec], flavor: PoolSpec) -> FlavorQuota:
+    """Sum of the requests of ``jobs`` that run on ``flavor`` (GPUs counted in its slots)."""
+    pods = [r for j in jobs if j.pool == flavor.name for r in j.roles]
     return FlavorQuota(
-        flavor=flavor,
+        flavor=flavor.name,
         cpus=sum(r.replicas * r.cpus for r in pods),
         memory_gib=sum(r.replicas * r.memory_gib for r in pods),
         gpus=sum(r.replicas * r.gpus for r in pods),
+        gpu_resource=flavor.gpu_resource,
     )
 
 
@@ -324,7 +370,7 @@ def queue_specs(cluster: ClusterSpec, pools: list[PoolSpec], jobs: list[JobSpec]
         out.append(QueueSpec(
             name=stable_id(team), team=team, namespace=teams.get(team, team),
             cluster=cluster.name, cohort=COHORT,
-            quotas=tuple(team_quota(mine, f.name) for f in flavors),
+            quotas=tuple(team_quota(mine, f) for f in flavors),
         ))
     return out
 

@@ -10,7 +10,8 @@
   ``nodeRoleArn`` (existing EKS), ``project``/``location`` (GKE),
   ``resourceGroup`` (AKS), ``version``, ``context`` (kube context),
   ``installOperators`` (true: install Kueue, JobSet, KubeRay and on EKS the NVIDIA
-  device plugin; default false: they are already installed);
+  device plugin, or the NVIDIA GPU Operator where shared pools need it; default false:
+  they are already installed);
 - ``kubeconfigs``: secret object, cluster name -> kubeconfig text (existing
   clusters; else the plan's kubeconfig path, else the ambient kubeconfig);
 - ``jobs``: create the TrainingJobs (default true);
@@ -117,14 +118,17 @@ def build_manager(specs: PlanSpecs, cfg: StackConfig,
     return GpuCluster(spec, cfg.clusters.get(name), kubeconfig_for(cfg, name, None))
 
 
-def install_operators(cfg: StackConfig,
-                      clusters: dict[str, GpuCluster]) -> dict[str, list[pulumi.Resource]]:
-    """Operators for clusters whose config says ``installOperators: true``."""
+def install_operators(cfg: StackConfig, clusters: dict[str, GpuCluster],
+                      specs: PlanSpecs | None = None) -> dict[str, list[pulumi.Resource]]:
+    """Operators for clusters whose config says ``installOperators: true`` (with the NVIDIA
+    GPU Operator where the plan has shared pools it must set up)."""
     out: dict[str, list[pulumi.Resource]] = {}
+    shared = {p.cluster for p in (specs.pools if specs else ()) if p.operator_sharing}
     for name, cluster in sorted(clusters.items()):
         if (cfg.clusters.get(name) or {}).get("installOperators") is True:
             out[name] = [ClusterOperators(name, cluster.spec.cloud, cluster.provider,
-                                          opts=pulumi.ResourceOptions(depends_on=[cluster]))]
+                                          opts=pulumi.ResourceOptions(depends_on=[cluster]),
+                                          gpu_operator=name in shared)]
     return out
 
 
@@ -135,7 +139,7 @@ def program(plan: Plan, cfg: StackConfig) -> dict[str, Any]:
     pools = {p.name: GpuNodePool(p, clusters[p.cluster].pool_wiring,
                                  opts=pulumi.ResourceOptions(depends_on=[clusters[p.cluster]]))
              for p in specs.pools}
-    operators = install_operators(cfg, clusters)
+    operators = install_operators(cfg, clusters, specs)
     queues = {c: KueueQueues(c, queue_objects(specs, c), clusters[c].provider,
                              opts=pulumi.ResourceOptions(depends_on=operators.get(c)))
               for c in clusters}

@@ -21,6 +21,7 @@ from components.resources.typed import build_args, typed
 TYPED: dict[tuple[str, str], Any] = {
     ("v1", "Namespace"): k8s.core.v1.Namespace,
     ("v1", "Secret"): k8s.core.v1.Secret,
+    ("v1", "ConfigMap"): k8s.core.v1.ConfigMap,
     ("batch/v1", "Job"): k8s.batch.v1.Job,
 }
 

@@ -1,6 +1,7 @@
 """``KueueQueues``: a cluster's Kueue objects (from :mod:`components.builders.k8s_objects`) as resources.
 
-Namespaces, ResourceFlavors, WorkloadPriorityClasses and MultiKueue objects
+Namespaces, GPU Operator ConfigMaps, ResourceFlavors, WorkloadPriorityClasses and
+MultiKueue objects
 first, then ClusterQueues (depending on the flavors and checks), then
 LocalQueues (depending on their ClusterQueue and Namespace). Kueue itself
 must be installed in the cluster (it owns the CRDs).
@@ -17,8 +18,8 @@ from components.resources.kube import kube_resource, resource_name
 
 TYPE = "gpuplan:kueue:KueueQueues"
 STAGES = (
-    ("Namespace", "ResourceFlavor", "WorkloadPriorityClass", "Secret", "MultiKueueCluster",
-     "MultiKueueConfig", "AdmissionCheck"),
+    ("Namespace", "ConfigMap", "ResourceFlavor", "WorkloadPriorityClass", "Secret",
+     "MultiKueueCluster", "MultiKueueConfig", "AdmissionCheck"),
     ("ClusterQueue",),
     ("LocalQueue",),
 )

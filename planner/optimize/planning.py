@@ -325,6 +325,10 @@ def _pools(ws: WorkloadSet, sol: Solution, placements: list[Placement],
         nodes = max(sol.nodes.get(pid, 0), 1)
         service_share = sum(m.nodes * m.node_share for m in members if m.kind == "service")
         min_nodes = int(-(-service_share // 1)) if service_share else 0
+        if o.variant.mode.shared and o.offer.cloud == "aws":
+            # EKS autoscalers see one nvidia.com/gpu per GPU, not its time-slicing replicas or
+            # MIG instances (karpenter#729): keep a shared pool at its planned size.
+            min_nodes = nodes
         factor = ws.pricing.discounts.get(o.offer.cloud, Decimal(1))  # type: ignore[call-overload]
         price = o.offer.spot_price if o.spot and o.offer.spot_price is not None else o.offer.price
         node_hourly = money(price * factor)

@@ -253,12 +253,20 @@ def test_kubernetes_inputs_are_exactly_the_builder_manifests(tmp_path: Path, sha
 
 
 def test_gpu_sharing_and_mig_args_are_typed() -> None:
+    """Each cloud's sharing knobs go through the SDK's typed Args (unknown names would fail)."""
+    from components.builders.sharing import SharingSpec
+
     specs = plan_specs(make_plan())
-    gke = dataclasses.replace(next(p for p in specs.pools if p.cloud == "gcp"),
-                              gpu_sharing_clients=4, mig_profile="1g.10gb")
-    accel = node_pool_kwargs(gke, {"cluster": "c"})["node_config"].guest_accelerators[0]
+    gcp = next(p for p in specs.pools if p.cloud == "gcp")
+    shared = dataclasses.replace(gcp, sharing=SharingSpec("time-slicing", None, 4, 4))
+    accel = node_pool_kwargs(shared, {"cluster": "c"})["node_config"].guest_accelerators[0]
     assert type(accel.gpu_sharing_config).__name__.endswith("GpuSharingConfigArgs")
-    assert accel.gpu_partition_size == "1g.10gb"
+    assert accel.gpu_sharing_config.gpu_sharing_strategy == "TIME_SHARING"
+    assert accel.gpu_sharing_config.max_shared_clients_per_gpu == 4
+    assert accel.gpu_partition_size is None
+    mig = dataclasses.replace(gcp, sharing=SharingSpec("mig", "1g.5gb", None, 7))
+    accel = node_pool_kwargs(mig, {"cluster": "c"})["node_config"].guest_accelerators[0]
+    assert accel.gpu_partition_size == "1g.5gb" and accel.gpu_sharing_config is None
     aks = dataclasses.replace(next(p for p in specs.pools if p.cloud == "azure"),
-                              mig_profile="1g.10gb")
+                              sharing=SharingSpec("mig", "1g.10gb", None, 7))
     assert node_pool_kwargs(aks, {})["gpu_instance_profile"] == "MIG1g"

@@ -5,7 +5,9 @@ program under mocks (``components.program.mocks``, the components' recording
 monitor) and once through ``components.terraform.render``. Two hand-written
 readers, one for Pulumi's wire names and one for the Terraform provider's,
 reduce each node pool to what a pool *is* (instance type, GPU type and
-count, spot, node counts, labels, taints, tags, zones, placement); they must
+count, its sharing mode: GKE partition size and sharing config, the AKS MIG
+profile, the EKS operator labels; spot, node counts, labels, taints, tags,
+zones, placement); they must
 agree exactly, and so must the Kubernetes objects, cluster by cluster.
 """
 
@@ -25,7 +27,7 @@ from planner.plan import Plan, dumps_plan, loads_plan, stable_id
 from tests.plan_factory import make_plan
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = ("quickstart", "multi-team", "burst", "deadline")
+EXAMPLES = ("quickstart", "multi-team", "burst", "deadline", "sharing")
 POOL_TYPES = {"aws:eks/nodeGroup:NodeGroup": "aws", "gcp:container/nodePool:NodePool": "gcp",
               "azure-native:containerservice:AgentPool": "azure"}
 TF_POOL_TYPES = {"aws_eks_node_group": "aws", "google_container_node_pool": "gcp",
@@ -98,9 +100,12 @@ def pulumi_pool(cloud: str, i: dict[str, Any]) -> dict[str, Any]:
     if cloud == "gcp":
         config, auto = i["nodeConfig"], i["autoscaling"]
         accel = config.get("guestAccelerators", [None])[0]
+        sharing = (accel or {}).get("gpuSharingConfig") or {}
         return {"name": i["name"], "machine": [config["machineType"]], "image": None,
                 "spot": config["spot"],
-                "gpu": (accel["type"], accel["count"]) if accel else None,
+                "gpu": (accel["type"], accel["count"], accel.get("gpuPartitionSize"),
+                        sharing.get("gpuSharingStrategy"), sharing.get("maxSharedClientsPerGpu"))
+                if accel else None,
                 "nodes": (auto["totalMinNodeCount"], i["initialNodeCount"],
                           auto["totalMaxNodeCount"]),
                 "labels": config["labels"], "taints": taints(config.get("taints", [])),
@@ -130,9 +135,12 @@ def tf_pool(cloud: str, b: dict[str, Any]) -> dict[str, Any]:
     if cloud == "gcp":
         [config], [auto] = b["node_config"], b["autoscaling"]
         accel = config.get("guest_accelerator", [None])[0]
+        [sharing] = (accel or {}).get("gpu_sharing_config") or [{}]
         return {"name": b["name"], "machine": [config["machine_type"]], "image": None,
                 "spot": config["spot"],
-                "gpu": (accel["type"], accel["count"]) if accel else None,
+                "gpu": (accel["type"], accel["count"], accel.get("gpu_partition_size"),
+                        sharing.get("gpu_sharing_strategy"),
+                        sharing.get("max_shared_clients_per_gpu")) if accel else None,
                 "nodes": (auto["total_min_node_count"], b["initial_node_count"],
                           auto["total_max_node_count"]),
                 "labels": config["labels"], "taints": taints(config.get("taint", [])),

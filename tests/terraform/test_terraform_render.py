@@ -40,7 +40,7 @@ from tests.k8s_validator import validate_manifest, validate_objects
 from tests.plan_factory import make_plan
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = ("quickstart", "multi-team", "burst", "deadline")
+EXAMPLES = ("quickstart", "multi-team", "burst", "deadline", "sharing")
 # Every template the renderer writes on purpose: references to variables and resources,
 # and the few functions used to shape them.
 OWN_TEMPLATE = re.compile(

@@ -1,0 +1,226 @@
+"""Shared pools deployed: each cloud's knobs, Kueue flavors counted in slots, jobs that
+request one slot, and the GPU Operator's config. Brief §6 cases 11 and 12."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.builders import cluster_args as ca
+from components.builders.k8s_objects import cluster_queue, plan_objects, resource_flavor
+from components.builders.pool_args import pool_args
+from components.builders.sharing import (
+    DEVICE_PLUGIN_CONFIG,
+    MIG_PARTED_CONFIG,
+    SharingSpec,
+    gpu_operator_values,
+)
+from components.builders.specs import PlanSpecs, plan_specs
+from planner.plan import Plan, PoolSharing, read_plan
+from tests.k8s_validator import validate_objects
+from tests.plan_factory import make_plan
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def specs() -> PlanSpecs:
+    return plan_specs(read_plan(REPO / "examples" / "sharing" / "plan.json"))
+
+
+def _pool(specs: PlanSpecs, cloud: str, mode: str) -> Any:
+    return next(p for p in specs.pools if p.cloud == cloud and p.sharing
+                and p.sharing.name.startswith(mode))
+
+
+def test_each_cloud_gets_its_own_knob(specs: PlanSpecs) -> None:
+    gke_mig = pool_args(_pool(specs, "gcp", "mig"))["node_config"]["guest_accelerators"][0]
+    assert gke_mig["gpu_partition_size"] == "3g.20gb" and "gpu_sharing_config" not in gke_mig
+    gke_mps = pool_args(_pool(specs, "gcp", "mps"))["node_config"]["guest_accelerators"][0]
+    assert gke_mps["gpu_sharing_config"] == {"gpu_sharing_strategy": "MPS",
+                                             "max_shared_clients_per_gpu": 4}
+    assert "gpu_partition_size" not in gke_mps
+    aks = pool_args(_pool(specs, "azure", "mig"))
+    assert aks["gpu_instance_profile"] == "MIG1g"  # 1g.10gb of an A100 80GB
+    eks_ts = pool_args(_pool(specs, "aws", "time-slicing"))
+    assert eks_ts["labels"]["nvidia.com/device-plugin.config"] == "time-slicing-8"
+    eks_mig = pool_args(_pool(specs, "aws", "mig"))
+    assert eks_mig["labels"]["nvidia.com/mig.config"] == "all-1g.10gb"
+    # EKS autoscalers cannot see slots: the shared pool is kept at its planned size
+    assert eks_ts["scaling_config"]["min_size"] == eks_ts["scaling_config"]["desired_size"] == 1
+
+
+def test_no_pool_mixes_modes(specs: PlanSpecs) -> None:
+    """The issue's bug: one GKE pool carried both a partition size and time-sharing."""
+    for pool in specs.pools:
+        if pool.cloud == "gcp" and pool.gpus:
+            accel = pool_args(pool)["node_config"]["guest_accelerators"][0]
+            assert not ("gpu_partition_size" in accel and "gpu_sharing_config" in accel)
+
+
+@pytest.mark.parametrize("clients", [1, 49, 0])
+def test_case11_client_counts_outside_2_to_48_are_refused(clients: int) -> None:
+    with pytest.raises(ValueError, match="2..48"):
+        SharingSpec("time-slicing", None, clients, clients)
+    with pytest.raises(ValueError):
+        PoolSharing(mode="time-slicing", clients=clients, slot="time-slice",
+                    slots_per_gpu=max(clients, 1), slot_memory_gib=1.0, isolation="none")
+
+
+def _gke_mig_plan(jobs: int, nodes: int) -> Plan:
+    """The factory plan's GKE A100 pool as a 1g.5gb MIG pool of ``nodes`` nodes holding
+    ``jobs`` one-slice batch jobs of one team."""
+    plan = make_plan()
+    pool = next(p for p in plan.pools if p.instance_type == "a2-highgpu-1g")
+    template = next(p for p in plan.placements if p.pool == pool.id and p.kind != "service")
+    names = [f"ocr-{i:02d}" for i in range(jobs)]
+    shared = pool.model_copy(update={
+        "nodes": nodes, "max_nodes": nodes, "min_nodes": 0, "workloads": tuple(names),
+        "teams": (template.team,),
+        "sharing": PoolSharing(mode="mig", profile="1g.5gb", slot="1g.5gb", slots_per_gpu=7,
+                               slot_memory_gib=4.75, isolation="hard")})
+    placements = [p for p in plan.placements if p.pool != pool.id]
+    placements += [template.model_copy(update={
+        "workload": n, "slot": "1g.5gb", "gpus_per_node": 1.0, "node_share": 1 / 7,
+        "cpus_per_node": 1.5, "memory_gib_per_node": 10.0, "hourly": Decimal("0.5248")})
+        for n in names]
+    pools = [shared if p.id == pool.id else p for p in plan.pools]
+    return plan.model_copy(update={"pools": tuple(pools),
+                                   "placements": tuple(sorted(placements,
+                                                              key=lambda p: p.workload))})
+
+
+def test_case12_gke_mig_flavor_selects_the_partition_and_counts_slices() -> None:
+    """2 nodes x 1 A100 x 1g.5gb: the flavor selects GKE's partition-size label and the
+    team's quota is 14 slices of ``nvidia.com/gpu`` (GKE shows each slice as one GPU).
+    The quota is the team's planned slices: 14 one-slice jobs fill both nodes."""
+    specs = plan_specs(_gke_mig_plan(jobs=14, nodes=2))
+    pool = next(p for p in specs.pools if p.instance_type == "a2-highgpu-1g")
+    flavor = resource_flavor(pool)
+    assert flavor["spec"]["nodeLabels"] == {
+        "gpuplan.io/pool": pool.name, "cloud.google.com/gke-gpu-partition-size": "1g.5gb"}
+    queue = next(q for q in specs.queues if any(f.flavor == pool.name and f.gpus
+                                                for f in q.quotas))
+    cq = cluster_queue(queue)
+    [group] = cq["spec"]["resourceGroups"]
+    [entry] = [f for f in group["flavors"] if f["name"] == pool.name]
+    assert {r["name"]: r["nominalQuota"] for r in entry["resources"]}["nvidia.com/gpu"] == "14"
+    assert pool.slots_per_node * pool.max_nodes == 14
+    objects = plan_objects(specs)
+    assert validate_objects(objects[pool.cluster]) == []
+    jobs = [o for o in objects[pool.cluster] if o["kind"] == "Job"
+            and o["metadata"]["labels"]["gpuplan.io/pool"] == pool.name]
+    assert len(jobs) == 14
+    for job in jobs:
+        limits = job["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+        assert limits == {"nvidia.com/gpu": "1"}
+
+
+def test_operator_mig_jobs_request_their_mig_resource(specs: PlanSpecs) -> None:
+    """Under the GPU Operator's mixed strategy a slot is ``nvidia.com/mig-<profile>``; every
+    such resource of the cluster is covered in the ClusterQueue's one group, 0 elsewhere."""
+    objects = plan_objects(specs)
+    eks = _pool(specs, "aws", "mig")
+    [job] = [o for o in objects[eks.cluster] if o["kind"] == "Job"
+             and o["metadata"]["labels"]["gpuplan.io/pool"] == eks.name]
+    resources = job["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert resources["limits"] == {"nvidia.com/mig-1g.10gb": "1"}
+    for cq in (o for o in objects[eks.cluster] if o["kind"] == "ClusterQueue"):
+        [group] = cq["spec"]["resourceGroups"]
+        assert group["coveredResources"] == ["cpu", "memory", "nvidia.com/gpu",
+                                             "nvidia.com/mig-1g.10gb"]
+        for flavor in group["flavors"]:
+            quota = {r["name"]: r["nominalQuota"] for r in flavor["resources"]}
+            if flavor["name"] != eks.name:
+                assert quota["nvidia.com/mig-1g.10gb"] == "0"
+    for cluster, objs in objects.items():
+        assert validate_objects(objs) == [], cluster
+
+
+def test_operator_config_matches_the_pools(specs: PlanSpecs) -> None:
+    """The ConfigMaps hold exactly the configs the pools' labels name."""
+    for cluster in {p.cluster for p in specs.pools if p.operator_sharing}:
+        objs = plan_objects(specs)[cluster]
+        maps = {o["metadata"]["name"]: o for o in objs if o["kind"] == "ConfigMap"}
+        plugin = maps[DEVICE_PLUGIN_CONFIG]["data"]
+        mig = yaml.safe_load(maps[MIG_PARTED_CONFIG]["data"]["config.yaml"])["mig-configs"]
+        for pool in (p for p in specs.pools if p.cluster == cluster and p.operator_sharing):
+            sharing = pool.operator_sharing
+            assert sharing is not None
+            if sharing.mode == "mig":
+                assert pool.flavor_labels["nvidia.com/mig.config"] == sharing.operator_config
+                [layout] = mig[sharing.operator_config]
+                assert layout["mig-devices"] == {sharing.profile: sharing.slots_per_gpu}
+            else:
+                config = yaml.safe_load(plugin[sharing.operator_config])
+                kind = "timeSlicing" if sharing.mode == "time-slicing" else "mps"
+                assert config["sharing"][kind]["resources"] == [
+                    {"name": "nvidia.com/gpu", "replicas": sharing.clients}]
+
+
+def test_gpu_operator_replaces_the_device_plugin_where_pools_share() -> None:
+    plain = ca.operator_charts("aws")
+    assert "nvidia-device-plugin" in plain and "gpu-operator" not in plain
+    shared = ca.operator_charts("aws", gpu_operator=True)
+    assert "nvidia-device-plugin" not in shared
+    values = shared["gpu-operator"]["values"]
+    assert values == gpu_operator_values("aws")
+    assert values["devicePlugin"]["config"]["name"] == DEVICE_PLUGIN_CONFIG
+    assert values["migManager"]["config"]["name"] == MIG_PARTED_CONFIG
+    assert values["driver"] == {"enabled": False}  # the EKS NVIDIA AMI has the driver
+    assert "driver" not in gpu_operator_values("k8s")
+
+
+def test_exclusive_pools_are_unchanged_by_sharing() -> None:
+    """The factory plan has no shared pool: no ConfigMaps, no mode labels, one GPU resource."""
+    specs = plan_specs(make_plan())
+    assert all(p.sharing is None for p in specs.pools)
+    objects = plan_objects(specs)
+    assert not [o for objs in objects.values() for o in objs if o["kind"] == "ConfigMap"]
+    for pool in specs.pools:
+        assert pool.flavor_labels == {"gpuplan.io/pool": pool.name}
+        assert dataclasses.replace(pool).gpu_resource == "nvidia.com/gpu"
+
+
+def test_pulumi_installs_the_gpu_operator_and_its_config_on_eks(tmp_path: Path) -> None:
+    """Under Pulumi mocks: the EKS cluster with shared pools gets the GPU Operator (not the
+    bare device plugin) with values naming gpuplan's ConfigMaps, which the cluster's
+    queues component creates; node groups carry the operator's config labels."""
+    import json
+
+    import pulumi
+
+    from components.program.mocks import run_mocked
+    from components.program.stack import load_plan, program, read_config
+
+    plan = read_plan(REPO / "examples" / "sharing" / "plan.json")
+    path = tmp_path / "plan.json"
+    path.write_text((REPO / "examples" / "sharing" / "plan.json").read_text())
+    eks = next(c.name for c in plan.clusters if c.cloud == "aws")
+    clusters = {eks: {"subnetIds": ["subnet-a", "subnet-b"], "installOperators": True}}
+    config = {"gpuplan:plan": str(path), "gpuplan:clusters": json.dumps(clusters)}
+
+    def body() -> Any:
+        cfg = read_config(pulumi.Config("gpuplan"))
+        return program(load_plan(cfg), cfg)
+
+    resources = run_mocked(body, config).resources
+    operators = sorted(r.name for r in resources
+                       if r.parent == f"gpuplan:cluster:Operators::{eks}")
+    assert operators == [f"{eks}-gpu-operator", f"{eks}-jobset", f"{eks}-kuberay", f"{eks}-kueue"]
+    [release] = [r for r in resources if r.name == f"{eks}-gpu-operator"]
+    assert release.inputs["values"]["devicePlugin"]["config"]["name"] == DEVICE_PLUGIN_CONFIG
+    maps = [r for r in resources if r.type == "kubernetes:core/v1:ConfigMap"
+            and r.name.startswith(f"{eks}-")]
+    assert sorted(r.inputs["metadata"]["name"] for r in maps) == [
+        DEVICE_PLUGIN_CONFIG, MIG_PARTED_CONFIG]
+    groups = [r for r in resources if r.type == "aws:eks/nodeGroup:NodeGroup"]
+    labels = {k: v for g in groups for k, v in g.inputs["labels"].items()
+              if k.startswith("nvidia.com/")}
+    assert labels == {"nvidia.com/device-plugin.config": "time-slicing-8",
+                      "nvidia.com/mig.config": "all-1g.10gb"}
