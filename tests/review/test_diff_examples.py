@@ -122,7 +122,7 @@ def test_github_actions_workflow_installs_gpuplan_into_the_pulumi_virtualenv() -
         assert runs[install].split("\n")[:2] == [f"python -m venv {venv}",
                                                   f"{venv}/bin/pip install ."]
         uses = [i for i, r in enumerate(runs) if "planner " in r]
-        assert uses and min(uses) > install
+        assert not uses or min(uses) > install  # deploy runs none: Pulumi imports gpuplan
         for run in runs:
             for line in run.splitlines():
                 if "planner " in line and not line.lstrip().startswith("#"):
