@@ -14,13 +14,17 @@ from planner.review.plancheck import check_plan, differences
 from tests.cli import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = ("quickstart", "multi-team", "burst", "deadline")
+EXAMPLES = sorted(p.parent.name for p in (REPO / "examples").glob("*/plan.json"))
 
 
 def _write(tmp_path: Path, data: dict[str, Any]) -> Path:
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", "utf-8")
     return path
+
+
+def test_the_examples_are_found() -> None:
+    assert {"quickstart", "multi-team", "burst", "deadline"} <= set(EXAMPLES)
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
