@@ -34,6 +34,9 @@ JSON schema (``kind`` = ``"gpuplan/explain"``, ``version`` = 1; keys sorted):
 
   - ``placement``: ``{pool, cluster, cloud, region, zone, instance_type,
     capacity, accelerator, gpus_per_node, nodes, node_share}`` or ``null``
+  - ``slot``: on a shared pool ``{mode, slot, slots_per_node, memory_gib, isolation,
+    node_hourly, slot_hourly, whole_gpu_hourly, text, why_shared}``, else ``null``:
+    "1g.10gb of an a2-ultragpu-1g, $0.52/slice-h" and why not a whole GPU
   - ``cost``: ``{compute, spot_risk, egress, discount, per_job, hourly,
     monthly, runtime_hours, runs_per_month}`` or ``null``
   - ``alternatives``: ``[{offer, cloud, region, zone, instance_type,
@@ -166,6 +169,21 @@ class Reason(_Model):
     detail: str
 
 
+class SlotView(_Model):
+    """The slot of a shared pool a workload takes, priced: USD per slot-hour."""
+
+    mode: str
+    slot: str
+    slots_per_node: int
+    memory_gib: float
+    isolation: str
+    node_hourly: Decimal
+    slot_hourly: Decimal
+    whole_gpu_hourly: Decimal
+    text: str
+    why_shared: str
+
+
 class WorkloadView(_Model):
     workload: str
     team: str
@@ -177,6 +195,7 @@ class WorkloadView(_Model):
     binding: tuple[Constraint, ...]
     blocking: tuple[Blocker, ...]
     reasons: tuple[Reason, ...]
+    slot: SlotView | None = None
 
 
 class GroupCost(_Model):
@@ -350,8 +369,36 @@ def _placed_view(plan: Plan, p: Placement) -> WorkloadView:
         alternatives=tuple(_alternative(a) for a in p.alternatives),
         cheaper=cheaper_groups(plan, p.alternatives, p.rejected),
         binding=tuple(constraint_view(bindings[b]) for b in p.binding if b in bindings),
-        blocking=(), reasons=(),
+        blocking=(), reasons=(), slot=slot_view(plan, p),
     )
+
+
+SLICE_WORD = {"mig": "slice", "time-slicing": "time-slice", "mps": "MPS client"}
+
+
+def slot_view(plan: Plan, p: Placement) -> SlotView | None:
+    """"1g.10gb of an a2-ultragpu-1g, $0.52/slice-h", and why not a whole GPU."""
+    pool = plan.pool(p.pool)
+    sharing = pool.sharing
+    if sharing is None or not pool.slots_per_node:
+        return None
+    per_node = pool.slots_per_node
+    slot_hourly = (pool.node_hourly / per_node).quantize(Decimal("0.0001"))
+    gpus = max(int(pool.accelerator_count), 1)
+    whole = (pool.node_hourly / gpus).quantize(Decimal("0.0001"))
+    word = SLICE_WORD[sharing.mode]
+    what = sharing.slot if sharing.mode == "mig" else f"1 of {sharing.slots_per_gpu} {word}s"
+    article = "an" if pool.instance_type[:1].lower() in "aeiou" else "a"
+    text = (f"{what} of {article} {pool.instance_type} ({per_node} a node, "
+            f"{sharing.slot_memory_gib:g} GiB GPU memory, isolation {sharing.isolation}), "
+            f"${slot_hourly}/{word}-h")
+    why = (f"a whole {pool.accelerator or 'GPU'} of this node costs ${whole}/h, "
+           f"{per_node // gpus} times the {word}; the job needs less than a GPU, and the "
+           f"pool's {per_node} slots can hold {per_node} such jobs")
+    return SlotView(mode=sharing.name, slot=sharing.slot, slots_per_node=per_node,
+                    memory_gib=sharing.slot_memory_gib, isolation=sharing.isolation,
+                    node_hourly=pool.node_hourly, slot_hourly=slot_hourly,
+                    whole_gpu_hourly=whole, text=text, why_shared=why)
 
 
 def _unplaced_view(plan: Plan, u: Unplaced) -> WorkloadView:

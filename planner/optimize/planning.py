@@ -260,8 +260,10 @@ def _alternatives(ws: WorkloadSet, wc: WorkloadCandidates, chosen: Option,
         _, _, monthly = _cost(ws, wc.workload, o)
         delta = monthly - chosen_monthly
         pct = (delta / chosen_monthly * 100) if chosen_monthly else Decimal(0)
+        mode = o.variant.mode
         out.append(Alternative(
-            offer=o.offer.key, cloud=o.offer.cloud, region=o.offer.region, zone=o.offer.zone,
+            offer=o.offer.key + (f" {mode}" if mode.shared else ""), cloud=o.offer.cloud,
+            region=o.offer.region, zone=o.offer.zone,
             instance_type=o.offer.instance_type, accelerator=o.offer.accelerator,
             accelerator_count=o.offer.accelerator_count,
             capacity="spot" if o.spot else "on-demand", runtime_hours=round(o.runtime, 4),

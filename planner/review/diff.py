@@ -13,10 +13,14 @@ JSON schema (``planner diff --format json``; keys sorted, lists ordered):
   new_monthly, delta_monthly, delta_pct}`` (``delta_pct`` is percent of the
   base monthly, 1 place, ``null`` when the base is $0)
 * ``by_team`` / ``by_cloud`` / ``by_region``: ``[{name, ...delta}]`` by name
-* ``pools``: ``[{id, change: added|removed|resized|repriced|reassigned, cloud, region,
-  zone, instance_type, accelerator, accelerator_count, capacity, base_nodes,
-  new_nodes, base_max_nodes, new_max_nodes, ...delta}]`` by id; unchanged
-  pools are left out
+* ``pools``: ``[{id, change: added|removed|resized|repriced|reassigned|replaced, cloud,
+  region, zone, instance_type, accelerator, accelerator_count, capacity, base_nodes,
+  new_nodes, base_max_nodes, new_max_nodes, base_sharing, new_sharing, replaces,
+  ...delta}]`` by id; unchanged pools are left out. A pool whose sharing mode changed
+  (``mig:1g.5gb`` -> ``mig:2g.10gb``) has a new id, since the mode is part of it: it is
+  ``replaced``, naming the pool it ``replaces`` (that one is not listed again). GKE
+  recreates a node pool whose partition size changes, and AKS cannot change a GPU
+  instance profile at all: either way the cloud builds a new pool.
 * ``workloads``: ``[{workload, team, change: added|removed|moved|placed|
   unplaced|cost, base, new, reason, ...delta}]`` by name, where ``base`` and
   ``new`` are ``{pool, cloud, region, instance_type, capacity}`` or ``null``
@@ -41,7 +45,7 @@ DIFF_KIND = "gpuplan/plan-diff"
 DIFF_VERSION = 1
 ZERO = Decimal(0)
 
-PoolChangeKind = Literal["added", "removed", "resized", "repriced", "reassigned"]
+PoolChangeKind = Literal["added", "removed", "resized", "repriced", "reassigned", "replaced"]
 WorkloadChangeKind = Literal["added", "removed", "moved", "placed", "unplaced", "cost"]
 
 
@@ -98,6 +102,9 @@ class PoolChange(Delta):
     new_nodes: int
     base_max_nodes: int
     new_max_nodes: int
+    base_sharing: str | None = None  # "exclusive", "mig:1g.5gb", ...; None where absent
+    new_sharing: str | None = None
+    replaces: str | None = None  # the pool id a "replaced" pool takes over from
 
 
 class Where(_Model):
@@ -196,10 +203,14 @@ def _groups(base: Mapping[str, Money2], new: Mapping[str, Money2]) -> tuple[Grou
 def _pool_changes(base: Plan, new: Plan) -> tuple[PoolChange, ...]:
     old = {p.id: p for p in base.pools}
     cur = {p.id: p for p in new.pools}
+    replaced = _replacements(old, cur)
+    gone = set(replaced.values())
     out = []
     for pid in sorted(set(old) | set(cur)):
-        b, n = old.get(pid), cur.get(pid)
-        change = _pool_change_kind(b, n)
+        if pid in gone:
+            continue  # reported as the pool that replaces it
+        b, n = old.get(replaced.get(pid, pid)), cur.get(pid)
+        change = "replaced" if pid in replaced else _pool_change_kind(b, n)
         if change is None:
             continue
         shape = n if n is not None else b
@@ -210,10 +221,42 @@ def _pool_changes(base: Plan, new: Plan) -> tuple[PoolChange, ...]:
             accelerator_count=shape.accelerator_count, capacity=shape.capacity,
             base_nodes=b.nodes if b else 0, new_nodes=n.nodes if n else 0,
             base_max_nodes=b.max_nodes if b else 0, new_max_nodes=n.max_nodes if n else 0,
+            base_sharing=sharing_name(b), new_sharing=sharing_name(n),
+            replaces=replaced.get(pid),
             **delta_fields(b.hourly if b else ZERO, n.hourly if n else ZERO,
                            b.monthly if b else ZERO, n.monthly if n else ZERO),
         ))
     return tuple(out)
+
+
+def sharing_name(p: Pool | None) -> str | None:
+    """``exclusive``, ``mig:1g.5gb``, ``time-slicing:4``, ``mps:4``; None for no pool."""
+    if p is None:
+        return None
+    return p.sharing.name if p.sharing else "exclusive"
+
+
+def _machine(p: Pool) -> tuple[object, ...]:
+    """A pool without its sharing mode: the same nodes in the same place."""
+    return (p.cluster, p.cloud, p.region, p.zone, p.instance_type, p.accelerator,
+            p.accelerator_count, p.capacity)
+
+
+def _replacements(old: dict[str, Pool], cur: dict[str, Pool]) -> dict[str, str]:
+    """New pool id -> the removed pool of the same machines in another sharing mode (each
+    removed pool pairs with at most one new one, in id order)."""
+    removed: dict[tuple[object, ...], list[str]] = {}
+    for pid in sorted(set(old) - set(cur)):
+        removed.setdefault(_machine(old[pid]), []).append(pid)
+    out = {}
+    for pid in sorted(set(cur) - set(old)):
+        candidates = removed.get(_machine(cur[pid]), [])
+        match = next((o for o in candidates
+                      if sharing_name(old[o]) != sharing_name(cur[pid])), None)
+        if match is not None:
+            candidates.remove(match)
+            out[pid] = match
+    return out
 
 
 def _pool_change_kind(b: Pool | None, n: Pool | None) -> PoolChangeKind | None:

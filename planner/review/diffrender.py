@@ -87,8 +87,29 @@ def where(w: Where | None) -> str:
 
 
 def pool_shape(p: PoolChange) -> str:
+    """``a2-highgpu-1g (A100x1)``, with the sharing mode of a shared or replaced pool."""
     acc = f" ({p.accelerator}x{p.accelerator_count:g})" if p.accelerator else ""
-    return f"{p.instance_type}{acc}"
+    if p.change == "replaced":
+        mode = f" {p.base_sharing} -> {p.new_sharing}"
+    else:
+        shared = p.new_sharing if p.new_sharing is not None else p.base_sharing
+        mode = f" {shared}" if shared not in (None, "exclusive") else ""
+    return f"{p.instance_type}{acc}{mode}"
+
+
+REPLACE_NOTES = {
+    "gcp": "GKE recreates the node pool: gpu_partition_size and gpu_sharing_config cannot "
+           "change in place",
+    "azure": "a new AKS agent pool: the GPU instance profile cannot change after creation",
+    "aws": "a new node group with the GPU Operator's new config label (MIG changes reboot "
+           "A100 nodes)",
+}
+
+
+def replace_note(p: PoolChange) -> str:
+    """Why a replaced pool is a new pool at the cloud."""
+    note = REPLACE_NOTES.get(p.cloud, "relabel the nodes for the new mode")
+    return f"replaces {p.replaces}: {note}"
 
 
 def md(value: Any) -> str:
@@ -108,7 +129,8 @@ def template_env() -> Any:
         undefined=jinja2.StrictUndefined, autoescape=False,
     )
     env.filters.update(usd=usd, pctfmt=pctfmt, summary=summary, mark=mark, where=where,
-                       pool_shape=pool_shape, md=md, opmark=opmark, rate=rate)
+                       pool_shape=pool_shape, md=md, opmark=opmark, rate=rate,
+                       replace_note=replace_note)
     return env
 
 
