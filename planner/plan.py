@@ -170,6 +170,8 @@ class Pool(Model):
     placement_group: bool = Field(False, description="compact placement for multi-node jobs")
     existing_cluster: bool = False
     sharing: PoolSharing | None = Field(None, description="None: exclusive (whole GPUs)")
+    fallback_for: tuple[WorkloadName, ...] = Field(
+        (), description="workloads that may fall back here (min 0 nodes until used)")
 
     @property
     def slots_per_node(self) -> int:
@@ -203,6 +205,31 @@ class Alternative(Model):
     delta: SignedUsd
     delta_pct: Decimal
     blocked_by: str | None = Field(None, description="constraint id that ruled it out, if any")
+
+
+class Fallback(Model):
+    """A ranked capacity fallback of a placed workload: where it runs if its choice has no
+    capacity, and what that costs. ``monthly`` is $/month there; ``premium`` is
+    ``monthly - choice monthly`` ($/month) and ``premium_pct`` that in percent of the choice.
+    ``scope`` is the coarsest level at which it differs from the choice."""
+
+    rank: int = Field(ge=1, le=16)
+    pool: PoolName
+    cluster: ClusterName
+    offer: str = Field(min_length=1, max_length=256)
+    cloud: PoolCloud
+    region: CatalogName
+    zone: CatalogName | None
+    instance_type: CatalogName
+    capacity: Capacity
+    accelerator: CatalogName | None
+    nodes: int = Field(ge=1, le=100_000)
+    runtime_hours: Hours
+    monthly: Usd
+    premium: SignedUsd
+    premium_pct: Decimal = Field(ge=-100, le=1_000_000)
+    scope: Literal["zone", "region", "cloud"]
+    why: str = Field(max_length=2000, description="why it ranks here, against the next candidate")
 
 
 class Rejection(Model):
@@ -254,6 +281,9 @@ class Placement(Model):
     rejected: tuple[Rejection, ...] = ()
     binding: tuple[BindingName, ...] = Field(
         (), description="ids of binding constraints it touches")
+    fallbacks: tuple[Fallback, ...] = Field((), description="ranked capacity fallbacks")
+    fallback_note: str | None = Field(
+        None, max_length=2000, description="why there are fewer fallbacks than asked for")
 
 
 class UnplacedReason(Model):
@@ -311,6 +341,16 @@ class SolverInfo(Model):
     candidates: int = Field(ge=0)
 
 
+class WorstCase(Model):
+    """Every workload with fallbacks on its first fallback, the others as planned ($/month)."""
+
+    monthly: Usd
+    delta: SignedUsd = Field(description="monthly - the plan's monthly")
+    by_team: dict[TeamName, Usd]
+    over_budget: tuple[TeamName, ...] = Field(
+        description="teams whose worst case exceeds their budget")
+
+
 class CatalogInfo(Model):
     source: str
     date: str
@@ -329,6 +369,9 @@ class Plan(Model):
     teams: tuple[TeamSummary, ...]
     totals: Totals
     solver: SolverInfo
+    worst_case: WorstCase | None = Field(None, description="set when any workload has fallbacks")
+    warnings: tuple[Annotated[str, Field(max_length=1000)], ...] = Field(
+        (), description="not failures: e.g. a team's worst case over its budget")
     spec: dict[str, Any] = Field(description="the validated WorkloadSet, for what-if re-solves")
 
     @model_validator(mode="after")
@@ -352,6 +395,7 @@ class Plan(Model):
             if p.namespace != namespaces[p.team]:
                 raise FieldValueError(("placements", i, "namespace"), f"is {p.namespace!r} but "
                                       f"team {p.team!r} has namespace {namespaces[p.team]!r}")
+            _check_fallbacks(p, pools, ("placements", i, "fallbacks"))
         return self
 
     def pool(self, pool_id: str) -> Pool:
@@ -365,6 +409,22 @@ class Plan(Model):
             if p.workload == workload:
                 return p
         return None
+
+
+def _check_fallbacks(p: Placement, pools: dict[str, Pool], where: tuple[str | int, ...]) -> None:
+    """Ranks 1..n, each in another pool that lists the workload, in that pool's cluster."""
+    for k, f in enumerate(p.fallbacks):
+        pool = pools[f.pool]
+        if f.rank != k + 1:
+            raise FieldValueError((*where, k, "rank"), f"is {f.rank}, expected {k + 1}")
+        if f.pool == p.pool:
+            raise FieldValueError((*where, k, "pool"), "is the placement's own pool")
+        if p.workload not in pool.fallback_for:
+            raise FieldValueError((*where, k, "pool"),
+                                  f"pool {pool.id!r} does not list {p.workload!r} in fallback_for")
+        if f.cluster != pool.cluster:
+            raise FieldValueError((*where, k, "cluster"), f"is {f.cluster!r} but its pool "
+                                  f"{pool.id!r} is in cluster {pool.cluster!r}")
 
 
 Mark = Id | Ref

@@ -55,3 +55,31 @@ def job(name: str, acc: str, hours: float = 10, **extra: Any) -> dict[str, Any]:
     resources = extra.pop("resources", {})
     return {"name": name, "resources": {"accelerators": acc, **resources},
             "work": {"duration_hours": hours}, **extra}
+
+
+# One 8-GPU A100 shape in several places, for capacity-fallback tests:
+# (cloud, region, zone, instance type, $/h)
+FALLBACK_PLACES = [
+    ("gcp", "us-central1", "us-central1-a", "a2-highgpu-8g", "29.3871"),
+    ("gcp", "us-central1", "us-central1-b", "a2-highgpu-8g", "29.3871"),
+    ("gcp", "us-east1", "us-east1-b", "a2-highgpu-8g", "31.2000"),
+    ("aws", "us-east-1", None, "p4d.24xlarge", "32.7726"),
+    ("azure", "eastus", None, "Standard_ND96asr_v4", "45.0000"),
+]
+
+
+def fallback_catalog(places: list[tuple[str, str, str | None, str, str]] | None = None
+                     ) -> Catalog:
+    """An A100:8 catalog of ``places`` (default :data:`FALLBACK_PLACES`)."""
+    offers = [offer(c, r, i, "A100", 8, p, zone=z) for c, r, z, i, p in
+              (FALLBACK_PLACES if places is None else places)]
+    return Catalog(CatalogMeta(source="tests/synthetic.py fallbacks", date="2026-11-01"),
+                   tuple(offers))
+
+
+def fallback_policy(count: int = 2, premium: str = "30%",
+                    across: list[str] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"count": count, "max_premium": premium}
+    if across is not None:
+        out["across"] = across
+    return out

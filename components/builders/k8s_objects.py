@@ -27,8 +27,11 @@ from components.builders.specs import (
     PriorityClassSpec,
     QueueSpec,
     Role,
+    RouteSpec,
     Toleration,
+    short_cluster,
 )
+from planner.plan import stable_id
 
 KUEUE = "kueue.x-k8s.io/v1beta2"
 JOBSET = "jobset.x-k8s.io/v1alpha2"
@@ -108,15 +111,34 @@ def covered_resources(quotas: tuple[FlavorQuota, ...]) -> list[str]:
     return [*COVERED, *extra]
 
 
+def _amounts(f: FlavorQuota, covered: list[str]) -> list[tuple[str, str]]:
+    """(resource, quantity) of ``f`` for every covered resource (0 for slot resources it
+    lacks)."""
+    fixed = {"cpu": cpu_quantity(f.cpus), "memory": memory_quantity(f.memory_gib)}
+    return [(r, fixed.get(r, str(f.gpus if r == f.gpu_resource else 0))) for r in covered]
+
+
 def flavor_resources(f: FlavorQuota, covered: list[str]) -> list[dict[str, str]]:
-    """The flavor's quota of every covered resource (0 for slot resources it lacks)."""
-    amounts = {"cpu": cpu_quantity(f.cpus), "memory": memory_quantity(f.memory_gib)}
-    return [{"name": r, "nominalQuota": amounts.get(r, str(f.gpus if r == f.gpu_resource else 0))}
-            for r in covered]
+    """The flavor's quota of every covered resource, and on a fallback flavor the
+    ``borrowingLimit`` of each (what the team's jobs that fall back to it request)."""
+    out = [{"name": r, "nominalQuota": q} for r, q in _amounts(f, covered)]
+    if f.borrowing is not None:
+        for item, (_, limit) in zip(out, _amounts(f.borrowing, covered), strict=True):
+            item["borrowingLimit"] = limit
+    return out
 
 
 def cluster_queue(q: QueueSpec, admission_check: str | None = None) -> Manifest:
-    """A team's queue: its planned share per flavor (cheapest first), one cohort, preemption."""
+    """A team's queue: its planned share per flavor, one cohort, preemption.
+
+    Flavors come cheapest per GPU first, except that each job's own flavors come in its
+    fallback rank (choice first). Kueue tries them in that order: a flavor where the job
+    fits without borrowing is taken at once; one where it fits by borrowing stops the
+    search (``whenCanBorrow: MayStopSearch``); one that would need preemption is passed
+    over for the next (``whenCanPreempt: TryNextFlavor``). A fallback flavor has nominal
+    quota 0 and a ``borrowingLimit`` of what the team's jobs that list it request, lent by
+    the cluster's Cohort (:func:`cohort`): it admits only a job whose earlier flavors could
+    not, and the team's nominal quota stays its planned share."""
     covered = covered_resources(q.quotas)
     flavors = [{"name": f.flavor, "resources": flavor_resources(f, covered)} for f in q.quotas]
     spec: dict[str, Any] = {
@@ -137,10 +159,35 @@ def cluster_queue(q: QueueSpec, admission_check: str | None = None) -> Manifest:
             "metadata": _meta(q.name, labels={TEAM_LABEL: q.team}), "spec": spec}
 
 
-def local_queue(q: QueueSpec) -> Manifest:
+def local_queue(q: QueueSpec, name: str | None = None) -> Manifest:
+    """The team's LocalQueue onto its ClusterQueue (``name``: a route queue, same target)."""
     return {"apiVersion": KUEUE, "kind": "LocalQueue",
-            "metadata": _meta(q.name, q.namespace, labels={TEAM_LABEL: q.team}),
+            "metadata": _meta(name or q.name, q.namespace, labels={TEAM_LABEL: q.team}),
             "spec": {"clusterQueue": q.name}}
+
+
+def local_queues(q: QueueSpec) -> list[Manifest]:
+    return [local_queue(q)] + [local_queue(q, r) for r in q.routes]
+
+
+def cohort(queues: list[QueueSpec]) -> Manifest | None:
+    """The cluster's Cohort object, lending what fallback flavors may be borrowed: per
+    flavor the sum of the teams' ``borrowingLimit`` (every job listing it could fall back
+    at once). No fallbacks: no Cohort object (the cohort stays implicit, as before)."""
+    lent: dict[str, list[FlavorQuota]] = {}
+    for q in queues:
+        for f in q.quotas:
+            if f.borrowing is not None:
+                lent.setdefault(f.flavor, []).append(f.borrowing)
+    if not lent:
+        return None
+    totals = tuple(FlavorQuota(name, sum(b.cpus for b in bs), sum(b.memory_gib for b in bs),
+                               sum(b.gpus for b in bs), bs[0].gpu_resource)
+                   for name, bs in sorted(lent.items()))
+    covered = covered_resources(totals)
+    flavors = [{"name": f.flavor, "resources": flavor_resources(f, covered)} for f in totals]
+    return {"apiVersion": KUEUE, "kind": "Cohort", "metadata": _meta(queues[0].cohort),
+            "spec": {"resourceGroups": [{"coveredResources": covered, "flavors": flavors}]}}
 
 
 # --- Jobs ----------------------------------------------------------------------------------
@@ -182,7 +229,10 @@ def pod_template(job: JobSpec, role: Role, env: list[dict[str, Any]],
     spec: dict[str, Any] = {}
     if restart:
         spec["restartPolicy"] = restart
-    spec["nodeSelector"] = job.node_selector
+    if job.node_selector:
+        spec["nodeSelector"] = job.node_selector
+    if job.node_affinity:
+        spec["affinity"] = {"nodeAffinity": job.node_affinity}
     spec["tolerations"] = [toleration(t) for t in job.tolerations]
     spec["containers"] = [container(job, role, env, command)]
     labels = {TEAM_LABEL: job.team, WORKLOAD_LABEL: job.workload, "gpuplan.io/role": role.name}
@@ -322,10 +372,12 @@ def queue_objects(specs: PlanSpecs, cluster: str,
     out = [namespace(ns, team) for ns, team in namespaces]
     out += operator_objects(specs, cluster)
     out += [resource_flavor(p) for p in specs.pools if p.cluster == cluster]
-    used = {j.priority_class for j in specs.jobs if j.cluster == cluster}
+    used = {j.priority_class for j in specs.jobs if j.cluster == cluster or cluster in j.route}
     out += [workload_priority_class(pc) for pc in specs.priorities if pc.name in used]
+    lender = cohort(queues)
+    out += [lender] if lender else []
     out += [cluster_queue(q, admission_check) for q in queues]
-    out += [local_queue(q) for q in queues]
+    out += [m for q in queues for m in local_queues(q)]
     return out
 
 
@@ -367,14 +419,9 @@ def multikueue_objects(specs: PlanSpecs, manager: str,
     ``kubeconfigs`` maps worker -> kubeconfig text (or a Pulumi secret Output); without
     it the Secrets are omitted (create them out of band, e.g. with a sealed secret)."""
     workers = worker_order(specs, [c.name for c in specs.clusters if c.name != manager])
-    out: list[Manifest] = [
-        {"apiVersion": KUEUE, "kind": "AdmissionCheck", "metadata": _meta(MULTIKUEUE_CHECK),
-         "spec": {"controllerName": MULTIKUEUE_CONTROLLER,
-                  "parameters": {"apiGroup": "kueue.x-k8s.io", "kind": "MultiKueueConfig",
-                                 "name": MULTIKUEUE_CHECK}}},
-        {"apiVersion": KUEUE, "kind": "MultiKueueConfig", "metadata": _meta(MULTIKUEUE_CHECK),
-         "spec": {"clusters": workers}},
-    ]
+    out: list[Manifest] = multikueue_check(MULTIKUEUE_CHECK, workers)
+    for route in specs.routes:
+        out += multikueue_check(route_check(route), list(route.clusters))
     for w in workers:
         secret = kubeconfig_secret_name(w)
         out.append({"apiVersion": KUEUE, "kind": "MultiKueueCluster", "metadata": _meta(w),
@@ -387,20 +434,54 @@ def multikueue_objects(specs: PlanSpecs, manager: str,
     return out + _manager_queues(specs)
 
 
+def multikueue_check(name: str, clusters: list[str]) -> list[Manifest]:
+    """An AdmissionCheck and its MultiKueueConfig listing ``clusters`` in the order Kueue's
+    incremental dispatcher nominates them (Kueue v0.19: in config order)."""
+    return [
+        {"apiVersion": KUEUE, "kind": "AdmissionCheck", "metadata": _meta(name),
+         "spec": {"controllerName": MULTIKUEUE_CONTROLLER,
+                  "parameters": {"apiGroup": "kueue.x-k8s.io", "kind": "MultiKueueConfig",
+                                 "name": name}}},
+        {"apiVersion": KUEUE, "kind": "MultiKueueConfig", "metadata": _meta(name),
+         "spec": {"clusters": clusters}},
+    ]
+
+
+def route_check(route: RouteSpec) -> str:
+    """The AdmissionCheck (and MultiKueueConfig) of a route: its clusters, choice first."""
+    return stable_id(MULTIKUEUE_CHECK, *(short_cluster(c) for c in route.clusters))
+
+
 def _manager_queues(specs: PlanSpecs) -> list[Manifest]:
-    """One flavor-less-by-pool manager flavor and per-team queues summing every worker."""
+    """One flavor-less-by-pool manager flavor and per-team queues summing every worker.
+
+    Jobs with a fallback in another cluster go through their route's queue instead, with
+    its own cluster order; the route's requests move from the team's queue to it, so the
+    team's total on the manager is the same with or without fallbacks."""
     flavor = "multikueue"
     out: list[Manifest] = [{"apiVersion": KUEUE, "kind": "ResourceFlavor",
                             "metadata": _meta(flavor), "spec": {}}]
     teams = sorted({(q.team, q.namespace, q.name) for q in specs.queues})
+    cohort_name = specs.queues[0].cohort
     queues = []
     for team, ns, name in teams:
         quotas = [f for q in specs.queues if q.team == team for f in q.quotas]
-        total = FlavorQuota(flavor, sum(f.cpus for f in quotas),
-                            sum(f.memory_gib for f in quotas), sum(f.gpus for f in quotas))
-        queues.append(QueueSpec(name, team, ns, "manager", specs.queues[0].cohort, (total,)))
+        quotas += [_negative(r.quota) for r in specs.routes if r.team == team]
+        total = FlavorQuota(flavor, max(0.0, sum(f.cpus for f in quotas)),
+                            max(0.0, sum(f.memory_gib for f in quotas)),
+                            max(0, sum(f.gpus for f in quotas)))
+        queues.append(QueueSpec(name, team, ns, "manager", cohort_name, (total,)))
+    routed = [(QueueSpec(r.name, r.team, r.namespace, "manager", cohort_name,
+                         (FlavorQuota(flavor, r.quota.cpus, r.quota.memory_gib, r.quota.gpus),)),
+               route_check(r)) for r in specs.routes]
     out += [namespace(q.namespace, q.team) for q in queues]
     out += [workload_priority_class(pc) for pc in specs.priorities]
     out += [cluster_queue(q, MULTIKUEUE_CHECK) for q in queues]
+    out += [cluster_queue(q, check) for q, check in routed]
     out += [local_queue(q) for q in queues]
+    out += [local_queue(q) for q, _ in routed]
     return out
+
+
+def _negative(q: FlavorQuota) -> FlavorQuota:
+    return FlavorQuota(q.flavor, -q.cpus, -q.memory_gib, -q.gpus)

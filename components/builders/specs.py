@@ -152,13 +152,16 @@ class ClusterSpec:
 
 @dataclass(frozen=True)
 class FlavorQuota:
-    """A team's nominal quota on one ResourceFlavor (= one pool)."""
+    """A team's nominal quota on one ResourceFlavor (= one pool); ``borrowing`` is set on a
+    flavor that is only a fallback for the team: its nominal quota is 0 and it may borrow
+    up to what the team's jobs that fall back to it request (see :func:`queue_specs`)."""
 
     flavor: str
     cpus: float
     memory_gib: float
     gpus: int  # of ``gpu_resource``: GPUs, or slots of a shared pool
     gpu_resource: str = GPU_RESOURCE
+    borrowing: FlavorQuota | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,19 @@ class QueueSpec:
     cluster: str
     cohort: str
     quotas: tuple[FlavorQuota, ...]
+    routes: tuple[str, ...] = ()  # more LocalQueues onto this ClusterQueue (cross-cluster)
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """Jobs of one team whose fallbacks leave their cluster: one LocalQueue ``name`` in every
+    cluster of ``clusters`` (choice first), and a MultiKueue order on the manager."""
+
+    name: str
+    team: str
+    namespace: str
+    clusters: tuple[str, ...]
+    quota: FlavorQuota  # the requests of the route's jobs (flavor = the route name)
 
 
 @dataclass(frozen=True)
@@ -210,10 +226,29 @@ class JobSpec:
     tolerations: tuple[Toleration, ...]
     min_workers: int | None = None
     max_workers: int | None = None
+    fallback_pools: tuple[str, ...] = ()  # pool names in rank order, any cluster
+    route: tuple[str, ...] = ()  # clusters in order, when a fallback leaves the cluster
+
+    @property
+    def flavors(self) -> tuple[str, ...]:
+        """The pools it may run on, choice first."""
+        return (self.pool, *self.fallback_pools)
 
     @property
     def node_selector(self) -> dict[str, str]:
-        return {POOL_LABEL: self.pool}
+        """Pinned to its pool; with fallbacks Kueue sets the pool label of the flavor it
+        admits the job on, so the pod carries a node affinity instead."""
+        return {} if self.fallback_pools else {POOL_LABEL: self.pool}
+
+    @property
+    def node_affinity(self) -> dict[str, object] | None:
+        """``gpuplan.io/pool In [choice, fallbacks...]``: Kueue only tries flavors whose
+        nodeLabels match it, and injects the admitted flavor's label as a nodeSelector."""
+        if not self.fallback_pools:
+            return None
+        term = {"matchExpressions": [
+            {"key": POOL_LABEL, "operator": "In", "values": list(self.flavors)}]}
+        return {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}
 
 
 @dataclass(frozen=True)
@@ -224,6 +259,7 @@ class PlanSpecs:
     priorities: tuple[PriorityClassSpec, ...]
     jobs: tuple[JobSpec, ...]
     namespaces: dict[str, str] = field(default_factory=dict)  # namespace -> team
+    routes: tuple[RouteSpec, ...] = ()
 
     def pool(self, name: str) -> PoolSpec:
         return next(p for p in self.pools if p.name == name)
@@ -296,8 +332,9 @@ def pool_sharing(pool: Pool) -> SharingSpec | None:
 
 
 def pool_tags(pool: Pool, teams: tuple[str, ...]) -> dict[str, str]:
-    """Cloud cost-allocation tags/labels; keys and values valid on AWS, GCP and Azure."""
-    return {
+    """Cloud cost-allocation tags/labels; keys and values valid on AWS, GCP and Azure.
+    A pool that is some workloads' fallback also names them (``gpuplan-fallback-for``)."""
+    tags = {
         "managed-by": "gpuplan",
         "gpuplan-pool": label_value(pool.id),
         "gpuplan-cluster": label_value(pool.cluster),
@@ -305,6 +342,9 @@ def pool_tags(pool: Pool, teams: tuple[str, ...]) -> dict[str, str]:
         "gpuplan-teams": label_value("_".join(teams)),
         "gpuplan-workloads": label_value("_".join(sorted(pool.workloads))),
     }
+    if pool.fallback_for:
+        tags["gpuplan-fallback-for"] = label_value("_".join(sorted(pool.fallback_for)))
+    return tags
 
 
 def cluster_spec(plan: Plan, name: str, pools: list[PoolSpec]) -> ClusterSpec:
@@ -332,23 +372,43 @@ def roles(p: Placement, gpus: int, resource: str = GPU_RESOURCE) -> tuple[Role, 
     return (Role("main", p.nodes, gpus, cpus, mem, resource),)
 
 
-def job_spec(p: Placement, pool: PoolSpec) -> JobSpec:
-    """A placement's job; on a shared pool every GPU pod asks for one slot."""
+def job_spec(p: Placement, pool: PoolSpec, fallbacks: tuple[PoolSpec, ...] = ()) -> JobSpec:
+    """The job of placement ``p`` on ``pool``; on a shared pool every GPU pod asks for one
+    slot. ``fallbacks`` are its fallback pools in rank order (the planner keeps them in
+    the choice's sharing mode, so the request fits each): its pods tolerate the taints of
+    every pool they may run on, and when a fallback is in another cluster the job goes
+    through a route queue (see :func:`route_name`)."""
     gpus = (1 if pool.sharing else int(math.ceil(p.gpus_per_node))) if pool.gpus else 0
-    team = stable_id(p.team)
+    route = tuple(dict.fromkeys([pool.cluster, *(f.cluster for f in fallbacks)]))
+    tolerations = tuple(dict.fromkeys(t for f in (pool, *fallbacks) for t in f.tolerations))
     return JobSpec(
         name=job_name(p.workload, p.topology), workload=p.workload, team=p.team,
         namespace=p.namespace, cluster=pool.cluster, pool=pool.name, kind=p.kind,
-        topology=p.topology, queue=team, priority_class=priority_class_name(p.priority),
+        topology=p.topology,
+        queue=route_name(p.team, route) if len(route) > 1 else stable_id(p.team),
+        priority_class=priority_class_name(p.priority),
         image=p.image, command=tuple(p.command), env=dict(sorted(p.env.items())),
-        roles=roles(p, gpus, pool.gpu_resource), tolerations=pool.tolerations,
+        roles=roles(p, gpus, pool.gpu_resource), tolerations=tolerations,
         min_workers=p.min_workers, max_workers=p.max_workers,
+        fallback_pools=tuple(f.name for f in fallbacks), route=route if len(route) > 1 else (),
     )
 
 
-def team_quota(jobs: list[JobSpec], flavor: PoolSpec) -> FlavorQuota:
-    """Sum of the requests of ``jobs`` that run on ``flavor`` (GPUs counted in its slots)."""
-    pods = [r for j in jobs if j.pool == flavor.name for r in j.roles]
+def route_name(team: str, clusters: tuple[str, ...]) -> str:
+    """The queue of a team's jobs whose clusters are ``clusters`` in this order
+    (``llm-via-gcp-us-east1-gcp-us-west1``; hashed beyond 63 characters)."""
+    return stable_id(team, "via", *(short_cluster(c) for c in clusters))
+
+
+def short_cluster(name: str) -> str:
+    """A cluster name without the ``gpuplan-`` prefix of the clusters gpuplan creates."""
+    return name.removeprefix("gpuplan-") or name
+
+
+def requests(jobs: list[JobSpec], flavor: PoolSpec) -> FlavorQuota:
+    """Sum of the requests of the pods of ``jobs`` as a quota on ``flavor`` (GPUs counted
+    in its slots)."""
+    pods = [r for j in jobs for r in j.roles]
     return FlavorQuota(
         flavor=flavor.name,
         cpus=sum(r.replicas * r.cpus for r in pods),
@@ -358,21 +418,75 @@ def team_quota(jobs: list[JobSpec], flavor: PoolSpec) -> FlavorQuota:
     )
 
 
+def team_quota(jobs: list[JobSpec], flavor: PoolSpec) -> FlavorQuota:
+    """A team's quota on ``flavor``: the requests of its ``jobs`` planned there (nominal);
+    where it is only a fallback, nominal 0 and borrowing up to the requests of the jobs
+    that list it. Fallbacks never add nominal quota: the team's nominal total is its
+    planned share whatever its fallbacks."""
+    nominal = requests([j for j in jobs if j.pool == flavor.name], flavor)
+    need = requests([j for j in jobs if flavor.name in j.fallback_pools], flavor)
+    if nominal.gpus or nominal.cpus or not (need.gpus or need.cpus):
+        return nominal
+    return FlavorQuota(flavor.name, 0.0, 0.0, 0, flavor.gpu_resource, borrowing=need)
+
+
+def flavor_order(default: list[str], rankings: list[tuple[str, ...]]) -> list[str]:
+    """``default`` reordered so each ranking's flavors come in its order (the planner keeps
+    rankings free of cycles); otherwise the ``default`` order (cheapest per GPU first)."""
+    position = {name: i for i, name in enumerate(default)}
+    after: dict[str, set[str]] = {name: set() for name in default}
+    before_count = dict.fromkeys(default, 0)
+    for ranking in rankings:
+        local = [n for n in ranking if n in position]
+        for a, b in zip(local, local[1:], strict=False):
+            if b not in after[a]:
+                after[a].add(b)
+                before_count[b] += 1
+    out: list[str] = []
+    ready = sorted((n for n, c in before_count.items() if c == 0), key=position.__getitem__)
+    while ready:
+        name = ready.pop(0)
+        out.append(name)
+        for b in after[name]:
+            before_count[b] -= 1
+            if before_count[b] == 0:
+                ready.append(b)
+        ready.sort(key=position.__getitem__)
+    return out + [n for n in default if n not in out]  # a cycle: keep the rest in default order
+
+
 def queue_specs(cluster: ClusterSpec, pools: list[PoolSpec], jobs: list[JobSpec],
                 teams: dict[str, str]) -> list[QueueSpec]:
-    """One ClusterQueue per team with pools in ``cluster``; flavors cheapest first per GPU."""
+    """One ClusterQueue per team with pools in ``cluster``: flavors cheapest first per GPU,
+    except that every job's own flavors come in its rank order (choice first)."""
     flavors = sorted((p for p in pools if p.cluster == cluster.name),
                      key=lambda p: (p.gpu_hourly, p.name))
     present = sorted({t for p in flavors for t in p.teams})
+    by_name = {f.name: f for f in flavors}
     out = []
     for team in present:
-        mine = [j for j in jobs if j.team == team and j.cluster == cluster.name]
+        mine = [j for j in jobs if j.team == team]
+        order = flavor_order([f.name for f in flavors], [j.flavors for j in mine])
+        here = [j for j in mine if j.cluster == cluster.name or cluster.name in j.route]
         out.append(QueueSpec(
             name=stable_id(team), team=team, namespace=teams.get(team, team),
             cluster=cluster.name, cohort=COHORT,
-            quotas=tuple(team_quota(mine, f) for f in flavors),
+            quotas=tuple(team_quota(here, by_name[name]) for name in order),
+            routes=tuple(sorted({j.queue for j in here if j.route})),
         ))
     return out
+
+
+def route_specs(jobs: list[JobSpec], teams: dict[str, str],
+                pools: dict[str, PoolSpec]) -> tuple[RouteSpec, ...]:
+    """One route per team and cross-cluster cluster order, with the requests of its jobs."""
+    by_route: dict[tuple[str, str, tuple[str, ...]], list[JobSpec]] = {}
+    for j in jobs:
+        if j.route:
+            by_route.setdefault((j.queue, j.team, j.route), []).append(j)
+    return tuple(RouteSpec(name, team, teams.get(team, team), route,
+                           requests(mine, pools[mine[0].pool]))
+                 for (name, team, route), mine in sorted(by_route.items()))
 
 
 def plan_specs(plan: Plan) -> PlanSpecs:
@@ -383,8 +497,9 @@ def plan_specs(plan: Plan) -> PlanSpecs:
     pools = sorted((pool_spec(p, by_pool.get(p.id, [])) for p in plan.pools),
                    key=lambda s: s.name)
     pool_by_id = {p.id: p for p in pools}
-    jobs = sorted((job_spec(p, pool_by_id[p.pool]) for p in plan.placements
-                   if p.kind != "service"), key=lambda j: (j.cluster, j.namespace, j.name))
+    jobs = sorted((job_spec(p, pool_by_id[p.pool], tuple(pool_by_id[f.pool] for f in p.fallbacks))
+                   for p in plan.placements if p.kind != "service"),
+                  key=lambda j: (j.cluster, j.namespace, j.name))
     teams = {t.name: t.namespace for t in plan.teams}
     teams.update({p.team: p.namespace for p in plan.placements if p.team not in teams})
     clusters = sorted((cluster_spec(plan, c.name, pools) for c in plan.clusters),
@@ -395,4 +510,5 @@ def plan_specs(plan: Plan) -> PlanSpecs:
         clusters=tuple(clusters), pools=tuple(pools), queues=tuple(queues),
         priorities=tuple(PriorityClassSpec(priority_class_name(v), v) for v in priorities),
         jobs=tuple(jobs), namespaces={ns: team for team, ns in sorted(teams.items())},
+        routes=route_specs(jobs, teams, {p.name: p for p in pools}),
     )

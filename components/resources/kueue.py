@@ -1,9 +1,9 @@
 """``KueueQueues``: a cluster's Kueue objects (from :mod:`components.builders.k8s_objects`) as resources.
 
-Namespaces, GPU Operator ConfigMaps, ResourceFlavors, WorkloadPriorityClasses and
-MultiKueue objects
-first, then ClusterQueues (depending on the flavors and checks), then
-LocalQueues (depending on their ClusterQueue and Namespace). Kueue itself
+Namespaces, GPU Operator ConfigMaps, ResourceFlavors, the Cohort (when fallback
+flavors borrow from it), WorkloadPriorityClasses and MultiKueue objects first,
+then ClusterQueues (depending on the flavors and checks), then LocalQueues
+(depending on their ClusterQueue and Namespace). Kueue itself
 must be installed in the cluster (it owns the CRDs).
 """
 
@@ -18,7 +18,7 @@ from components.resources.kube import kube_resource, resource_name
 
 TYPE = "gpuplan:kueue:KueueQueues"
 STAGES = (
-    ("Namespace", "ConfigMap", "ResourceFlavor", "WorkloadPriorityClass", "Secret",
+    ("Namespace", "ConfigMap", "ResourceFlavor", "Cohort", "WorkloadPriorityClass", "Secret",
      "MultiKueueCluster", "MultiKueueConfig", "AdmissionCheck"),
     ("ClusterQueue",),
     ("LocalQueue",),

@@ -333,8 +333,8 @@ def pod_templates(obj: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 def pod_policy(where: str, tmpl: dict[str, Any]) -> Iterator[str]:
     spec = tmpl.get("spec") or {}
     yield from label_errors((tmpl.get("metadata") or {}).get("labels"), f"{where}.metadata.labels")
-    if not (spec.get("nodeSelector") or {}).get("gpuplan.io/pool"):
-        yield f"{where}.spec.nodeSelector: no gpuplan.io/pool"
+    if not (spec.get("nodeSelector") or {}).get("gpuplan.io/pool") and not _pool_affinity(spec):
+        yield f"{where}.spec.nodeSelector: no gpuplan.io/pool (nor a required affinity on it)"
     tolerates_gpu = any(t.get("key") == "nvidia.com/gpu" for t in spec.get("tolerations") or [])
     for i, c in enumerate(spec.get("containers") or []):
         requests = (c.get("resources") or {}).get("requests") or {}
@@ -343,6 +343,16 @@ def pod_policy(where: str, tmpl: dict[str, Any]) -> Iterator[str]:
                 yield f"{where}.spec.containers[{i}].resources.requests: no {res}"
         if "nvidia.com/gpu" in requests and not tolerates_gpu:
             yield f"{where}.spec.tolerations: requests GPUs but does not tolerate nvidia.com/gpu"
+
+
+def _pool_affinity(spec: dict[str, Any]) -> bool:
+    """A required node affinity ``gpuplan.io/pool In [...]`` in every term (fallbacks)."""
+    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
+                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
+    terms = required.get("nodeSelectorTerms") or []
+    return bool(terms) and all(
+        any(e.get("key") == "gpuplan.io/pool" and e.get("operator") == "In" and e.get("values")
+            for e in t.get("matchExpressions") or []) for t in terms)
 
 
 def job_name_errors(kind: str, name: str) -> list[str]:

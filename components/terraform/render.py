@@ -189,9 +189,11 @@ def _variable(kind: str, description: str, default: Any = None,
 
 def _pool_comment(spec: PoolSpec, plan: Plan) -> str:
     pool = plan.pool(spec.id)
+    fallback = (f"; fallback for {', '.join(pool.fallback_for)} (up to {pool.max_nodes} nodes)"
+                if pool.fallback_for else "")
     return (f"gpuplan pool {spec.id}: ${pool.hourly}/h planned ({pool.nodes} x "
             f"${pool.node_hourly}/h), ${pool.monthly}/month; serves "
-            f"{', '.join(spec.workloads) or 'no workloads'}")
+            f"{', '.join(spec.workloads) or 'no workloads'}{fallback}")
 
 
 def _pool_resource(spec: PoolSpec, cluster_attrs: dict[str, Any], plan: Plan) -> dict[str, Any]:
@@ -395,6 +397,8 @@ def dependencies(obj: dict[str, Any]) -> list[tuple[str, str, str]]:
     if kind == "ClusterQueue":
         out += [("ResourceFlavor", "", f["name"]) for g in spec.get("resourceGroups", [])
                 for f in g.get("flavors", [])]
+        if spec.get("cohortName"):
+            out.append(("Cohort", "", spec["cohortName"]))
     if QUEUE_LABEL in labels:
         out.append(("LocalQueue", namespace, labels[QUEUE_LABEL]))
     if PRIORITY_LABEL in labels:

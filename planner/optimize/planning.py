@@ -27,6 +27,14 @@ from planner.optimize.facts import (
     blocking_for_unplaced,
     usage,
 )
+from planner.optimize.fallbacks import (
+    Fallbacks,
+    attach,
+    fallback_options,
+    fallback_pools,
+    plan_fallbacks,
+    worst_case,
+)
 from planner.optimize.solve import Limit, Model, Solution, idle_cost, solve
 from planner.plan import (
     Alternative,
@@ -117,18 +125,21 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
     cands = [builder.candidates(w) for w in workloads]
     model = build_model(ws, cands)
     solution = solve(model, time_limit)
-    return assemble(ws, catalog, cands, model, solution, time_limit)
+    fallbacks = plan_fallbacks(ws, builder, catalog, cands, model, solution,
+                               lambda w, o: _cost(ws, w, o)[2], lambda o: cluster_for(ws, o))
+    return assemble(ws, catalog, cands, model, solution, time_limit, fallbacks)
 
 
 def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates], model: Model,
-             sol: Solution, time_limit: float) -> Plan:
+             sol: Solution, time_limit: float, fallbacks: Fallbacks | None = None) -> Plan:
     by_name = {wc.workload.name: wc for wc in cands}
     bindings = binding_constraints(model, sol)
     binding_ids = defaultdict(list)
     for b in bindings:
         for w in b.workloads:
             binding_ids[w].append(b.id)
-    clusters = _clusters(ws, sol)
+    fb = fallbacks or Fallbacks({}, {})
+    clusters = _clusters(ws, [*sol.chosen.values(), *fallback_options(fb)])
     use = usage(model, sol)
     placements = [
         _placement(ws, by_name[name], o, clusters, tuple(sorted(binding_ids[name])), model, sol,
@@ -136,12 +147,16 @@ def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates],
         for name, o in sorted(sol.chosen.items())
     ]
     pools = _pools(ws, sol, placements, clusters)
+    if fb:
+        placements = attach(placements, fb, lambda o: cluster_for(ws, o))
+        pools = fallback_pools(pools, placements, fb, lambda o: pool_of(ws, o, clusters))
     unplaced = [
         _unplaced(wc, model, sol) for wc in cands if wc.workload.name not in sol.chosen
     ]
     totals = _totals(placements)
     idle = money(round(idle_cost(model, sol), 4))
     plan_cost = totals.monthly + idle
+    worst, warnings = worst_case(ws, placements, totals.monthly) if fb else (None, ())
     return Plan(
         catalog=CatalogInfo(source=catalog.meta.source, date=catalog.meta.date),
         hours_per_month=ws.pricing.hours_per_month,
@@ -160,6 +175,7 @@ def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates],
             variables=sol.variables, constraints=sol.constraints,
             candidates=sum(len(wc.options) for wc in cands),
         ),
+        worst_case=worst, warnings=warnings,
         spec=canonical_spec(ws),
     )
 
@@ -184,10 +200,11 @@ def cluster_for(ws: WorkloadSet, o: Option) -> str:
     return stable_id("gpuplan", o.offer.cloud, o.offer.region)
 
 
-def _clusters(ws: WorkloadSet, sol: Solution) -> dict[str, ClusterRef]:
+def _clusters(ws: WorkloadSet, options: list[Option]) -> dict[str, ClusterRef]:
+    """Declared clusters, plus a new one per place of ``options`` without one."""
     out = {c.name: ClusterRef(name=c.name, cloud=c.cloud, region=c.region, existing=True,
                               kubeconfig=c.kubeconfig) for c in ws.clusters}
-    for o in sol.chosen.values():
+    for o in options:
         name = cluster_for(ws, o)
         if name not in out:
             out[name] = ClusterRef(name=name, cloud=o.offer.cloud, region=o.offer.region,
@@ -331,25 +348,31 @@ def _pools(ws: WorkloadSet, sol: Solution, placements: list[Placement],
             # EKS autoscalers see one nvidia.com/gpu per GPU, not its time-slicing replicas or
             # MIG instances (karpenter#729): keep a shared pool at its planned size.
             min_nodes = nodes
-        factor = ws.pricing.discounts.get(o.offer.cloud, Decimal(1))  # type: ignore[call-overload]
-        price = o.offer.spot_price if o.spot and o.offer.spot_price is not None else o.offer.price
-        node_hourly = money(price * factor)
-        out.append(Pool(
-            id=pid, cluster=cluster_for(ws, o), cloud=o.offer.cloud, region=o.offer.region,
-            zone=o.offer.zone, instance_type=o.offer.instance_type, accelerator=o.offer.accelerator,
-            accelerator_count=o.offer.accelerator_count, vcpus=o.offer.vcpus,
-            memory_gib=o.offer.memory_gib, capacity="spot" if o.spot else "on-demand",
+        pool = pool_of(ws, o, clusters)
+        out.append(pool.model_copy(update=dict(
             nodes=nodes, min_nodes=min(min_nodes, nodes), max_nodes=nodes,
-            node_hourly=node_hourly, hourly=money(node_hourly * nodes),
+            hourly=money(pool.node_hourly * nodes),
             monthly=money(sum((m.monthly for m in members), Decimal(0))),
-            quota_family=o.domain[2],
             workloads=tuple(sorted(m.workload for m in members)),
             teams=tuple(sorted({m.team for m in members})),
             placement_group=any(m.nodes > 1 for m in members) and o.offer.cloud != "k8s",
-            existing_cluster=clusters[cluster_for(ws, o)].existing,
-            sharing=_pool_sharing(o),
-        ))
+        )))
     return out
+
+
+def pool_of(ws: WorkloadSet, o: Option, clusters: dict[str, ClusterRef]) -> Pool:
+    """The pool ``o`` runs on, empty: no nodes, no workloads (callers fill those in)."""
+    factor = ws.pricing.discounts.get(o.offer.cloud, Decimal(1))  # type: ignore[call-overload]
+    price = o.offer.spot_price if o.spot and o.offer.spot_price is not None else o.offer.price
+    return Pool(
+        id=o.pool_id, cluster=cluster_for(ws, o), cloud=o.offer.cloud, region=o.offer.region,
+        zone=o.offer.zone, instance_type=o.offer.instance_type, accelerator=o.offer.accelerator,
+        accelerator_count=o.offer.accelerator_count, vcpus=o.offer.vcpus,
+        memory_gib=o.offer.memory_gib, capacity="spot" if o.spot else "on-demand",
+        nodes=0, min_nodes=0, max_nodes=0, node_hourly=money(price * factor),
+        hourly=money(0), monthly=money(0), quota_family=o.domain[2], workloads=(), teams=(),
+        existing_cluster=clusters[cluster_for(ws, o)].existing, sharing=_pool_sharing(o),
+    )
 
 
 def _pool_sharing(o: Option) -> PoolSharing | None:

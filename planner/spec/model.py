@@ -12,6 +12,7 @@ Units: hours for durations, GiB for memory, GB for data sizes, USD for money
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -178,6 +179,48 @@ class RegionPolicy(Strict):
         return self
 
 
+PREMIUM_PATTERN = re.compile(r"^(0|[1-9][0-9]{0,3})(\.[0-9]{1,2})?%$")
+FallbackScope = Literal["zone", "region", "cloud"]
+
+
+class FallbackPolicy(Strict):
+    """Capacity fallbacks: after the choice, keep up to ``count`` ranked options that cost at
+    most ``max_premium`` more a month (percent of the choice's monthly cost), each in another
+    place than the choice and the earlier fallbacks, differing at a scope listed in
+    ``across`` (``zone``: another zone of the same region; ``region``: another region of
+    the same cloud; ``cloud``: another cloud). ``count: 0`` turns fallbacks off."""
+
+    count: int = Field(ge=0, le=5)
+    max_premium: str = "30%"
+    across: tuple[FallbackScope, ...] = Field(("zone", "region", "cloud"), min_length=1)
+
+    @field_validator("count", mode="before")
+    @classmethod
+    def _whole_count(cls, v: Any) -> Any:
+        if isinstance(v, float) and v != int(v):
+            raise ValueError(f"must be a whole number (got {v})")
+        return v
+
+    @field_validator("max_premium", mode="before")
+    @classmethod
+    def _premium(cls, v: Any) -> Any:
+        if not isinstance(v, str) or not PREMIUM_PATTERN.match(v.strip()):
+            raise ValueError(f"must be a percentage such as '30%' (0% to 9999%, got {v!r})")
+        return v.strip()
+
+    @field_validator("across")
+    @classmethod
+    def _distinct(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"lists a scope twice (got {list(v)!r})")
+        return v
+
+    @property
+    def premium_fraction(self) -> Decimal:
+        """``max_premium`` as a fraction of the choice's cost: '30%' -> 0.30."""
+        return Decimal(self.max_premium[:-1]) / 100
+
+
 class Workload(Strict):
     name: Name
     team: Name
@@ -200,6 +243,9 @@ class Workload(Strict):
     )
     gpu_fraction: float | None = Field(None, gt=0, lt=1, description="= resources.gpu.fraction")
     mig_profile: MigProfile | None = Field(None, description="= resources.gpu.mig")
+
+    fallbacks: FallbackPolicy | None = Field(
+        None, description="ranked, priced fallback options (overrides the team's policy)")
 
     @field_validator("mig_profile")
     @classmethod
@@ -288,6 +334,8 @@ class Team(Strict):
     monthly_budget: Money | None = None
     min_priority: int = Field(0, ge=0)
     max_priority: int = Field(1_000_000, ge=0)
+    fallbacks: FallbackPolicy | None = Field(
+        None, description="default fallback policy of the team's workloads")
 
 
 class Quota(Strict):
@@ -386,6 +434,12 @@ class WorkloadSet(Strict):
         if isinstance(v, dict):
             return {k: ({} if t is None else t) for k, t in v.items()}
         return v
+
+    def fallback_policy(self, w: Workload) -> FallbackPolicy | None:
+        """The workload's own policy, else its team's; None when off (absent or count 0)."""
+        team = self.teams.get(w.team)
+        policy = w.fallbacks if w.fallbacks is not None else (team.fallbacks if team else None)
+        return policy if policy is not None and policy.count > 0 else None
 
     def workload(self, name: str) -> Workload:
         for w in self.workloads:
