@@ -65,3 +65,27 @@ def use_server(monkeypatch: pytest.MonkeyPatch, server: Server) -> list[float]:
     monkeypatch.setattr(refresh_http, "open_client", lambda timeout: server.client(timeout))
     monkeypatch.setattr(refresh_http, "sleep_seconds", sleeps.append)
     return sleeps
+
+
+def snapshot_bytes(directory: Path) -> dict[str, bytes]:
+    """Every file of a snapshot directory, to prove a failed refresh left it as it was."""
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+def snapshot_text(directory: Path) -> str:
+    """A snapshot's metadata and offers as text ("" if absent): where no secret may appear."""
+    import gzip
+
+    if not directory.exists():
+        return ""
+    return (directory / "metadata.json").read_text() + gzip.decompress(
+        (directory / "offers.csv.gz").read_bytes()).decode()
+
+
+def one_offer_snapshot(directory: Path, offer: Any, source: str = "old") -> Path:
+    """A previous snapshot holding ``offer`` alone (dated 2026-01-01)."""
+    from planner.catalog.model import CatalogMeta
+    from planner.catalog.snapshot import write_snapshot
+
+    write_snapshot(directory, [offer], CatalogMeta(source=source, date="2026-01-01"))
+    return directory

@@ -108,6 +108,28 @@ def _fmt_count(count: float) -> str:
     return str(int(count)) if count == int(count) else f"{count:g}"
 
 
+class RefreshRecord(BaseModel):
+    """What one ``planner catalog refresh <cloud>`` fetched: APIs, time, regions, type changes.
+
+    ``new_types`` / ``gone_types`` count instance types (in the regions refreshed)
+    that the snapshot it replaced (``compared_with``) lacked / had. No credential
+    or account detail is ever recorded.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cloud: str
+    source: str
+    fetched_at: str  # ISO 8601, UTC, whole seconds
+    regions: int
+    types: int
+    new_types: int
+    gone_types: int
+    compared_with: str
+    shapes_source: str
+    spot_source: str | None = None
+
+
 class CatalogMeta(BaseModel):
     """Where a catalog came from and when its prices were taken."""
 
@@ -119,6 +141,7 @@ class CatalogMeta(BaseModel):
     clouds: tuple[str, ...] = ()
     rows: int = 0
     notes: tuple[str, ...] = ()
+    refresh: tuple[RefreshRecord, ...] = ()
 
 
 @dataclass

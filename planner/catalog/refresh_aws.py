@@ -1,51 +1,54 @@
-"""AWS prices: the Price List Query API (on-demand) and the Spot Instance Advisor (spot).
+"""AWS prices and shapes: the Price List (on-demand), EC2 spot price history and instance types.
+
+All AWS calls go through boto3 (``refresh_aws_api``: the standard credential
+chain, standard retries, paginators); this module turns their pages into offers.
 
 On-demand: ``pricing:GetProducts`` for ``AmazonEC2``, filtered server-side to
 Linux, shared tenancy, ``capacitystatus=Used`` (the other two rows per type,
 ``AllocatedCapacityReservation`` and ``UnusedCapacityReservation``, price
-capacity reservations), no pre-installed software, and per ``regionCode``
-when regions are given. Pages of 100 follow ``NextToken``. Each ``PriceList``
-element is a **JSON string inside the JSON** and is decoded on its own. The
-same filters are applied again client-side, so a looser server answer (or the
-bulk offer file, see :func:`bulk_offer_items`) cannot let a Windows, BYOL or
-reservation row through. The price is the ``OnDemand`` term's ``Hrs``
-dimension in USD; other currencies (the China regions price in CNY) are
-skipped.
+capacity reservations), no pre-installed software, per ``regionCode``. Each
+``PriceList`` element is a **JSON string inside the JSON** and is decoded on
+its own. The same filters are applied again client-side, so a looser answer
+(or the bulk offer file, see :func:`bulk_offer_items`) cannot let a Windows,
+BYOL or reservation row through. The price is the ``OnDemand`` term's ``Hrs``
+dimension in USD; other currencies (the China regions price in CNY) are skipped.
 
-Shapes: vCPUs and GiB from the ``vcpu`` and ``memory`` attributes. The
-accelerator: AWS's attributes count GPUs (``gpu``) but do not name them, so
-the name comes from the family table :data:`FAMILY_ACCELERATOR` (AWS's
-published instance-family specs), its count from ``gpu`` (or the current
-catalog's shape when the attribute is absent, e.g. Neuron devices); families
-not in the table (fractional-GPU ``g6f``/``gr6f``, new ones) take name and
-count from the current catalog, and are skipped if it does not know them.
+Shapes: ``ec2:DescribeInstanceTypes`` in each region (``refresh_aws_shapes``),
+so a type launched after the previous catalog appears with its real vCPUs,
+memory and accelerators. A priced type the region does not describe is not
+offered there and is skipped (counted in the notes).
 
-Spot: the public Spot Instance Advisor feed gives, per region and OS, the
-average saving over on-demand in percent (``s``) and the interruption
-frequency bucket (``r``: 0 = <5%, 1 = 5-10%, 2 = 10-15%, 3 = 15-20%, 4 = >20%
-per month). ``spot_price = price x (100 - s) / 100`` — an estimate, as the
-advisor's savings are averages — and ``interruption_bucket = r``.
+Spot: ``ec2:DescribeSpotPriceHistory`` (Linux/UNIX) gives the price in effect
+now in every availability zone. Offers are regional (an EKS node group spans
+the cluster's zones, so a pool may land in any of them): ``spot_price`` is the
+**highest** current zone price in the region, the price a pool can be charged.
+No spot history for a type means no spot offer; nothing is estimated. The public
+Spot Instance Advisor feed still gives the ``interruption_bucket`` (``r``: 0 =
+<5%, 1 = 5-10%, 2 = 10-15%, 3 = 15-20%, 4 = >20% interruptions a month).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from planner.catalog.model import Offer
 from planner.catalog.quotafamily import on_demand_family
+from planner.catalog.refresh_aws_api import AwsApi
+from planner.catalog.refresh_aws_shapes import parse_instance_types
 from planner.catalog.refresh_common import Refreshed, Shape, skipped_note, tidy_money
 from planner.catalog.refresh_http import Fetcher, Progress, Request
 from planner.errors import CatalogError
 
-PRICING_ENDPOINT = "https://api.pricing.us-east-1.amazonaws.com/"
-PRICING_REGION = "us-east-1"
 SPOT_ADVISOR_URL = "https://spot-bid-advisor.s3.amazonaws.com/spot-advisor-data.json"
-TARGET = "AWSPriceListService.GetProducts"
+SPOT_SOURCE = ("EC2 DescribeSpotPriceHistory (Linux/UNIX, price in effect now per zone; "
+               "the highest zone per region)")
+SOURCE = ("AWS Price List GetProducts (on-demand), EC2 DescribeInstanceTypes (shapes), "
+          "EC2 DescribeSpotPriceHistory (spot), Spot Instance Advisor (interruption buckets)")
 
 # The rows the planner prices: attribute -> required value.
 REQUIRED_ATTRIBUTES = {
@@ -56,15 +59,6 @@ REQUIRED_ATTRIBUTES = {
     "licenseModel": "No License required",
 }
 
-# Instance family -> accelerator (names as in the embedded catalog). Whole-GPU families only.
-FAMILY_ACCELERATOR = {
-    "p2": "K80", "p3": "V100", "p3dn": "V100-32GB", "p4d": "A100", "p4de": "A100-80GB",
-    "p5": "H100", "p5e": "H200", "p5en": "H200", "p6-b200": "B200", "p6-b300": "B300",
-    "g3": "M60", "g3s": "M60", "g4dn": "T4", "g4ad": "Radeon Pro V520", "g5": "A10G",
-    "g5g": "T4g", "g6": "L4", "gr6": "L4", "g6e": "L40S", "dl1": "Gaudi HL-205",
-    "inf1": "Inferentia", "inf2": "Inferentia2", "trn1": "Trainium", "trn1n": "Trainium",
-}
-
 
 @dataclass(frozen=True)
 class OnDemandRow:
@@ -73,25 +67,12 @@ class OnDemandRow:
     region: str
     instance_type: str
     price: Decimal
-    vcpus: float
-    memory_gib: float
-    gpus: int | None
-    arch: str
 
 
-def getproducts_request(region: str | None, next_token: str | None) -> Request:
-    """The GetProducts call for one page (TERM_MATCH filters, 100 items a page)."""
-    filters = dict(REQUIRED_ATTRIBUTES)
-    if region:
-        filters["regionCode"] = region
-    body: dict[str, Any] = {
-        "ServiceCode": "AmazonEC2", "FormatVersion": "aws_v1", "MaxResults": 100,
-        "Filters": [{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in sorted(filters.items())],
-    }
-    if next_token:
-        body["NextToken"] = next_token
-    return Request(PRICING_ENDPOINT, body=body, headers={
-        "content-type": "application/x-amz-json-1.1", "x-amz-target": TARGET})
+def price_filters(region: str) -> list[dict[str, str]]:
+    """GetProducts TERM_MATCH filters: the required attributes, in ``region``."""
+    filters = dict(REQUIRED_ATTRIBUTES, regionCode=region)
+    return [{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in sorted(filters.items())]
 
 
 def decode_price_list(page: Any) -> list[dict[str, Any]]:
@@ -133,11 +114,6 @@ def _hourly_usd(terms: Any) -> Decimal | None:
     return min(prices) if prices else None
 
 
-def _number(text: str | None) -> float | None:
-    match = re.match(r"^\s*([0-9]+(?:\.[0-9]+)?)", (text or "").replace(",", ""))
-    return float(match.group(1)) if match else None
-
-
 def parse_item(item: Mapping[str, Any], region_hint: str | None = None) -> OnDemandRow | None:
     """One price item -> a row, or None if it is not a Linux shared on-demand instance."""
     product = item.get("product") or {}
@@ -150,17 +126,10 @@ def parse_item(item: Mapping[str, Any], region_hint: str | None = None) -> OnDem
         return None
     price = _hourly_usd((item.get("terms") or {}).get("OnDemand"))
     region = attrs.get("regionCode") or region_hint
-    vcpus, memory = _number(attrs.get("vcpu")), _number(attrs.get("memory"))
     itype = attrs.get("instanceType")
-    if price is None or not region or not itype or vcpus is None or memory is None:
+    if price is None or not region or not itype:
         return None
-    gpus = _number(attrs.get("gpu"))
-    # Graviton rows say "processorArchitecture": "64-bit" like x86: the processor names it.
-    arm = "graviton" in attrs.get("physicalProcessor", "").lower() \
-        or "arm" in attrs.get("processorArchitecture", "").lower()
-    arch = "arm64" if arm else "x86_64"
-    return OnDemandRow(region, itype, price, vcpus, memory,
-                       int(gpus) if gpus else None, arch)
+    return OnDemandRow(region, itype, price)
 
 
 def parse_spot_advisor(doc: Any) -> dict[tuple[str, str], tuple[int, int]]:
@@ -180,28 +149,43 @@ def parse_spot_advisor(doc: Any) -> dict[tuple[str, str], tuple[int, int]]:
     return out
 
 
-def _accelerator(row: OnDemandRow, shapes: Mapping[str, Shape]
-                 ) -> tuple[str | None, float, float | None] | None:
-    """(name, count, GiB per accelerator) of a row; None if it has an unknown accelerator."""
-    family = row.instance_type.split(".", 1)[0]
-    known = shapes.get(row.instance_type)
-    name = FAMILY_ACCELERATOR.get(family)
-    if name is not None:
-        count = row.gpus or (known.accelerator_count if known and known.accelerator == name else None)
-        if not count:
-            return None
-        memory = known.accelerator_memory_gib if known and known.accelerator == name else None
-        return name, float(count), memory
-    if known is not None and known.accelerator:
-        return known.accelerator, known.accelerator_count, known.accelerator_memory_gib
-    if row.gpus:
-        return None
-    return None, 0.0, None
+def latest_spot_prices(pages: Iterable[Mapping[str, Any]], region: str
+                       ) -> dict[str, dict[str, Decimal]]:
+    """Instance type -> zone -> the latest Linux/UNIX spot price (USD/h) in ``region``."""
+    latest: dict[tuple[str, str], tuple[str, Decimal]] = {}
+    for page in pages:
+        for i, entry in enumerate(page.get("SpotPriceHistory") or []):
+            if entry.get("ProductDescription", "Linux/UNIX") != "Linux/UNIX":
+                continue
+            zone, itype = entry.get("AvailabilityZone"), entry.get("InstanceType")
+            try:
+                price = Decimal(str(entry["SpotPrice"]))
+            except (KeyError, InvalidOperation):
+                raise CatalogError("aws: malformed spot price",
+                                   field=f"SpotPriceHistory[{i}].SpotPrice") from None
+            stamp = entry.get("Timestamp")
+            when = stamp.isoformat() if isinstance(stamp, datetime) else str(stamp or "")
+            if not zone or not itype or not price.is_finite() or price <= 0:
+                continue
+            old = latest.get((itype, zone))
+            if old is None or when > old[0]:
+                latest[(itype, zone)] = (when, price)
+    out: dict[str, dict[str, Decimal]] = {}
+    for (itype, zone), (_, price) in sorted(latest.items()):
+        if zone.startswith(region):
+            out.setdefault(itype, {})[zone] = price
+    return out
 
 
-def build_offers(rows: Iterable[OnDemandRow], spot: Mapping[tuple[str, str], tuple[int, int]],
-                 shapes: Mapping[str, Shape]) -> tuple[list[Offer], list[str]]:
-    """Offers from on-demand rows + spot advisor; also the instance types skipped."""
+def build_offers(rows: Iterable[OnDemandRow], shapes: Mapping[str, Mapping[str, Shape]],
+                 spot: Mapping[str, Mapping[str, Mapping[str, Decimal]]],
+                 buckets: Mapping[tuple[str, str], tuple[int, int]]
+                 ) -> tuple[list[Offer], list[str]]:
+    """Offers from on-demand rows, per-region shapes and spot prices; also the types skipped.
+
+    ``shapes``: region -> type -> shape; ``spot``: region -> type -> zone -> USD/h;
+    ``buckets``: (region, type) -> (advisor savings %, interruption bucket).
+    """
     best: dict[tuple[str, str], OnDemandRow] = {}
     for row in rows:
         key = (row.region, row.instance_type)
@@ -209,46 +193,60 @@ def build_offers(rows: Iterable[OnDemandRow], spot: Mapping[tuple[str, str], tup
             best[key] = row
     offers, skipped = [], []
     for (region, itype), row in sorted(best.items()):
-        acc = _accelerator(row, shapes)
-        if acc is None:
+        shape = shapes.get(region, {}).get(itype)
+        if shape is None:
             skipped.append(itype)
             continue
-        name, count, memory = acc
-        savings, bucket = spot.get((region, itype), (None, None))
-        spot_price = tidy_money(row.price * (100 - savings) / 100) if savings is not None else None
+        zones = spot.get(region, {}).get(itype, {})
+        spot_price = tidy_money(max(zones.values())) if zones else None
+        bucket = buckets.get((region, itype), (None, None))[1] if zones else None
         offers.append(Offer(
-            "aws", region, None, itype, name, count if name else 0.0, memory, row.vcpus,
-            row.memory_gib, tidy_money(row.price), spot_price, on_demand_family("aws", itype, name),
-            bucket, row.arch))
+            "aws", region, None, itype, shape.accelerator,
+            shape.accelerator_count if shape.accelerator else 0.0, shape.accelerator_memory_gib,
+            shape.vcpus, shape.memory_gib, tidy_money(row.price), spot_price,
+            on_demand_family("aws", itype, shape.accelerator), bucket, shape.arch))
     return offers, skipped
 
 
-def refresh_aws(fetcher: Fetcher, regions: list[str] | None, shapes: Mapping[str, Shape],
+def check_regions(asked: list[str] | None, known: Mapping[str, bool]) -> list[str]:
+    """The regions to refresh: ``asked`` (each must exist and be enabled), else every enabled one."""
+    if asked is None:
+        return sorted(r for r, enabled in known.items() if enabled)
+    for region in asked:
+        if region not in known:
+            raise CatalogError(f"aws: unknown region {region!r} (DescribeRegions lists "
+                               f"{len(known)} regions; e.g. {', '.join(sorted(known)[:4])})")
+        if not known[region]:
+            raise CatalogError(f"aws: region {region!r} is not enabled for this account "
+                               "(opt in first, or leave it out of --regions)")
+    return list(asked)
+
+
+def refresh_aws(api: AwsApi, fetcher: Fetcher, regions: list[str] | None,
+                accelerators: Mapping[str, float | None], now: datetime,
                 progress: Progress | None = None,
                 on_region: Callable[[str], None] | None = None) -> Refreshed:
-    """Fetch every page (per region, or all regions at once), then the spot advisor."""
+    """Regions, then per region prices, shapes and spot prices, then the advisor's buckets.
+
+    ``accelerators``: the current catalog's accelerator names -> GiB (naming new devices).
+    """
+    targets = check_regions(regions, api.regions())
     rows: list[OnDemandRow] = []
-    targets: list[str | None] = list(regions) if regions else [None]
+    shapes: dict[str, dict[str, Shape]] = {}
+    spot: dict[str, dict[str, dict[str, Decimal]]] = {}
     for region in targets:
         if on_region is not None:
-            on_region(region or "all regions")
-        first = getproducts_request(region, None)
-        next_page = _next_page(region)
-        for page in fetcher.pages(first, next_page, lambda p: len(p.get("PriceList") or []),
-                                  progress):
+            on_region(region)
+        for page in api.get_products(price_filters(region), progress):
             rows.extend(r for r in (parse_item(i, region) for i in decode_price_list(page)) if r)
+        shapes[region] = parse_instance_types(api.instance_types(region, progress), accelerators)
+        spot[region] = latest_spot_prices(api.spot_prices(region, now, progress), region)
     if on_region is not None:
         on_region("spot advisor")
-    spot = parse_spot_advisor(fetcher.get_json(Request(SPOT_ADVISOR_URL)))
-    offers, skipped = build_offers(rows, spot, shapes)
-    notes = [n for n in [skipped_note("instance types with an unknown accelerator", skipped)] if n]
-    notes.append("spot prices estimated from Spot Instance Advisor savings (price x (100 - s)/100)")
-    return Refreshed(offers, f"AWS Price List GetProducts ({PRICING_ENDPOINT}) + Spot Instance "
-                             f"Advisor ({SPOT_ADVISOR_URL})", tuple(notes))
-
-
-def _next_page(region: str | None) -> Callable[[Any], Request | None]:
-    def follow(page: Any) -> Request | None:
-        token = page.get("NextToken") if isinstance(page, dict) else None
-        return getproducts_request(region, token) if token else None
-    return follow
+    buckets = parse_spot_advisor(fetcher.get_json(Request(SPOT_ADVISOR_URL)))
+    offers, skipped = build_offers(rows, shapes, spot, buckets)
+    notes = [n for n in [skipped_note("priced instance types the region does not describe",
+                                      skipped)] if n]
+    notes.append("spot: " + SPOT_SOURCE)
+    return Refreshed(offers, SOURCE, tuple(notes), regions=tuple(targets), spot_source=SPOT_SOURCE,
+                     shapes_source="EC2 DescribeInstanceTypes")

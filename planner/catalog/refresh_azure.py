@@ -18,9 +18,13 @@ Which items are prices the planner uses (:func:`parse_item`):
 * time-bounded prices: only items in effect on ``today`` (start <= today <=
   end) count; of several, the latest start wins.
 
-The API carries no vCPU, memory or GPU counts: shapes come from the current
-catalog (``refresh_common``); a priced size it does not know is skipped and
-counted in the notes. Azure has no zone-level prices: ``zone`` is empty.
+The API carries no vCPU, memory or GPU counts. With ``--subscription``, Resource
+SKUs (``refresh_azure_skus``) give the shapes, so new sizes appear, and a size
+restricted for the subscription in a region is not offered there. Without it,
+shapes come from the current catalog (``refresh_common``). A priced size whose
+shape is known from neither is skipped and counted in the notes. A region asked
+for with no VM price (or, with a subscription, unknown to Resource SKUs) is an
+unknown region. Azure has no zone-level prices: ``zone`` is empty.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any
 
 from planner.catalog.model import Offer
 from planner.catalog.quotafamily import on_demand_family
+from planner.catalog.refresh_azure_skus import AzureSkus
 from planner.catalog.refresh_common import Refreshed, Shape, skipped_note, tidy_money
 from planner.catalog.refresh_http import Fetcher, Progress, Request
 from planner.errors import CatalogError
@@ -110,13 +115,23 @@ def current_prices(prices: Iterable[Price]) -> dict[tuple[str, str, bool], Decim
 
 
 def build_offers(prices: Mapping[tuple[str, str, bool], Decimal],
-                 shapes: Mapping[str, Shape]) -> tuple[list[Offer], list[str]]:
-    """One offer per (region, size) with an on-demand price and a known shape."""
-    offers, skipped = [], []
+                 shapes: Mapping[str, Shape], skus: AzureSkus | None = None
+                 ) -> tuple[list[Offer], list[str], list[str]]:
+    """One offer per (region, size) with an on-demand price and a known shape, not restricted.
+
+    Also returns the sizes skipped for want of a shape, and those restricted.
+    """
+    offers, skipped, restricted = [], [], []
     for (region, size, spot), price in sorted(prices.items()):
         if spot:
             continue
-        shape = shapes.get(size)
+        if skus is not None and (region, size) not in skus.offered:
+            if (region, size) in skus.restricted:
+                restricted.append(size)
+            else:
+                skipped.append(size)
+            continue
+        shape = skus.shapes.get(size) if skus is not None else shapes.get(size)
         if shape is None:
             skipped.append(size)
             continue
@@ -125,23 +140,45 @@ def build_offers(prices: Mapping[tuple[str, str, bool], Decimal],
             shape.accelerator_count if shape.accelerator else 0.0, shape.accelerator_memory_gib,
             shape.vcpus, shape.memory_gib, price, prices.get((region, size, True)),
             on_demand_family("azure", size, shape.accelerator), None, shape.arch))
-    return offers, skipped
+    return offers, skipped, restricted
+
+
+def check_regions(asked: list[str] | None, prices: Iterable[Price], skus: AzureSkus | None) -> None:
+    """CatalogError for an asked region without VM prices (or unknown to Resource SKUs)."""
+    priced = {p.region for p in prices}
+    for region in asked or []:
+        if skus is not None and region not in skus.locations:
+            raise CatalogError(f"azure: unknown region {region!r} (Resource SKUs list no VM size "
+                               "there for the subscription)")
+        if region not in priced:
+            raise CatalogError(f"azure: unknown region {region!r} (the Retail Prices API lists no "
+                               "Linux VM price there)")
 
 
 def refresh_azure(fetcher: Fetcher, regions: list[str] | None, shapes: Mapping[str, Shape],
-                  today: date, progress: Progress | None = None) -> Refreshed:
+                  today: date, progress: Progress | None = None,
+                  skus: AzureSkus | None = None) -> Refreshed:
     """Fetch every page (per region, or all regions), keep Linux on-demand + spot meters."""
     prices: list[Price] = []
     targets: list[str | None] = list(regions) if regions else [None]
-    for region in targets:
+    for region in targets:  # no sign-in: the ARM token hook only signs management.azure.com
         for page in fetcher.pages(prices_request(region), _next,
                                   lambda p: len(p.get("Items") or []), progress):
             prices.extend(p for p in (parse_item(i, today) for i in items_of(page)) if p)
-    offers, skipped = build_offers(current_prices(prices), shapes)
-    notes = [n for n in [skipped_note("VM sizes not in the previous catalog (no shape)", skipped)] if n]
-    notes.append("VM shapes (vCPUs, GiB, GPUs) from the previous catalog")
+    check_regions(regions, prices, skus)
+    offers, skipped, restricted = build_offers(current_prices(prices), shapes, skus)
+    source = "Resource SKUs" if skus is not None else "the previous catalog"
+    notes = [n for n in [
+        skipped_note(f"VM sizes without a shape from {source}", skipped),
+        skipped_note("VM sizes restricted for the subscription", restricted),
+        skipped_note("VM sizes with GPUs of no known model",
+                     skus.unnamed if skus is not None else ())] if n]
+    notes.append(f"VM shapes (vCPUs, GiB, GPUs) from {source}")
     return Refreshed(offers, f"Azure Retail Prices API ({PRICES_URL}, api-version {API_VERSION})",
-                     tuple(notes))
+                     tuple(notes), regions=tuple(regions or ()),
+                     spot_source="Retail Prices Spot meters",
+                     shapes_source="Resource SKUs (capabilities, restrictions)" if skus is not None
+                     else "the previous catalog")
 
 
 def _next(page: Any) -> Request | None:

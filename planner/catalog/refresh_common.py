@@ -3,12 +3,14 @@
 Price APIs price things; they do not always say what the thing is. Azure's
 Retail Prices carry no vCPU or GPU counts, GCP's Billing Catalog prices vCPU,
 GiB and GPU components but not machine types, and AWS's price attributes name
-no GPU model. The rule, the same for every cloud: **what an instance type is
-(vCPUs, GiB, accelerator name/count/memory) and, for GCP, in which zones it
-exists, comes from the current catalog** (the embedded snapshot, or the one
-given with ``--catalog``), unless the price API itself says so (AWS vcpu,
-memory, gpu attributes). A priced instance type the current catalog does not
-know is skipped and counted in the snapshot's notes, never guessed.
+no GPU model. So **what an instance type is (vCPUs, GiB, accelerator
+name/count/memory) and where it exists comes from the cloud's own description
+API** when the refresh can call it: always for AWS (EC2 DescribeInstanceTypes),
+for GCP with ``--project`` (Compute machineTypes/acceleratorTypes), for Azure
+with ``--subscription`` (Resource SKUs). Otherwise it comes from the current
+catalog (the embedded snapshot, or the one given with ``--catalog``). A priced
+instance type whose shape is known from neither is skipped and counted in the
+snapshot's notes, never guessed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from planner.catalog.model import Offer
+from planner.catalog.model import Offer, RefreshRecord
 
 NANO = Decimal("0.000000001")
 
@@ -41,6 +43,9 @@ class Refreshed:
     offers: list[Offer]
     source: str
     notes: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()  # the regions asked of the APIs (empty: taken from the offers)
+    spot_source: str | None = None
+    shapes_source: str = "the previous catalog"
 
 
 def known_shapes(offers: Iterable[Offer], cloud: str) -> dict[str, Shape]:
@@ -51,6 +56,15 @@ def known_shapes(offers: Iterable[Offer], cloud: str) -> dict[str, Shape]:
             offer.vcpus, offer.memory_gib, offer.accelerator, offer.accelerator_count,
             offer.accelerator_memory_gib, offer.arch))
     return shapes
+
+
+def known_accelerators(offers: Iterable[Offer]) -> dict[str, float | None]:
+    """Accelerator name -> GiB per device, from any cloud's offers (first by offer key wins)."""
+    memory: dict[str, float | None] = {}
+    for offer in sorted((o for o in offers if o.accelerator), key=lambda o: o.key):
+        if offer.accelerator is not None and memory.get(offer.accelerator) is None:
+            memory[offer.accelerator] = offer.accelerator_memory_gib
+    return memory
 
 
 def skipped_note(what: str, names: Iterable[str], limit: int = 8) -> str | None:
@@ -66,3 +80,35 @@ def tidy_money(value: Decimal) -> Decimal:
     """USD rounded to 1e-9, trailing zeros dropped, never in exponent form (stable bytes)."""
     text = format(value.quantize(NANO), "f")
     return Decimal(text.rstrip("0").rstrip(".") if "." in text else text)
+
+
+def instance_types(offers: Iterable[Offer], cloud: str, regions: set[str] | None) -> set[str]:
+    """The instance types of ``cloud`` offered in ``regions`` (all regions for None)."""
+    return {o.instance_type for o in offers
+            if o.cloud == cloud and (regions is None or o.region in regions)}
+
+
+def refresh_record(cloud: str, result: Refreshed, previous: Iterable[Offer], compared_with: str,
+                   fetched_at: str) -> RefreshRecord:
+    """The snapshot's record of this refresh: types new and gone in the regions refreshed."""
+    regions = set(result.regions) or {o.region for o in result.offers}
+    now = instance_types(result.offers, cloud, None)
+    before = instance_types(previous, cloud, regions)
+    return RefreshRecord(
+        cloud=cloud, source=result.source, fetched_at=fetched_at, regions=len(regions),
+        types=len(now), new_types=len(now - before), gone_types=len(before - now),
+        compared_with=compared_with, shapes_source=result.shapes_source,
+        spot_source=result.spot_source)
+
+
+def type_change_notes(cloud: str, result: Refreshed, previous: Iterable[Offer]) -> tuple[str, ...]:
+    """``new instance types: ...`` / ``gone instance types: ...`` notes (names, capped)."""
+    regions = set(result.regions) or {o.region for o in result.offers}
+    now = instance_types(result.offers, cloud, None)
+    before = instance_types(previous, cloud, regions)
+    notes = []
+    for what, names in (("new instance types", now - before), ("gone instance types", before - now)):
+        note = skipped_note(what, names, limit=20)
+        if note is not None:
+            notes.append(note.removeprefix("skipped "))
+    return tuple(notes)

@@ -1,8 +1,8 @@
 """GCP prices: Cloud Billing Catalog SKUs for Compute Engine, composed into instance prices.
 
-``GET https://cloudbilling.googleapis.com/v1/services/6F81-5844-456A/skus?key=KEY``
-pages through ``nextPageToken``. The API key comes from ``GOOGLE_API_KEY``
-(any key with the Cloud Billing API enabled; the catalog is public data).
+``GET https://cloudbilling.googleapis.com/v1/services/6F81-5844-456A/skus``
+pages through ``nextPageToken``, signed in as ``refresh_gcp_auth`` says
+(Application Default Credentials, or an API key in ``GOOGLE_API_KEY``).
 
 GCP does not price machine types; it prices their parts, per region, and a
 VM is billed as the sum (the rule :func:`compose` implements)::
@@ -18,8 +18,11 @@ commitments and other usage types are ignored. E.g. a2-highgpu-1g in
 us-central1: 12 x 0.031611 + 85 x 0.004237 + 1 x 2.933908 = $3.673385/h.
 
 Which machine types exist, in which zones, with how many vCPUs, GiB and GPUs
-comes from the current catalog (``refresh_common``); a machine type whose
-series or GPU has no SKU in its region is skipped and counted in the notes.
+comes from the Compute API with ``--project`` (``refresh_gcp_shapes``: new
+machine types appear), else from the current catalog (``refresh_common``). A
+machine type whose series or GPU has no SKU in its region is skipped and
+counted in the notes. A region asked for that no SKU serves (or, with
+``--project``, where the project sees no zone) is an unknown region.
 Prices in another currency are converted with the SKU's own
 ``currencyConversionRate`` (units per USD). Where a SKU has tiers, the last
 (highest ``startUsageAmount``) rate is used: the price of sustained use past
@@ -35,13 +38,21 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from planner.catalog.model import Offer
+from planner.catalog.quotafamily import on_demand_family
 from planner.catalog.refresh_common import NANO, Refreshed, skipped_note, tidy_money
+from planner.catalog.refresh_gcp_auth import GcpAuth
+from planner.catalog.refresh_gcp_shapes import (
+    MachineType,
+    aggregated,
+    normalized_gpu,
+    parse_accelerator_types,
+    parse_machine_types,
+)
 from planner.catalog.refresh_http import Fetcher, Progress, Request
 from planner.errors import CatalogError
 
 SERVICE_ID = "6F81-5844-456A"
 SKUS_URL = f"https://cloudbilling.googleapis.com/v1/services/{SERVICE_ID}/skus"
-API_KEY_ENV = "GOOGLE_API_KEY"
 
 SPOT_PREFIXES = ("Spot Preemptible ", "Preemptible ")
 PART = re.compile(r"^(?P<series>[A-Z][A-Z0-9]*)(?: (?:AMD|Arm|Intel))?(?: Predefined)? "
@@ -74,20 +85,13 @@ class Part:
     price: Decimal
 
 
-def api_key(env: Mapping[str, str]) -> str:
-    """The API key, or a CatalogError saying how to provide one."""
-    key = env.get(API_KEY_ENV, "").strip()
-    if not key:
-        raise CatalogError(f"GCP API key missing: set {API_KEY_ENV} to a Google Cloud API key "
-                           "with the Cloud Billing API enabled")
-    return key
-
-
-def skus_request(key: str, page_token: str | None) -> Request:
-    params = {"key": key, "currencyCode": "USD", "pageSize": "5000"}
+def skus_request(key: str | None, page_token: str | None) -> Request:
+    """One SKU page; ``key`` is the API key, sent as the ``x-goog-api-key`` header (not in
+    the URL, which clients log), or None: the Bearer token signs the request."""
+    params = {"currencyCode": "USD", "pageSize": "5000"}
     if page_token:
         params["pageToken"] = page_token
-    return Request(SKUS_URL, params=params)
+    return Request(SKUS_URL, params=params, headers={"x-goog-api-key": key} if key else {})
 
 
 def skus_of(page: Any) -> list[dict[str, Any]]:
@@ -161,11 +165,16 @@ def parse_sku(sku: Mapping[str, Any]) -> Part | None:
 
 
 def price_table(parts: Iterable[Part]) -> dict[tuple[str, str, str, bool], Decimal]:
-    """(kind, name, region, spot) -> USD per unit-hour; the first part listed wins."""
+    """(kind, name, region, spot) -> USD per unit-hour; the first part listed wins.
+
+    A GPU model not in :data:`GPU_MODELS` is listed under its normalized name
+    (``RTX-PRO-6000``), the name a Compute API accelerator type of that model gets.
+    """
     table: dict[tuple[str, str, str, bool], Decimal] = {}
     for part in parts:
+        name = normalized_gpu(part.name[1:]) if part.name.startswith("?") else part.name
         for region in part.regions:
-            table.setdefault((part.kind, part.name, region, part.spot), part.price)
+            table.setdefault((part.kind, name, region, part.spot), part.price)
     return table
 
 
@@ -193,7 +202,7 @@ def compose(shape: Offer, table: Mapping[tuple[str, str, str, bool], Decimal],
 def build_offers(parts: Iterable[Part], shapes: Iterable[Offer],
                  regions: set[str] | None) -> tuple[list[Offer], list[str]]:
     """Re-price every known GCP offer (per zone) from the parts; also the types skipped."""
-    table = price_table(p for p in parts if not p.name.startswith("?"))
+    table = price_table(parts)
     offers, skipped = [], []
     for old in sorted((o for o in shapes if o.cloud == "gcp"), key=lambda o: o.key):
         if regions is not None and old.region not in regions:
@@ -209,24 +218,93 @@ def build_offers(parts: Iterable[Part], shapes: Iterable[Offer],
     return offers, skipped
 
 
-def refresh_gcp(fetcher: Fetcher, key: str, shapes: Iterable[Offer], regions: list[str] | None,
+def api_offers(parts: Iterable[Part], machines: Iterable[MachineType],
+               attachable: set[tuple[str, str]], base: Iterable[Offer],
+               accelerators: Mapping[str, float | None]) -> tuple[list[Offer], list[str]]:
+    """Offers for the Compute API's machine types (per zone); also the types skipped.
+
+    Built-in accelerators come with the machine type. Attachable GPUs (N1 hosts)
+    keep the host/GPU/count combinations of the current catalog, offered in the
+    zones where the API lists both the host and the GPU.
+    """
+    combos: dict[str, set[tuple[str, float]]] = {}
+    for offer in base:
+        if offer.cloud == "gcp" and offer.accelerator and offer.instance_type.startswith("n1-"):
+            combos.setdefault(offer.instance_type, set()).add(
+                (offer.accelerator, offer.accelerator_count))
+    table = price_table(parts)
+    offers, skipped = [], []
+    for machine in machines:
+        shapes = [(machine.accelerator, machine.accelerator_count)]
+        if machine.accelerator is None:
+            shapes += sorted(c for c in combos.get(machine.name, ())
+                             if (machine.zone, c[0]) in attachable)
+        for accelerator, count in shapes:
+            offer = Offer("gcp", machine.region, machine.zone, machine.name, accelerator, count,
+                          accelerators.get(accelerator) if accelerator else None, machine.vcpus,
+                          machine.memory_gib, Decimal(0), None,
+                          on_demand_family("gcp", machine.name, accelerator), None, machine.arch)
+            price = None if SHARED_CORE.match(machine.name) else compose(offer, table, spot=False)
+            if price is None:
+                skipped.append(machine.name)
+                continue
+            offers.append(Offer(
+                "gcp", offer.region, offer.zone, offer.instance_type, accelerator, count,
+                offer.accelerator_memory_gib, offer.vcpus, offer.memory_gib, price,
+                compose(offer, table, spot=True), offer.quota_family, None, offer.arch))
+    return offers, skipped
+
+
+def check_regions(asked: list[str] | None, parts: Iterable[Part],
+                  machines: list[MachineType] | None, project: str | None) -> None:
+    """CatalogError for an asked region no SKU serves (or, with a project, with no zone)."""
+    if asked is None:
+        return
+    served = {r for p in parts for r in p.regions}
+    zoned = {m.region for m in machines} if machines is not None else None
+    for region in asked:
+        if region not in served:
+            raise CatalogError(f"gcp: unknown region {region!r} (no Compute Engine SKU of the "
+                               "Cloud Billing Catalog is offered there)")
+        if zoned is not None and region not in zoned:
+            raise CatalogError(f"gcp: unknown region {region!r} (the Compute API lists no zone "
+                               f"there for project {project!r})")
+
+
+def refresh_gcp(fetcher: Fetcher, auth: GcpAuth, base: Iterable[Offer], regions: list[str] | None,
+                project: str | None, accelerators: Mapping[str, float | None],
                 progress: Progress | None = None) -> Refreshed:
-    """Fetch every SKU page, then price every GCP machine type of the current catalog."""
+    """Fetch every SKU page (and with ``project`` the machine/accelerator types), then price."""
+    machines: list[MachineType] | None = None
+    attachable: set[tuple[str, str]] = set()
+    if project is not None:
+        wanted = set(regions) if regions else None
+        machines = parse_machine_types(
+            aggregated(fetcher, project, "machineTypes", "machineTypes", progress), wanted)
+        attachable = parse_accelerator_types(
+            aggregated(fetcher, project, "acceleratorTypes", "acceleratorTypes", progress))
     parts: list[Part] = []
-    for page in fetcher.pages(skus_request(key, None), lambda p: _next(key, p),
+    for page in fetcher.pages(skus_request(auth.key, None), lambda p: _next(auth.key, p),
                               lambda p: len(p.get("skus") or []), progress):
         parts.extend(p for p in (parse_sku(s) for s in skus_of(page)) if p)
+    check_regions(regions, parts, machines, project)
     unknown_gpus = [p.name[1:] for p in parts if p.name.startswith("?")]
-    offers, skipped = build_offers(parts, shapes, set(regions) if regions else None)
+    if machines is None:
+        offers, skipped = build_offers(parts, base, set(regions) if regions else None)
+        shapes = "the previous catalog (machine types and zones)"
+    else:
+        offers, skipped = api_offers(parts, machines, attachable, base, accelerators)
+        shapes = f"Compute API machineTypes and acceleratorTypes (project {project})"
     notes = [n for n in (skipped_note("GPU SKUs with an unknown model", unknown_gpus),
                          skipped_note("machine types without core/RAM/GPU SKUs in their region",
                                       skipped)) if n]
-    notes.append("machine types and zones from the previous catalog; prices = vCPUs x core "
-                 "+ GiB x RAM + GPUs x GPU SKU prices")
+    notes.append(f"shapes: {shapes}; prices = vCPUs x core + GiB x RAM + GPUs x GPU SKU prices")
     return Refreshed(offers, f"GCP Cloud Billing Catalog API, Compute Engine service {SERVICE_ID} "
-                             f"({SKUS_URL})", tuple(notes))
+                             f"({SKUS_URL})", tuple(notes), regions=tuple(regions or ()),
+                     spot_source="Cloud Billing Catalog Preemptible (Spot) SKUs",
+                     shapes_source=shapes)
 
 
-def _next(key: str, page: Any) -> Request | None:
+def _next(key: str | None, page: Any) -> Request | None:
     token = page.get("nextPageToken") if isinstance(page, dict) else None
     return skus_request(key, token) if token else None

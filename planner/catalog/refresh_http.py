@@ -15,7 +15,9 @@ This module (and the ``refresh_*`` modules that use it) is the only place in
   cloud uses (a token, a full link) and calls ``progress`` after each page.
 * **Clean failures**: any HTTP error left after the retries, a non-JSON
   body or a loop in the paging becomes a :class:`~planner.errors.CatalogError`
-  (exit 4) naming the URL *without* its query string (API keys travel there).
+  (exit 4) naming the URL *without* its query string (API keys travel there);
+  an HTTP error status is an :class:`HttpStatusError` carrying the status, so a
+  caller can say what a 403 or 404 means for its API.
 
 ``sleep`` is injectable so tests run the retry path without waiting.
 """
@@ -36,19 +38,28 @@ if TYPE_CHECKING:
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_PAGES = 100_000  # a guard against a server that never stops paging
 
+
+class HttpStatusError(CatalogError):
+    """An HTTP error status left after the retries (``status``; ``reason``: the API's message)."""
+
+    def __init__(self, message: str, *, status: int, reason: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Request:
-    """One request to make: GET unless ``body`` is given (then POST, JSON body)."""
+    """One GET to make: URL, query parameters, extra headers."""
 
     url: str
     params: dict[str, str] | None = None
-    body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
 
 # (page number starting at 1, items on that page) -> None; drives the progress bar.
 Progress = Callable[[int, int], None]
-# A page of JSON -> the (url, params, body) of the next request, or None when done.
+# A page of JSON -> the next request, or None when done.
 NextPage = Callable[[Any], Request | None]
 
 
@@ -72,10 +83,10 @@ def public_url(url: str) -> str:
 
 @dataclass
 class Fetcher:
-    """GET/POST JSON with retries and backoff; follow pages.
+    """GET JSON with retries and backoff; follow pages.
 
-    ``sign`` (optional) adds authentication headers to a request just before
-    it is sent (AWS SigV4 signs each attempt afresh).
+    ``authorize`` (optional) adds authentication headers to a request just
+    before each attempt is sent (a Bearer token, refreshed when it expires).
     """
 
     client: httpx.Client
@@ -83,7 +94,7 @@ class Fetcher:
     backoff: float = 1.0
     max_wait: float = 60.0
     sleep: Callable[[float], None] = sleep_seconds
-    sign: Callable[[httpx.Request], None] | None = None
+    authorize: Callable[[httpx.Request], None] | None = None
     attempts: int = 0  # requests sent, retries included (for reports and tests)
 
     def get_json(self, request: Request) -> Any:
@@ -98,11 +109,10 @@ class Fetcher:
               count: Callable[[Any], int], progress: Progress | None = None) -> Iterator[Any]:
         """Yield each page of JSON, following ``next_page`` until it returns None."""
         request: Request | None = first
-        seen: set[tuple[str, str, str]] = set()
+        seen: set[tuple[str, str]] = set()
         number = 0
         while request is not None:
-            key = (request.url, json.dumps(request.params, sort_keys=True),
-                   json.dumps(request.body, sort_keys=True))
+            key = (request.url, json.dumps(request.params, sort_keys=True))
             if key in seen or number >= MAX_PAGES:
                 raise CatalogError(f"paging loop at {public_url(request.url)} (page {number + 1})")
             seen.add(key)
@@ -137,21 +147,17 @@ class Fetcher:
             if response.status_code < 400:
                 return response
             if response.status_code not in RETRY_STATUS or last:
-                raise CatalogError(f"HTTP {response.status_code} from {where} after "
-                                   f"{attempt + 1} attempt(s): {_reason(response)}")
+                raise HttpStatusError(f"HTTP {response.status_code} from {where} after "
+                                      f"{attempt + 1} attempt(s): {_reason(response)}",
+                                      status=response.status_code, reason=_reason(response))
             self.sleep(self._wait(attempt, response.headers.get("Retry-After")))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _build(self, request: Request) -> httpx.Request:
-        if request.body is not None:
-            content = json.dumps(request.body, sort_keys=True).encode()
-            built = self.client.build_request("POST", request.url, params=request.params,
-                                              content=content, headers=request.headers)
-        else:
-            built = self.client.build_request("GET", request.url, params=request.params,
-                                              headers=request.headers)
-        if self.sign is not None:
-            self.sign(built)
+        built = self.client.build_request("GET", request.url, params=request.params,
+                                          headers=request.headers)
+        if self.authorize is not None:
+            self.authorize(built)
         return built
 
     def _wait(self, attempt: int, retry_after: str | None) -> float:

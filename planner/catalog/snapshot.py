@@ -69,8 +69,10 @@ def write_snapshot(directory: Path, offers: list[Offer], meta: CatalogMeta) -> N
         (tmp / OFFERS_FILE).write_bytes(encode_offers(offers))
         meta = meta.model_copy(update={"rows": len(offers),
                                        "clouds": tuple(sorted({o.cloud for o in offers}))})
-        (tmp / META_FILE).write_text(
-            json.dumps(meta.model_dump(mode="json"), indent=2, sort_keys=True) + "\n")
+        data = meta.model_dump(mode="json")
+        if not data["refresh"]:
+            del data["refresh"]  # imported snapshots carry no refresh record: same bytes as before
+        (tmp / META_FILE).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
         old = directory.with_name(f".{directory.name}.old")
         if old.exists():
             shutil.rmtree(old)

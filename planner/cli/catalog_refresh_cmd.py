@@ -1,8 +1,11 @@
-"""``planner catalog refresh aws|gcp|azure``: fetch live prices into a snapshot.
+"""``planner catalog refresh aws|gcp|azure``: fetch live prices (and shapes) into a snapshot.
 
-The only command that uses the network. Everything is fetched and parsed
-first; the snapshot is written (atomically) only when all of it succeeded, so
-on any failure the previous snapshot in ``--out`` stays byte-identical.
+The only command that uses the network, and the only one that imports the cloud
+SDKs of the ``gpuplan[refresh]`` extra (boto3, google-auth, azure-identity).
+Everything is fetched and parsed first; the snapshot is written (atomically)
+only when all of it succeeded, so on any failure the previous snapshot in
+``--out`` stays byte-identical and the command exits 4 with one line that
+starts with the cloud's name.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from datetime import date
+    from datetime import datetime
 
     from planner.catalog.model import Catalog
     from planner.catalog.refresh_common import Refreshed
     from planner.catalog.refresh_http import Fetcher, Progress
+    from planner.errors import CatalogError
 
 
 class RefreshCloud(StrEnum):
@@ -62,91 +66,139 @@ def refresh(
         "--regions", help="Only these regions (comma-separated or repeated). Default: all.")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Snapshot directory. Default: ~/.cache/gpuplan/catalog/<cloud>")] = None,
+    profile: Annotated[str | None, typer.Option(
+        "--profile", help="aws: the named profile (default: AWS_PROFILE, then the standard "
+        "credential chain).")] = None,
+    project: Annotated[str | None, typer.Option(
+        "--project", help="gcp: also read machine and accelerator types (shapes, zones) from "
+        "this project's Compute API.")] = None,
+    subscription: Annotated[str | None, typer.Option(
+        "--subscription", help="azure: also read Resource SKUs (shapes, zones, restrictions) "
+        "for this subscription.")] = None,
     full: Annotated[bool, typer.Option(
         "--full", help="Keep every instance type, not only accelerators and common CPU "
         "families.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds per HTTP request.", min=1)] = 60.0,
-    retries: Annotated[int, typer.Option(help="Retries on 429/5xx/timeouts.", min=0)] = 4,
+    retries: Annotated[int, typer.Option(help="Retries on throttling/5xx/timeouts.", min=0)] = 4,
 ) -> None:
-    """Fetch current prices from a cloud's public price API into a catalog snapshot.
+    """Fetch current prices from a cloud's APIs into a catalog snapshot.
 
     \b
-    aws:   Price List GetProducts + Spot Instance Advisor (AWS_ACCESS_KEY_ID/SECRET)
-    gcp:   Cloud Billing Catalog, Compute Engine SKUs (GOOGLE_API_KEY)
-    azure: Retail Prices API (no credentials)
-    Shapes the APIs do not carry come from the current catalog (--catalog or the
-    embedded one). Then: planner --catalog DIR plan workloads.yaml
+    aws:   Price List + EC2 instance types and spot price history (boto3: AWS_PROFILE,
+           aws sso login, web identity, environment keys or an instance role)
+    gcp:   Cloud Billing Catalog SKUs (Application Default Credentials or GOOGLE_API_KEY);
+           --project adds the Compute API's machine and accelerator types
+    azure: Retail Prices (no sign-in); --subscription adds Resource SKUs
+           (DefaultAzureCredential)
+    Shapes not fetched come from the current catalog (--catalog or the embedded one).
+    Then: planner --catalog DIR plan workloads.yaml
     """
-    from datetime import date
+    from datetime import UTC, datetime
 
     from planner.catalog.load import load_catalog
     from planner.cli.app import state
+    from planner.errors import CatalogError
 
     names = parse_regions(regions)
     target = out or default_out(cloud.value, os.environ)
-    today = date.today()
-    _check_credentials(cloud.value)
-    base = load_catalog(state(ctx).catalog)
-    result = _fetch(cloud.value, names, base, today, timeout, retries)
-    count = _write(cloud.value, result, target, today, full)
-    typer.echo(f"wrote {count} {cloud.value} offers (prices of {today.isoformat()}) to {target}")
+    now = datetime.now(UTC).replace(microsecond=0)
+    try:
+        _require_extra(cloud.value, project, subscription)
+        base = load_catalog(state(ctx).catalog)
+        result = _fetch(cloud.value, names, base, now, timeout, retries,
+                        {"profile": profile, "project": project, "subscription": subscription})
+    except CatalogError as exc:
+        raise _for_cloud(exc, cloud.value) from None
+    previous, compared_with = _previous(target, base)
+    count = _write(cloud.value, result, target, now, full, previous, compared_with)
+    typer.echo(f"wrote {count} {cloud.value} offers (prices of {now.date().isoformat()}) to {target}")
     typer.echo(f"use it: planner --catalog {target} plan workloads.yaml")
 
 
-def _check_credentials(cloud: str) -> None:
-    """Fail before any request when the cloud needs credentials that are not set."""
+def _for_cloud(exc: CatalogError, cloud: str) -> CatalogError:
+    """The same error as one line that starts with the cloud's name."""
+    from planner.errors import CatalogError
+
+    message = exc.message if exc.message.startswith(f"{cloud}:") else f"{cloud}: {exc.message}"
+    if exc.field:
+        head, _, rest = message.partition(": ")
+        message = f"{head}: {exc.field}: {rest}"
+    return CatalogError(message, file=exc.file, line=exc.line)
+
+
+def _require_extra(cloud: str, project: str | None, subscription: str | None) -> None:
+    """Exit 4 naming ``gpuplan[refresh]`` when the SDK this refresh needs is missing."""
     if cloud == "aws":
-        from planner.catalog.aws_sigv4 import credentials_from_env
+        from planner.catalog.refresh_aws_api import require_boto3
 
-        credentials_from_env(os.environ)
+        require_boto3()
     elif cloud == "gcp":
-        from planner.catalog.refresh_gcp import api_key
+        from planner.catalog.refresh_gcp_auth import require_google_auth
 
-        api_key(os.environ)
+        require_google_auth(os.environ, project)
+    elif subscription is not None:
+        from planner.catalog.refresh_azure_skus import require_azure_identity
+
+        require_azure_identity()
 
 
-def _fetch(cloud: str, regions: list[str] | None, base: Catalog, today: date,
-           timeout: float, retries: int) -> Refreshed:
+def _previous(target: Path, base: Catalog) -> tuple[Catalog, str]:
+    """The snapshot this refresh replaces (for new/gone types), else the current catalog."""
+    from planner.catalog.snapshot import is_snapshot, read_snapshot
+    from planner.errors import CatalogError
+
+    if is_snapshot(target):
+        try:
+            old = read_snapshot(target)
+            return old, f"{target} ({old.meta.date})"
+        except CatalogError:
+            pass  # unreadable: it is replaced; compare with the current catalog
+    return base, f"the current catalog ({base.meta.date})"
+
+
+def _fetch(cloud: str, regions: list[str] | None, base: Catalog, now: datetime,
+           timeout: float, retries: int, account: dict[str, str | None]) -> Refreshed:
     from planner.catalog import refresh_http as http
 
     with http.open_client(timeout) as client, _progress_bar(cloud) as (progress, on_region):
         fetcher = http.Fetcher(client, retries=retries, sleep=http.sleep_seconds)
-        return _run(cloud, fetcher, regions, base, today, progress, on_region)
+        return _run(cloud, fetcher, regions, base, now, progress, on_region, account)
 
 
-def _run(cloud: str, fetcher: Fetcher, regions: list[str] | None, base: Catalog, today: date,
-         progress: Progress, on_region: Callable[[str], None]) -> Refreshed:
-    from planner.catalog.refresh_common import known_shapes
+def _run(cloud: str, fetcher: Fetcher, regions: list[str] | None, base: Catalog, now: datetime,
+         progress: Progress, on_region: Callable[[str], None],
+         account: dict[str, str | None]) -> Refreshed:
+    from planner.catalog.refresh_common import known_accelerators, known_shapes
     from planner.errors import CatalogError
 
-    if cloud in ("gcp", "azure") and cloud not in base.clouds:
-        raise CatalogError(f"the current catalog ({base.meta.source}) has no {cloud} offers to "
-                           f"take {cloud} instance shapes from; run without --catalog or with "
-                           f"one that includes {cloud}")
+    accelerators = known_accelerators(base)
+    flag = {"gcp": ("--project", account["project"]), "azure": ("--subscription", account["subscription"])}
+    if cloud in flag and flag[cloud][1] is None and cloud not in base.clouds:
+        raise CatalogError(f"the current catalog ({base.meta.source}) has no {cloud} offers to take "
+                           f"{cloud} shapes from; give {flag[cloud][0]}, or run without --catalog "
+                           f"or with one that includes {cloud}")
     if cloud == "aws":
-        from datetime import UTC, datetime
+        from planner.catalog.refresh_aws import refresh_aws
+        from planner.catalog.refresh_aws_api import AwsApi, open_session
 
-        from planner.catalog.aws_sigv4 import Signer, credentials_from_env
-        from planner.catalog.refresh_aws import PRICING_REGION, refresh_aws
-
-        fetcher.sign = _only_pricing(Signer(credentials_from_env(os.environ), PRICING_REGION,
-                                            "pricing", lambda: datetime.now(UTC)))
-        return refresh_aws(fetcher, regions, known_shapes(base, "aws"), progress, on_region)
+        api = AwsApi(open_session(account["profile"]), fetcher.client.timeout.read or 60.0,
+                     fetcher.retries)
+        return refresh_aws(api, fetcher, regions, accelerators, now, progress, on_region)
     if cloud == "gcp":
-        from planner.catalog.refresh_gcp import api_key, refresh_gcp
+        from planner.catalog.refresh_gcp import refresh_gcp
+        from planner.catalog.refresh_gcp_auth import google_auth
 
-        return refresh_gcp(fetcher, api_key(os.environ), base, regions, progress)
+        auth = google_auth(os.environ, fetcher, account["project"])
+        return refresh_gcp(fetcher, auth, base, regions, account["project"], accelerators, progress)
     from planner.catalog.refresh_azure import refresh_azure
 
-    return refresh_azure(fetcher, regions, known_shapes(base, "azure"), today, progress)
+    skus = None
+    if account["subscription"] is not None:
+        from planner.catalog.refresh_azure_skus import resource_skus
 
-
-def _only_pricing(signer: Any) -> Any:
-    """Sign requests to the Price List API only (the spot advisor is a public S3 object)."""
-    def sign(request: Any) -> None:
-        if request.url.host.startswith("api.pricing."):
-            signer(request)
-    return sign
+        skus = resource_skus(fetcher, account["subscription"], regions, known_shapes(base, "azure"),
+                             accelerators, progress)
+    return refresh_azure(fetcher, regions, known_shapes(base, "azure"), now.date(), progress, skus)
 
 
 @contextmanager
@@ -177,20 +229,38 @@ def _progress_bar(cloud: str, console: Any = None) -> Iterator[tuple[Progress, C
         yield page, region
 
 
-def _write(cloud: str, result: Refreshed, target: Path, today: date, full: bool) -> int:
+def _write(cloud: str, result: Refreshed, target: Path, now: datetime, full: bool,
+           previous: Catalog, compared_with: str) -> int:
+    from dataclasses import replace
+
     from planner.catalog.load import reduce_offers
     from planner.catalog.model import CatalogMeta
+    from planner.catalog.refresh_common import refresh_record, type_change_notes
     from planner.catalog.snapshot import write_snapshot
     from planner.errors import CatalogError
 
     offers = result.offers if full else reduce_offers(result.offers)
     if not offers:
-        raise CatalogError(f"no {cloud} offers in the price API's answer; "
+        raise CatalogError(f"{cloud}: no offers in the price API's answer; "
                            f"the previous snapshot is unchanged", file=str(target))
-    notes = result.notes + (() if full else ("reduced: accelerator offers + common CPU families",))
-    meta = CatalogMeta(source=result.source, date=today.isoformat(), notes=notes)
+    kept = replace(result, offers=offers)
+    record = refresh_record(cloud, kept, previous, compared_with, now.isoformat())
+    notes = result.notes + type_change_notes(cloud, kept, previous) \
+        + (() if full else ("reduced: accelerator offers + common CPU families",))
+    meta = CatalogMeta(source=result.source, date=now.date().isoformat(), notes=notes,
+                       refresh=(record,))
     try:
         write_snapshot(target, offers, meta)
     except OSError as exc:
-        raise CatalogError(f"cannot write snapshot: {exc.strerror}", file=str(target)) from None
+        raise CatalogError(f"{cloud}: cannot write snapshot: {exc.strerror}", file=str(target)) \
+            from None
+    _echo_record(record)
     return len(offers)
+
+
+def _echo_record(record: Any) -> None:
+    """The refresh summary: what was fetched from where, and what changed."""
+    typer.echo(f"{record.cloud}: {record.types} instance types in {record.regions} region(s), "
+               f"{record.new_types} new and {record.gone_types} gone since {record.compared_with}")
+    typer.echo(f"  fetched {record.fetched_at} from {record.source}")
+    typer.echo(f"  shapes: {record.shapes_source}; spot: {record.spot_source or 'none'}")

@@ -84,13 +84,14 @@ def test_refresh_follows_next_page_link(pages: tuple[dict[str, Any], dict[str, A
 def test_unknown_sizes_are_skipped_and_noted(pages: tuple[dict[str, Any], dict[str, Any]]) -> None:
     result = refresh_azure(Fetcher(server_for(pages).client(), sleep=lambda s: None), None, {}, TODAY)
     assert result.offers == []
-    assert any("skipped 3 VM sizes not in the previous catalog" in n for n in result.notes)
+    assert any("skipped 3 VM sizes without a shape from the previous catalog" in n for n in result.notes)
 
 
 def test_region_filter_goes_into_the_query(pages: tuple[dict[str, Any], dict[str, Any]]) -> None:
-    last = dict(pages[1], NextPageLink=None)
+    last = dict(pages[1], NextPageLink=None)  # its prices are all in eastus
     server = Server().on(lambda r: True, json_response(last))
-    refresh_azure(Fetcher(server.client(), sleep=lambda s: None), ["eastus", "westus2"], {}, TODAY)
+    with pytest.raises(CatalogError, match="azure: unknown region 'westus2' .the Retail Prices API"):
+        refresh_azure(Fetcher(server.client(), sleep=lambda s: None), ["eastus", "westus2"], {}, TODAY)
     assert [r.url.params["$filter"].rsplit(" and ", 1)[1] for r in server.requests] == [
         "armRegionName eq 'eastus'", "armRegionName eq 'westus2'"]
 

@@ -18,7 +18,7 @@ from planner.catalog.snapshot import META_FILE, OFFERS_FILE, read_snapshot, writ
 from planner.cli.catalog_refresh_cmd import default_out, parse_regions
 from planner.errors import UsageError
 from tests.cli import run_cli
-from tests.refresh_mock import Server, json_response, load, raw_response, use_server
+from tests.refresh_mock import Server, json_response, load, raw_response, snapshot_bytes, use_server
 
 OLD = Offer("azure", "eastus", None, "Standard_D2s_v5", None, 0.0, None, 2.0, 8.0,
             Decimal("0.5"), None, "standardDSv5Family")
@@ -35,10 +35,6 @@ def old_snapshot(tmp_path: Path) -> Path:
     out = tmp_path / "azure"
     write_snapshot(out, [OLD], CatalogMeta(source="old", date="2026-01-01"))
     return out
-
-
-def snapshot_bytes(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
 
 
 def second(request: httpx.Request) -> bool:
@@ -75,7 +71,7 @@ def test_persistent_500_fails_cleanly_and_keeps_the_old_snapshot(
     result = run_cli("catalog", "refresh", "azure", "--out", str(old_snapshot))
     assert result.code == 4
     assert result.err.splitlines() == [
-        "error: HTTP 500 from https://prices.azure.com/api/retail/prices after 5 attempt(s): "
+        "error: azure: HTTP 500 from https://prices.azure.com/api/retail/prices after 5 attempt(s): "
         "Internal Server Error"]
     assert result.out == ""
     assert sleeps == [1.0, 2.0, 4.0, 8.0]

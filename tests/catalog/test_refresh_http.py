@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from planner.catalog.refresh_http import Fetcher, Request
+from planner.catalog.refresh_http import Fetcher, HttpStatusError, Request
 from planner.errors import CatalogError
 from tests.refresh_mock import Server, json_response, raw_response
 
@@ -99,16 +99,20 @@ def test_a_paging_loop_is_detected() -> None:
         list(f.pages(Request(URL), lambda p: Request(p["next"]), lambda p: 0))
 
 
-def test_post_bodies_are_json_and_the_signer_sees_each_attempt() -> None:
+def test_authorize_sees_each_attempt_and_errors_carry_the_status() -> None:
     server = Server().on(everything, json_response({}, 502), json_response({"done": True}))
     signed: list[str] = []
 
-    def sign(request: httpx.Request) -> None:
-        request.headers["authorization"] = f"sig-{len(signed)}"
+    def authorize(request: httpx.Request) -> None:
+        request.headers["authorization"] = f"Bearer t-{len(signed)}"
         signed.append(request.method)
 
-    f = Fetcher(server.client(), sleep=lambda s: None, sign=sign)
-    assert f.get_json(Request(URL, body={"b": 1, "a": 2})) == {"done": True}
-    assert signed == ["POST", "POST"]
-    assert server.requests[1].content == b'{"a": 2, "b": 1}'
-    assert server.requests[1].headers["authorization"] == "sig-1"
+    f = Fetcher(server.client(), sleep=lambda s: None, authorize=authorize)
+    assert f.get_json(Request(URL, headers={"x-goog-api-key": "k"})) == {"done": True}
+    assert signed == ["GET", "GET"]
+    assert server.requests[1].headers["authorization"] == "Bearer t-1"
+    assert server.requests[1].headers["x-goog-api-key"] == "k"
+    denied = Server().on(everything, json_response({"error": {"message": "no\nmore"}}, 403))
+    with pytest.raises(HttpStatusError) as err:
+        Fetcher(denied.client(), sleep=lambda s: None).get_json(Request(URL))
+    assert (err.value.status, err.value.reason) == (403, "no")
