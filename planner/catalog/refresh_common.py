@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from planner.catalog.model import Offer, RefreshRecord
+from planner.catalog.model import Catalog, CatalogMeta, Offer, RefreshRecord
 
 NANO = Decimal("0.000000001")
 
@@ -112,3 +112,32 @@ def type_change_notes(cloud: str, result: Refreshed, previous: Iterable[Offer]) 
         if note is not None:
             notes.append(note.removeprefix("skipped "))
     return tuple(notes)
+
+
+def merge_into(existing: Catalog | None, cloud: str, offers: list[Offer], record: RefreshRecord,
+               notes: tuple[str, ...]) -> tuple[list[Offer], CatalogMeta]:
+    """The snapshot after refreshing ``cloud`` into ``existing`` (the snapshot at ``--out``).
+
+    The refreshed cloud's offers, record and notes replace its old ones; the other
+    clouds' are kept, so refreshing aws, gcp and azure into one directory builds one
+    three-cloud catalog. Notes carry their cloud as a prefix. The snapshot's ``date``
+    (what staleness warnings read) is the oldest of its clouds' dates.
+    """
+    kept = [o for o in existing if o.cloud != cloud] if existing is not None else []
+    kept_clouds = sorted({o.cloud for o in kept})
+    old_records = existing.meta.refresh if existing is not None else ()
+    records = tuple(sorted([r for r in old_records if r.cloud in kept_clouds] + [record],
+                           key=lambda r: r.cloud))
+    unrecorded = [c for c in kept_clouds if c not in {r.cloud for r in records}]
+    old_notes = existing.meta.notes if existing is not None else ()
+    kept_notes = [n for n in old_notes if n.split(": ", 1)[0] in kept_clouds]
+    all_notes = sorted([*kept_notes, *(f"{cloud}: {n}" for n in notes)],
+                       key=lambda n: n.split(": ", 1)[0])  # stable: each cloud's notes in order
+    dates = [r.fetched_at[:10] for r in records]
+    sources = [f"{r.cloud}: {r.source}" for r in records]
+    if unrecorded and existing is not None:
+        dates.append(existing.meta.date)
+        sources.append(f"{', '.join(unrecorded)}: {existing.meta.source}")
+    meta = CatalogMeta(source=record.source if not kept else "; ".join(sources), date=min(dates),
+                       notes=tuple(all_notes), refresh=records)
+    return kept + offers, meta

@@ -100,6 +100,8 @@ def refresh(
     from planner.errors import CatalogError
 
     names = parse_regions(regions)
+    _check_account_flags(cloud.value, {"--profile": profile, "--project": project,
+                                       "--subscription": subscription})
     target = out or default_out(cloud.value, os.environ)
     now = datetime.now(UTC).replace(microsecond=0)
     try:
@@ -109,10 +111,24 @@ def refresh(
                         {"profile": profile, "project": project, "subscription": subscription})
     except CatalogError as exc:
         raise _for_cloud(exc, cloud.value) from None
-    previous, compared_with = _previous(target, base)
-    count = _write(cloud.value, result, target, now, full, previous, compared_with)
+    existing = _existing(target)
+    previous, compared_with = (existing, f"{target} ({existing.meta.date})") if existing else \
+        (base, f"the current catalog ({base.meta.date})")
+    count = _write(cloud.value, result, target, now, full, previous, compared_with, existing)
     typer.echo(f"wrote {count} {cloud.value} offers (prices of {now.date().isoformat()}) to {target}")
     typer.echo(f"use it: planner --catalog {target} plan workloads.yaml")
+
+
+ACCOUNT_FLAGS = {"--profile": "aws", "--project": "gcp", "--subscription": "azure"}
+
+
+def _check_account_flags(cloud: str, given: dict[str, str | None]) -> None:
+    """A sign-in flag of another cloud is a usage error (exit 2), not silently ignored."""
+    from planner.errors import UsageError
+
+    for flag, value in given.items():
+        if value is not None and ACCOUNT_FLAGS[flag] != cloud:
+            raise UsageError(f"{flag} is for `catalog refresh {ACCOUNT_FLAGS[flag]}`, not {cloud}")
 
 
 def _for_cloud(exc: CatalogError, cloud: str) -> CatalogError:
@@ -142,18 +158,17 @@ def _require_extra(cloud: str, project: str | None, subscription: str | None) ->
         require_azure_identity()
 
 
-def _previous(target: Path, base: Catalog) -> tuple[Catalog, str]:
-    """The snapshot this refresh replaces (for new/gone types), else the current catalog."""
+def _existing(target: Path) -> Catalog | None:
+    """The snapshot this refresh replaces or adds to, if ``target`` holds a readable one."""
     from planner.catalog.snapshot import is_snapshot, read_snapshot
     from planner.errors import CatalogError
 
-    if is_snapshot(target):
-        try:
-            old = read_snapshot(target)
-            return old, f"{target} ({old.meta.date})"
-        except CatalogError:
-            pass  # unreadable: it is replaced; compare with the current catalog
-    return base, f"the current catalog ({base.meta.date})"
+    if not is_snapshot(target):
+        return None
+    try:
+        return read_snapshot(target)
+    except CatalogError:
+        return None  # unreadable: it is replaced whole
 
 
 def _fetch(cloud: str, regions: list[str] | None, base: Catalog, now: datetime,
@@ -162,12 +177,12 @@ def _fetch(cloud: str, regions: list[str] | None, base: Catalog, now: datetime,
 
     with http.open_client(timeout) as client, _progress_bar(cloud) as (progress, on_region):
         fetcher = http.Fetcher(client, retries=retries, sleep=http.sleep_seconds)
-        return _run(cloud, fetcher, regions, base, now, progress, on_region, account)
+        return _run(cloud, fetcher, regions, base, now, progress, on_region, account, timeout)
 
 
 def _run(cloud: str, fetcher: Fetcher, regions: list[str] | None, base: Catalog, now: datetime,
          progress: Progress, on_region: Callable[[str], None],
-         account: dict[str, str | None]) -> Refreshed:
+         account: dict[str, str | None], timeout: float) -> Refreshed:
     from planner.catalog.refresh_common import known_accelerators, known_shapes
     from planner.errors import CatalogError
 
@@ -181,8 +196,7 @@ def _run(cloud: str, fetcher: Fetcher, regions: list[str] | None, base: Catalog,
         from planner.catalog.refresh_aws import refresh_aws
         from planner.catalog.refresh_aws_api import AwsApi, open_session
 
-        api = AwsApi(open_session(account["profile"]), fetcher.client.timeout.read or 60.0,
-                     fetcher.retries)
+        api = AwsApi(open_session(account["profile"]), timeout, fetcher.retries)
         return refresh_aws(api, fetcher, regions, accelerators, now, progress, on_region)
     if cloud == "gcp":
         from planner.catalog.refresh_gcp import refresh_gcp
@@ -230,12 +244,12 @@ def _progress_bar(cloud: str, console: Any = None) -> Iterator[tuple[Progress, C
 
 
 def _write(cloud: str, result: Refreshed, target: Path, now: datetime, full: bool,
-           previous: Catalog, compared_with: str) -> int:
+           previous: Catalog, compared_with: str, existing: Catalog | None) -> int:
+    """Write the snapshot (this cloud's offers replaced, other clouds kept); the count written."""
     from dataclasses import replace
 
     from planner.catalog.load import reduce_offers
-    from planner.catalog.model import CatalogMeta
-    from planner.catalog.refresh_common import refresh_record, type_change_notes
+    from planner.catalog.refresh_common import merge_into, refresh_record, type_change_notes
     from planner.catalog.snapshot import write_snapshot
     from planner.errors import CatalogError
 
@@ -247,10 +261,9 @@ def _write(cloud: str, result: Refreshed, target: Path, now: datetime, full: boo
     record = refresh_record(cloud, kept, previous, compared_with, now.isoformat())
     notes = result.notes + type_change_notes(cloud, kept, previous) \
         + (() if full else ("reduced: accelerator offers + common CPU families",))
-    meta = CatalogMeta(source=result.source, date=now.date().isoformat(), notes=notes,
-                       refresh=(record,))
+    merged, meta = merge_into(existing, cloud, offers, record, notes)
     try:
-        write_snapshot(target, offers, meta)
+        write_snapshot(target, merged, meta)
     except OSError as exc:
         raise CatalogError(f"{cloud}: cannot write snapshot: {exc.strerror}", file=str(target)) \
             from None

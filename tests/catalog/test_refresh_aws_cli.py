@@ -201,7 +201,7 @@ def test_new_type_appears_is_recorded_and_can_be_planned(
         ("aws", 1, 2, 1, 0)
     assert "DescribeSpotPriceHistory" in (record.spot_source or "")
     assert record.compared_with.startswith("the current catalog")
-    assert any(n == "1 new instance types: p3.16xlarge" for n in catalog.meta.notes)
+    assert any(n == "aws: 1 new instance types: p3.16xlarge" for n in catalog.meta.notes)
     assert "aws: 2 instance types in 1 region(s), 1 new and 0 gone" in result.out
     m5 = next(o for o in catalog if o.instance_type == "m5.large")
     assert m5.spot_price == expected_spot(aws_rec["spot"])

@@ -127,6 +127,8 @@ def test_bad_cloud_and_bad_regions_exit_2(tmp_path: Path) -> None:
     assert run_cli("catalog", "refresh", "oracle", "--out", str(tmp_path)).code == 2
     result = run_cli("catalog", "refresh", "azure", "--regions", "East US", "--out", str(tmp_path / "x"))
     assert result.code == 2 and "not a region name" in result.err
+    result = run_cli("catalog", "refresh", "azure", "--project", "p", "--out", str(tmp_path / "x"))
+    assert result.code == 2 and "--project is for `catalog refresh gcp`, not azure" in result.err
     assert not (tmp_path / "x").exists()
 
 
@@ -157,3 +159,31 @@ def test_progress_bar_counts_pages_and_items() -> None:
         page(2, 5)
     text = screen.getvalue()
     assert "azure prices: eastus" in text and "2 pages, 12 items" in text
+
+
+def test_refreshing_into_one_directory_builds_a_multi_cloud_catalog(
+        pages: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An aws snapshot (with its refresh record) at --out: refreshing azure keeps it."""
+    from planner.catalog.model import RefreshRecord
+
+    aws = Offer("aws", "us-east-1", None, "m5.large", None, 0.0, None, 2.0, 8.0, Decimal("0.096"),
+                None, "Standard")
+    record = RefreshRecord(cloud="aws", source="AWS APIs", fetched_at="2026-11-30T05:17:00+00:00",
+                           regions=1, types=1, new_types=0, gone_types=0, compared_with="x",
+                           shapes_source="EC2 DescribeInstanceTypes")
+    out = tmp_path / "catalog"
+    write_snapshot(out, [aws], CatalogMeta(source="AWS APIs", date="2026-11-30",
+                                           notes=("aws: a note",), refresh=(record,)))
+    use_server(monkeypatch, Server().on(second, json_response(pages[1]))
+               .on(lambda r: True, json_response(pages[0])))
+    result = run_cli("catalog", "refresh", "azure", "--out", str(out))
+    assert result.code == 0, result.err
+    catalog = read_snapshot(out)
+    assert catalog.clouds == ["aws", "azure"] and aws in catalog.offers
+    assert [r.cloud for r in catalog.meta.refresh] == ["aws", "azure"]
+    assert catalog.meta.refresh[0] == record
+    assert catalog.meta.date == "2026-11-30"  # the oldest cloud's prices date the catalog
+    assert catalog.meta.notes[0] == "aws: a note"
+    assert all(n.startswith(("aws: ", "azure: ")) for n in catalog.meta.notes)
+    assert catalog.meta.source.startswith("aws: AWS APIs; azure: Azure Retail Prices API")
+    assert "wrote 3 azure offers" in result.out

@@ -52,3 +52,27 @@ def test_planner_plan_never_imports_a_cloud_sdk(tmp_path: Path) -> None:
     assert code == 0
     assert json.loads(out)["placements"], "the workload was planned"
     assert loaded == []
+
+
+def test_the_readme_refresh_section_tells_the_sign_in_story() -> None:
+    """Its commands use real flags, and it names each way of signing in and the extra."""
+    import shlex
+
+    import typer
+
+    from planner.cli.app import app
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Refreshing prices and importing quotas", 1)[1].split("\n## ", 1)[0]
+    refresh = typer.main.get_command(app).commands["catalog"].commands["refresh"]  # type: ignore[attr-defined]
+    flags = {o for p in refresh.params for o in p.opts}
+    calls = [shlex.split(line.split("planner catalog refresh", 1)[1].split("#", 1)[0])
+             for line in section.splitlines() if "planner catalog refresh " in line]
+    assert {c[0] for c in calls} == {"aws", "gcp", "azure"}
+    used = {a for c in calls for a in c if a.startswith("--")}
+    assert used == {"--profile", "--regions", "--project", "--subscription"} and used <= flags
+    for phrase in ("gpuplan[refresh]", "AWS_PROFILE", "aws sso login", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                   "Application Default Credentials", "GOOGLE_API_KEY", "DefaultAzureCredential",
+                   "DescribeSpotPriceHistory", "exits 4", "examples/github-actions/"):
+        assert phrase in section, phrase
+    assert "AWS_SECRET_ACCESS_KEY" not in section  # no longer the only way in
