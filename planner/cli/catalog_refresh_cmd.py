@@ -65,7 +65,8 @@ def refresh(
     regions: Annotated[list[str] | None, typer.Option(
         "--regions", help="Only these regions (comma-separated or repeated). Default: all.")] = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Snapshot directory. Default: ~/.cache/gpuplan/catalog/<cloud>")] = None,
+        "--out", help="Snapshot directory; other clouds already in it are kept. "
+        "Default: ~/.cache/gpuplan/catalog/<cloud>")] = None,
     profile: Annotated[str | None, typer.Option(
         "--profile", help="aws: the named profile (default: AWS_PROFILE, then the standard "
         "credential chain).")] = None,

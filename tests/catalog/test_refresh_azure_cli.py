@@ -42,6 +42,8 @@ from tests.refresh_mock import (
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "refresh"
 TOKEN = "SENTINEL-arm-access-token-4e5f"
 SUB = "00000000-1111-2222-3333-444444444444"
+OLD = Offer("azure", "eastus", None, "Standard_D2s_v5", None, 0.0, None, 2.0, 8.0, Decimal("0.5"), None,
+            "standardDSv5Family")
 
 
 @pytest.fixture(scope="module")
@@ -143,9 +145,7 @@ def test_expired_sign_in_is_one_line_exit_4_and_keeps_the_snapshot(
         "ERROR: AADSTS700082: The refresh token has expired due to inactivity. "
         "Run 'az login' to setup account.\n"))
     use_server(monkeypatch, azure_server(retail))
-    out = one_offer_snapshot(tmp_path / "azure", Offer(
-        "azure", "eastus", None, "Standard_D2s_v5", None, 0.0, None, 2.0, 8.0, Decimal("0.5"), None,
-        "standardDSv5Family"))
+    out = one_offer_snapshot(tmp_path / "azure", OLD)
     before = snapshot_bytes(out)
     result = run_cli("catalog", "refresh", "azure", "--subscription", SUB, "--out", str(out))
     assert result.code == 4 and len(result.err.splitlines()) == 1
@@ -160,19 +160,21 @@ def test_subscription_without_access(retail: Any, tmp_path: Path,
         "The client 'x' does not have authorization to perform action "
         "'Microsoft.Compute/skus/read' over scope '/subscriptions/nope'.")}}, 403)
     use_server(monkeypatch, azure_server(retail, skus=denied))
-    result = run_cli("catalog", "refresh", "azure", "--subscription", "nope", "--out",
-                     str(tmp_path / "azure"))
-    assert result.code == 4 and len(result.err.splitlines()) == 1
+    out = one_offer_snapshot(tmp_path / "azure", OLD)
+    before = snapshot_bytes(out)
+    result = run_cli("catalog", "refresh", "azure", "--subscription", "nope", "--out", str(out))
+    assert result.code == 4 and len(result.err.splitlines()) == 1 and snapshot_bytes(out) == before
     assert result.err.startswith("error: azure: no access to subscription 'nope' (HTTP 403: The client")
-    assert not (tmp_path / "azure").exists()
 
 
 def test_unknown_region(retail: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     signed_in(tmp_path, monkeypatch)
     use_server(monkeypatch, azure_server(retail))
+    out = one_offer_snapshot(tmp_path / "azure", OLD)
+    before = snapshot_bytes(out)
     result = run_cli("catalog", "refresh", "azure", "--subscription", SUB, "--regions", "eastus9",
-                     "--out", str(tmp_path / "azure"))
-    assert result.code == 4 and len(result.err.splitlines()) == 1
+                     "--out", str(out))
+    assert result.code == 4 and len(result.err.splitlines()) == 1 and snapshot_bytes(out) == before
     assert result.err.startswith("error: azure: unknown region 'eastus9' (Resource SKUs list no VM")
 
 

@@ -42,6 +42,8 @@ SUBJECT_TOKEN = "SENTINEL-github-oidc-jwt-e5f6"
 API_KEY = "SENTINEL-api-key-1a2b"
 SECRETS = (REFRESH_TOKEN, CLIENT_SECRET, ACCESS_TOKEN, SUBJECT_TOKEN, API_KEY)
 TOKEN_URL = "https://oauth2.googleapis.com/token"
+OLD = Offer("gcp", "us-central1", "us-central1-a", "n2-standard-4", None, 0.0, None, 4.0, 16.0,
+            Decimal("0.2"), None, "CPUS")
 STS_URL = "https://sts.googleapis.com/v1/token"
 
 
@@ -182,9 +184,7 @@ def test_expired_adc_is_one_line_exit_4_and_keeps_the_snapshot(
     expired = json_response({"error": "invalid_grant",
                              "error_description": "Token has been expired or revoked."}, 400)
     use_server(monkeypatch, gcp_server(skus, token=expired))
-    out = one_offer_snapshot(tmp_path / "gcp", Offer("gcp", "us-central1", "us-central1-a",
-                                                      "n2-standard-4", None, 0.0, None, 4.0, 16.0,
-                                                      Decimal("0.2"), None, "CPUS"))
+    out = one_offer_snapshot(tmp_path / "gcp", OLD)
     before = snapshot_bytes(out)
     caplog.set_level(logging.INFO)
     result = run_cli("catalog", "refresh", "gcp", "--out", str(out))
@@ -252,13 +252,14 @@ def test_project_without_access(skus: dict[str, Any], tmp_path: Path,
     denied = json_response({"error": {"code": 403, "status": "PERMISSION_DENIED", "message":
                             "Required 'compute.machineTypes.list' permission for 'projects/nope'"}}, 403)
     use_server(monkeypatch, gcp_server(skus, compute=denied))
-    result = run_cli("catalog", "refresh", "gcp", "--project", "nope", "--out", str(tmp_path / "gcp"))
-    assert result.code == 4
+    out = one_offer_snapshot(tmp_path / "gcp", OLD)
+    before = snapshot_bytes(out)
+    result = run_cli("catalog", "refresh", "gcp", "--project", "nope", "--out", str(out))
+    assert result.code == 4 and snapshot_bytes(out) == before
     assert result.err.splitlines() == [
         "error: gcp: no access to project 'nope' through the Compute API (HTTP 403: Required "
         "'compute.machineTypes.list' permission for 'projects/nope'); the identity needs "
         "compute.machineTypes.list (roles/compute.viewer)"]
-    assert not (tmp_path / "gcp").exists()
 
 
 @pytest.mark.parametrize(("region", "args", "cause"), [
@@ -271,7 +272,8 @@ def test_unknown_region(region: str, args: tuple[str, ...], cause: str, skus: di
     isolated_gcp_env(monkeypatch, tmp_path)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc_user_file(tmp_path)))
     use_server(monkeypatch, gcp_server(skus))
-    result = run_cli("catalog", "refresh", "gcp", "--regions", region, *args,
-                     "--out", str(tmp_path / "gcp"))
-    assert result.code == 4 and len(result.err.splitlines()) == 1
+    out = one_offer_snapshot(tmp_path / "gcp", OLD)
+    before = snapshot_bytes(out)
+    result = run_cli("catalog", "refresh", "gcp", "--regions", region, *args, "--out", str(out))
+    assert result.code == 4 and len(result.err.splitlines()) == 1 and snapshot_bytes(out) == before
     assert result.err.startswith(f"error: gcp: unknown region '{region}' (") and cause in result.err
