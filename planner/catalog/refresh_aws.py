@@ -30,6 +30,7 @@ Spot Instance Advisor feed still gives the ``interruption_bucket`` (``r``: 0 =
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -151,7 +152,11 @@ def parse_spot_advisor(doc: Any) -> dict[tuple[str, str], tuple[int, int]]:
 
 def latest_spot_prices(pages: Iterable[Mapping[str, Any]], region: str
                        ) -> dict[str, dict[str, Decimal]]:
-    """Instance type -> zone -> the latest Linux/UNIX spot price (USD/h) in ``region``."""
+    """Instance type -> zone -> the latest Linux/UNIX spot price (USD/h) in ``region``.
+
+    Only the region's own availability zones (``us-east-1a``) count: a Local Zone
+    (``us-east-1-bos-1a``) is opted into separately and an EKS node group does not span it.
+    """
     latest: dict[tuple[str, str], tuple[str, Decimal]] = {}
     for page in pages:
         for i, entry in enumerate(page.get("SpotPriceHistory") or []):
@@ -171,8 +176,9 @@ def latest_spot_prices(pages: Iterable[Mapping[str, Any]], region: str
             if old is None or when > old[0]:
                 latest[(itype, zone)] = (when, price)
     out: dict[str, dict[str, Decimal]] = {}
+    own_zone = re.compile(re.escape(region) + "[a-z]$")  # not Local or Wavelength Zones
     for (itype, zone), (_, price) in sorted(latest.items()):
-        if zone.startswith(region):
+        if own_zone.match(zone):
             out.setdefault(itype, {})[zone] = price
     return out
 

@@ -208,9 +208,11 @@ def test_latest_spot_price_per_zone(aws_rec: dict[str, Any]) -> None:
     zones = by_type["m5.large"]
     assert sorted(zones) == ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1f"]
     assert max(zones.values()) == expected_spot(aws_rec["spot"])
-    windows = {"SpotPriceHistory": [dict(aws_rec["spot"]["SpotPriceHistory"][0], SpotPrice="9.9",
-                                         ProductDescription="Windows")]}  # edited copy
-    assert latest_spot_prices([windows], "us-east-1") == {}
+    first = aws_rec["spot"]["SpotPriceHistory"][0]
+    windows = {"SpotPriceHistory": [dict(first, SpotPrice="9.9", ProductDescription="Windows")]}
+    local = {"SpotPriceHistory": [dict(first, SpotPrice="9.9", AvailabilityZone="us-east-1-bos-1a")]}
+    assert latest_spot_prices([windows], "us-east-1") == {}  # edited copies: Windows, a Local Zone
+    assert latest_spot_prices([local], "us-east-1") == {}
 
 
 def test_a_type_the_region_does_not_describe_is_skipped(aws_rec: dict[str, Any]) -> None:
