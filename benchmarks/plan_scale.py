@@ -16,6 +16,13 @@ per size the cost report of the plan: ``planner report plan.json --out
 report.html`` as a whole process (``report_wall_s``; ``report_cpu_s`` is its
 CPU time, steadier on a shared machine) and the page's size (``report_bytes``);
 targets at 5,000 workloads: under 5 s and under 2 MB.
+
+``--mix sharing`` draws 35 % of the workloads as shared-GPU requests (notebooks asking
+for GPU memory, quarter-A100 embedding services, MIG jobs, hard-isolated half GPUs, T4
+and L4 halves) and plans the set twice: as declared (``objective``, ``gap``) and with
+every shared request turned into one whole GPU of its type (``whole_gpu_objective``),
+the cost before sharing; ``sharing_saving_pct`` compares the two (objective = the pools'
+cost as the solver sees it, idle slots included).
 """
 
 from __future__ import annotations
@@ -39,12 +46,45 @@ SHAPES = [("A100:1", 14), ("A100:8", 10), ("H100:8", 6), ("L4:1", 16), ("T4:1", 
 A100_REGIONS = ["us-central1", "us-east1", "us-west1", "europe-west4", "asia-northeast1"]
 
 
-def synthetic(n: int, seed: int) -> dict[str, Any]:
+# Shared-GPU requests of the sharing mix: resources, and the whole GPU each becomes.
+SHARED_SHAPES: list[tuple[dict[str, Any], str, int]] = [
+    ({"accelerators": "L4", "gpu": {"memory": "2.5GiB", "isolation": "none"}}, "L4:1", 10),
+    ({"accelerators": "L4", "gpu": {"memory": "6GiB", "isolation": "none"}}, "L4:1", 5),
+    ({"accelerators": "A100:0.25"}, "A100:1", 8),
+    ({"accelerators": "A100", "gpu": {"mig": "1g.5gb"}}, "A100:1", 6),
+    ({"accelerators": "A100-80GB", "gpu": {"mig": "1g.10gb"}}, "A100-80GB:1", 3),
+    ({"accelerators": "A100", "gpu": {"fraction": 0.5, "isolation": "hard"}}, "A100:1", 4),
+    ({"accelerators": "T4:0.5"}, "T4:1", 5),
+    ({"accelerators": "L4:0.5", "gpu": {"isolation": "capped"}}, "L4:1", 3),
+]
+SHARED_SHARE = 0.35
+
+
+def shared_resources(rng: random.Random) -> tuple[dict[str, Any], str]:
+    shapes = [(r, whole) for r, whole, _ in SHARED_SHAPES]
+    pick = rng.choices(shapes, [w for _, _, w in SHARED_SHAPES])[0]
+    return json.loads(json.dumps(pick[0])), pick[1]
+
+
+def synthetic(n: int, seed: int, mix: str = "default", whole: bool = False) -> dict[str, Any]:
+    """The seeded workload set; ``mix="sharing"`` makes 35 % of it shared-GPU requests,
+    ``whole`` turns each of those into one whole GPU of its type (the no-sharing baseline)."""
     rng = random.Random(seed * 100_003 + n)
     teams = [f"team-{i:02d}" for i in range(max(2, min(20, n // 25 + 2)))]
     names, weights = zip(*SHAPES, strict=True)
     workloads = []
     for i in range(n):
+        if mix == "sharing" and rng.random() < SHARED_SHARE:
+            resources, whole_gpu = shared_resources(rng)
+            kind = rng.choices(["service", "batch"], [1, 1])[0]
+            w = {"name": f"w{i:05d}", "team": rng.choice(teams), "kind": kind,
+                 "priority": rng.randint(0, 500),
+                 "resources": {"accelerators": whole_gpu} if whole else resources}
+            if kind != "service":
+                w["work"] = {"duration_hours": rng.randint(1, 24),
+                             "runs_per_month": rng.randint(1, 30)}
+            workloads.append(w)
+            continue
         acc = rng.choices(names, weights)[0]
         kind = rng.choices(["training", "batch", "service"], [6, 3, 1])[0]
         w: dict[str, Any] = {
@@ -74,7 +114,8 @@ def synthetic(n: int, seed: int) -> dict[str, Any]:
     }
 
 
-def run_one(n: int, seed: int, catalog_dir: str, time_limit: float | None) -> dict[str, Any]:
+def run_one(n: int, seed: int, catalog_dir: str, time_limit: float | None,
+            mix: str = "default") -> dict[str, Any]:
     import yaml
 
     from planner.catalog.load import load_catalog
@@ -84,7 +125,7 @@ def run_one(n: int, seed: int, catalog_dir: str, time_limit: float | None) -> di
     from planner.spec.load import parse_workloads
 
     catalog = load_catalog(catalog_dir)
-    ws = parse_workloads(yaml.safe_dump(synthetic(n, seed)), f"synthetic-{n}.yaml", catalog)
+    ws = parse_workloads(yaml.safe_dump(synthetic(n, seed, mix)), f"synthetic-{n}.yaml", catalog)
     start = time.perf_counter()
     plan = plan_workloads(ws, catalog, time_limit=time_limit)
     wall = time.perf_counter() - start
@@ -110,7 +151,31 @@ def run_one(n: int, seed: int, catalog_dir: str, time_limit: float | None) -> di
         "plan_cost_on_common": f"{plan_on_both:.4f}", "greedy_cost_on_common": f"{greedy_on_both:.4f}",
         "binding_constraints": len(plan.binding),
         "variables": plan.solver.variables, "constraints": plan.solver.constraints,
+        **(sharing_figures(plan, n, seed, catalog, time_limit) if mix == "sharing" else {}),
         **report_figures(plan),
+    }
+
+
+def sharing_figures(plan: Any, n: int, seed: int, catalog: Any,
+                    time_limit: float | None) -> dict[str, Any]:
+    """The sharing mix against the same set on whole GPUs (see the module docstring)."""
+    import yaml
+
+    from planner.optimize.planning import plan_workloads
+    from planner.spec.load import parse_workloads
+
+    whole = parse_workloads(yaml.safe_dump(synthetic(n, seed, "sharing", whole=True)),
+                            f"synthetic-{n}-whole.yaml", catalog)
+    base = plan_workloads(whole, catalog, time_limit=time_limit)
+    shared = sum(1 for w in plan.spec["workloads"]
+                 if (w["resources"].get("gpu") or ":0." in str(w["resources"]["accelerators"])))
+    saving = (1 - float(plan.solver.objective) / float(base.solver.objective)) * 100
+    return {
+        "mix": "sharing", "shared_workloads": shared,
+        "shared_pools": sum(1 for p in plan.pools if p.sharing is not None),
+        "whole_gpu_objective": str(base.solver.objective), "whole_gpu_gap": str(base.solver.gap),
+        "whole_gpu_placed": len(base.placements),
+        "sharing_saving_pct": round(saving, 2),
     }
 
 
@@ -156,17 +221,19 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=None,
                         help="seconds for the MILP (default: the planner's own default)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--mix", choices=["default", "sharing"], default="default",
+                        help="sharing: 35%% shared-GPU requests, compared with whole GPUs")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
-        print(json.dumps(run_one(args.one, args.seed, args.catalog, args.time_limit)))
+        print(json.dumps(run_one(args.one, args.seed, args.catalog, args.time_limit, args.mix)))
         return
     print(json.dumps({"single_workload_cli_s": single_workload_cli()}), flush=True)
     for n in [int(s) for s in args.sizes.split(",")]:
         limit = [] if args.time_limit is None else ["--time-limit", str(args.time_limit)]
         out = subprocess.run(
             [sys.executable, __file__, "--one", str(n), "--seed", str(args.seed),
-             "--catalog", args.catalog, *limit],
+             "--catalog", args.catalog, "--mix", args.mix, *limit],
             check=True, capture_output=True, text=True)
         print(out.stdout.strip(), flush=True)
 
