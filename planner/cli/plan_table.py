@@ -32,6 +32,7 @@ def print_plan(plan: Plan) -> None:
         budget = f" of {fmt_money(t.budget, 2)} budget" if t.budget is not None else ""
         flag = "  [bold red]OVER BUDGET[/]" if t.over_budget else ""
         out.print(f"team {t.name}: {fmt_money(t.monthly, 2)}/month{budget}{flag}")
+    print_fallbacks(plan)
     for u in plan.unplaced:
         why = "; ".join(r.detail for r in u.reasons[:3])
         out.print(f"[bold red]unplaced[/] {u.workload} ({u.team}): blocked by "
@@ -41,3 +42,22 @@ def print_plan(plan: Plan) -> None:
     s = plan.solver
     out.print(f"[dim]catalog {plan.catalog.date}; solver {s.method} ({s.status}), "
               f"bound {fmt_money(s.lower_bound, 2)}, gap {float(s.gap):.2%}[/]")
+
+
+def print_fallbacks(plan: Plan) -> None:
+    """Each workload's fallbacks with their premium, the worst case, and the warnings."""
+    out = console()
+    for p in plan.placements:
+        if p.fallbacks:
+            ranked = "; ".join(f"{f.rank}. {f.cloud}/{f.zone or f.region} {f.instance_type} "
+                               f"{f.capacity} {f.premium_pct:+}%" for f in p.fallbacks)
+            out.print(f"fallbacks {p.workload}: {ranked}")
+        if p.fallback_note:
+            out.print(f"[dim]fallbacks {p.workload}: {p.fallback_note}[/]")
+    if plan.worst_case is not None:
+        w = plan.worst_case
+        out.print(f"worst case, every workload with fallbacks on its first: "
+                  f"{fmt_money(w.monthly, 2)}/month ({'+' if w.delta >= 0 else '-'}"
+                  f"{fmt_money(abs(w.delta), 2)})")
+    for warning in plan.warnings:
+        out.print(f"[bold yellow]warning[/] {warning}")

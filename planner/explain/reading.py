@@ -27,7 +27,10 @@ JSON schema (``kind`` = ``"gpuplan/explain"``, ``version`` = 1; keys sorted):
   by_cloud / by_region: [{name, hourly, monthly}], placements: [{workload,
   team, cloud, region, zone, instance_type, capacity, nodes, monthly}],
   binding: [constraint], unplaced: [{workload, team, blocking: [blocker],
-  reasons: [{code, detail}]}], solver: {method, status, lower_bound, gap}}``
+  reasons: [{code, detail}]}], solver: {method, status, lower_bound, gap},
+  worst_case, warnings}`` (``worst_case``: the plan's ``{monthly, delta, by_team,
+  over_budget}`` with every workload that has fallbacks on its first one, or ``null``;
+  ``warnings``: the plan's, e.g. a team whose worst case is over its budget)
 * ``workloads``: ``[workload]`` in the order named, where a workload is
   ``{workload, team, status: placed|unplaced, placement, cost, alternatives,
   cheaper, binding, blocking, reasons}``:
@@ -45,6 +48,10 @@ JSON schema (``kind`` = ``"gpuplan/explain"``, ``version`` = 1; keys sorted):
   - ``cheaper``: ``[{source: constraint|tradeoff|rejection, reason, place,
     count, at_least, examples, best_delta, constraint, text}]``
   - ``binding``: ``[constraint]``; ``blocking``: ``[blocker]`` (unplaced only)
+  - ``fallbacks``: ``[{rank, pool, cluster, offer, cloud, region, zone, instance_type,
+    capacity, accelerator, nodes, runtime_hours, monthly, premium, premium_pct, scope,
+    why}]`` in rank order (the plan's, :class:`planner.plan.Fallback`); ``fallback_note``:
+    why there are fewer than the policy asks for, or ``null``
 
 * a ``constraint`` is ``{id, kind, used, limit, unit, workloads, text}``; a
   ``blocker`` is ``{id, text, constraint}`` (``constraint`` null when the id
@@ -67,7 +74,17 @@ from planner.errors import UsageError
 from planner.explain.constraintvalue import ConstraintValue
 from planner.explain.whatif import WhatIf
 from planner.optimize.planning import MAX_ALTERNATIVES, REASON_TEXT
-from planner.plan import Alternative, Binding, CatalogInfo, Placement, Plan, Rejection, Unplaced
+from planner.plan import (
+    Alternative,
+    Binding,
+    CatalogInfo,
+    Fallback,
+    Placement,
+    Plan,
+    Rejection,
+    Unplaced,
+    WorstCase,
+)
 
 EXPLAIN_KIND = "gpuplan/explain"
 EXPLAIN_VERSION = 1
@@ -196,6 +213,8 @@ class WorkloadView(_Model):
     blocking: tuple[Blocker, ...]
     reasons: tuple[Reason, ...]
     slot: SlotView | None = None
+    fallbacks: tuple[Fallback, ...] = ()
+    fallback_note: str | None = None
 
 
 class GroupCost(_Model):
@@ -244,6 +263,8 @@ class Overview(_Model):
     binding: tuple[Constraint, ...]
     unplaced: tuple[UnplacedView, ...]
     solver: SolverView
+    worst_case: WorstCase | None = None
+    warnings: tuple[str, ...] = ()
 
 
 class Explanation(_Model):
@@ -370,6 +391,7 @@ def _placed_view(plan: Plan, p: Placement) -> WorkloadView:
         cheaper=cheaper_groups(plan, p.alternatives, p.rejected),
         binding=tuple(constraint_view(bindings[b]) for b in p.binding if b in bindings),
         blocking=(), reasons=(), slot=slot_view(plan, p),
+        fallbacks=p.fallbacks, fallback_note=p.fallback_note,
     )
 
 
@@ -502,6 +524,7 @@ def plan_overview(plan: Plan) -> Overview:
             for u in plan.unplaced),
         solver=SolverView(method=plan.solver.method, status=plan.solver.status,
                           lower_bound=plan.solver.lower_bound, gap=plan.solver.gap),
+        worst_case=plan.worst_case, warnings=plan.warnings,
     )
 
 

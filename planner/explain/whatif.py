@@ -18,6 +18,8 @@ Changes (``planner explain --what-if CHANGE``, repeatable, applied in order):
 * ``discount:CLOUD=0.8`` | ``none``: the price multiplier of a cloud
 * ``spot:WORKLOAD=allow|forbid|only``: ``use_spot`` auto, false, true
 * ``capacity:CLUSTER=+8`` | ``64``: GPUs of an existing cluster
+* ``stockout:CLOUD/REGION-or-ZONE/INSTANCE[/spot]`` (no value): that pool has no
+  capacity; the workloads are re-planned without it (:mod:`planner.explain.stockout`)
 
 Money is USD (``Decimal``; JSON strings): ``monthly`` is $ per month,
 ``hourly`` $/h; every ``delta`` is ``new - base`` and ``saving`` is
@@ -29,7 +31,8 @@ new_monthly, delta_monthly, delta_pct (percent of base, null at $0),
 moved: [move], unplaced_before: [str], unplaced_after: [str], binding:
 [Binding of the new plan]}`` where a move is ``{workload, team, change:
 moved|placed|unplaced|cost, base: spot|null, new: spot|null, base_monthly,
-new_monthly, delta}`` and a spot is ``{pool, cloud, region, zone,
+new_monthly, delta, fallback_rank}`` (``fallback_rank``: which of its planned fallbacks it
+moved to, else ``null``) and a spot is ``{pool, cloud, region, zone,
 instance_type, capacity, nodes}``.
 
 What each binding limit is worth (``--constraints``) is in
@@ -50,6 +53,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from planner.catalog.model import Catalog
 from planner.catalog.quotafamily import AZURE_SPOT_FAMILY
 from planner.errors import PlanFileError, SpecError, UsageError
+from planner.explain.stockout import Stockout, check_stockout, parse_stockout, without
 from planner.optimize.candidates import quota_key_of
 from planner.plan import Binding, Placement, Plan
 from planner.spec.model import CLOUDS, WorkloadSet
@@ -85,11 +89,12 @@ class Change:
     """One parsed ``--what-if``: ``kind``, its target, and the new value."""
 
     text: str
-    kind: Literal["quota", "budget", "region", "discount", "spot", "capacity"]
+    kind: Literal["quota", "budget", "region", "discount", "spot", "capacity", "stockout"]
     target: tuple[str, ...]
     amount: Amount | None = None
     word: str = ""
     regions: tuple[str, ...] = ()
+    stockout: Stockout | None = None
 
 
 def _bad(text: str, why: str) -> UsageError:
@@ -119,6 +124,11 @@ def parse_change(text: str) -> Change:
     lhs, eq, raw = text.partition("=")
     kind, _, target = lhs.strip().partition(":")
     raw, target = raw.strip(), target.strip()
+    if kind == "stockout" and not eq:
+        try:
+            return Change(text, "stockout", (target,), stockout=parse_stockout(target))
+        except ValueError as exc:
+            raise _bad(text, str(exc)) from None
     if not eq or not raw or not target:
         raise _bad(text, "missing ':' target or '=' value")
     if kind == "quota":
@@ -145,7 +155,8 @@ def parse_change(text: str) -> Change:
         return Change(text, "spot", (target,), word=raw)
     if kind == "region":
         return _region(text, target, raw)
-    raise _bad(text, f"unknown change {kind!r} (quota, budget, region, discount, spot, capacity)")
+    raise _bad(text, f"unknown change {kind!r} (quota, budget, region, discount, spot, capacity, "
+               "stockout)")
 
 
 def _discount(text: str, cloud: str, raw: str) -> Change:
@@ -309,8 +320,15 @@ def _apply_capacity(data: dict[str, Any], c: Change, catalog: Catalog) -> None:
     cluster["gpus"] = int(gpus)
 
 
+def _apply_stockout(data: dict[str, Any], c: Change, catalog: Catalog) -> None:
+    """Nothing in the workloads changes; the catalog does (:func:`what_if`). Checked here."""
+    assert c.stockout is not None
+    check_stockout(c.stockout, catalog)
+
+
 APPLY = {"quota": _apply_quota, "budget": _apply_budget, "region": _apply_region,
-         "discount": _apply_discount, "spot": _apply_spot, "capacity": _apply_capacity}
+         "discount": _apply_discount, "spot": _apply_spot, "capacity": _apply_capacity,
+         "stockout": _apply_stockout}
 
 
 # -- comparing plans -------------------------------------------------------------------
@@ -335,6 +353,7 @@ class Move(_Model):
     base_monthly: Decimal | None
     new_monthly: Decimal | None
     delta: Decimal
+    fallback_rank: int | None = None
 
 
 class WhatIf(_Model):
@@ -379,8 +398,16 @@ def moves(base: Plan, new: Plan) -> tuple[Move, ...]:
             continue
         out.append(Move(workload=name, team=teams[name], change=change, base=_spot(b),
                         new=_spot(n), base_monthly=bm, new_monthly=nm,
-                        delta=(nm or Decimal(0)) - (bm or Decimal(0))))
+                        delta=(nm or Decimal(0)) - (bm or Decimal(0)),
+                        fallback_rank=_fallback_rank(b, n)))
     return tuple(out)
+
+
+def _fallback_rank(b: Placement | None, n: Placement | None) -> int | None:
+    """Which of its planned fallbacks a moved workload went to (1 = first), else None."""
+    if b is None or n is None or b.pool == n.pool:
+        return None
+    return next((f.rank for f in b.fallbacks if f.pool == n.pool), None)
 
 
 def compare(base: Plan, new: Plan, changes: Sequence[str], base_source: str = "plan") -> WhatIf:
@@ -409,7 +436,8 @@ def what_if(plan: Plan, base: Plan, texts: Sequence[str], catalog: Catalog, *,
     """Parse and apply ``texts`` to ``plan``'s workloads, re-solve, compare with ``base``."""
     changes = [parse_change(t) for t in texts]
     ws = apply_changes(spec_of(plan), changes, catalog)
-    new = resolve(ws, catalog, time_limit)
+    stocked = without(catalog, [c.stockout for c in changes if c.stockout is not None])
+    new = resolve(ws, stocked, time_limit)
     return compare(base, new, [c.text for c in changes], base_source), new
 
 

@@ -26,6 +26,9 @@ JSON schema (``planner diff --format json``; keys sorted, lists ordered):
   ``new`` are ``{pool, cloud, region, instance_type, capacity}`` or ``null``
 * ``budgets``: ``[{team, base_budget, new_budget, base_monthly, new_monthly,
   base_over, new_over, crossed: over|under|null}]`` by team
+* ``fallbacks``, ``worst_case``, ``warnings``: capacity fallbacks added or removed, the
+  worst-case monthly figure of both plans, the new plan's warnings
+  (:mod:`planner.review.fallbackdiff`)
 * ``policies``: guardrail results ``[{name, passed, message}]`` (filled by
   :mod:`planner.review.guardrails`; empty when none were asked for)
 """
@@ -40,6 +43,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from planner.plan import Binding, Money2, Placement, Plan, Pool, Unplaced, money
+from planner.review.fallbackdiff import (
+    FallbackChange,
+    WorstCaseChange,
+    fallback_changes,
+    worst_case_change,
+)
 
 DIFF_KIND = "gpuplan/plan-diff"
 DIFF_VERSION = 1
@@ -162,11 +171,14 @@ class PlanDiff(_Model):
     workloads: tuple[WorkloadChange, ...]
     budgets: tuple[BudgetChange, ...]
     policies: tuple[PolicyResult, ...] = ()
+    fallbacks: tuple[FallbackChange, ...] = ()
+    worst_case: WorstCaseChange | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
         """True when nothing a reviewer cares about changed."""
-        return not (self.total.changed or self.pools or self.workloads
+        return not (self.total.changed or self.pools or self.workloads or self.fallbacks
                     or any(b.crossed or b.base_budget != b.new_budget for b in self.budgets))
 
     @property
@@ -460,6 +472,9 @@ def diff_plans(base: Plan, new: Plan, base_label: str = "base", new_label: str =
         pools=_pool_changes(base, new),
         workloads=_workload_changes(base, new),
         budgets=_budgets(base, new),
+        fallbacks=fallback_changes(base, new),
+        worst_case=worst_case_change(base, new),
+        warnings=new.warnings,
     )
 
 

@@ -147,7 +147,8 @@ def render_json(diff: PlanDiff) -> str:
 def _counts(diff: PlanDiff) -> str:
     parts = []
     for title, items in (("Pools", [p.change for p in diff.pools]),
-                         ("Workloads", [w.change for w in diff.workloads])):
+                         ("Workloads", [w.change for w in diff.workloads]),
+                         ("Fallbacks", ["changed" for _ in diff.fallbacks])):
         if items:
             c = Counter(items)
             parts.append(f"{title}: " + ", ".join(f"{c[k]} {k}" for k in sorted(c)))
@@ -210,7 +211,8 @@ def render_markdown(diff: PlanDiff, max_chars: int = COMMENT_BUDGET,
     """
     url = check_report_url(report_url) if report_url is not None else None
     teams = len(diff.by_team)
-    longest = max(len(diff.pools), len(diff.workloads), len(diff.by_cloud), len(diff.by_region))
+    longest = max(len(diff.pools), len(diff.workloads), len(diff.fallbacks), len(diff.by_cloud),
+                  len(diff.by_region))
     full = _render_md(diff, longest, teams, url)
     if len(full) <= max_chars:
         return full
