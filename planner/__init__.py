@@ -9,6 +9,8 @@ Rooms, in data-flow order (each ``__init__`` says what it may import;
 - ``plan``: the hand-off contract (``plan.json``) everything downstream reads;
 - ``names``: identifier rules (DNS labels, catalog names) that ``spec`` and ``plan``
   both apply, so a plan is read with the declaration's rules;
+- ``plancost``: the one cost function (whole nodes, idle, GPU-hours) that fills it;
+  imports only ``plan`` and ``errors``, and every stage that prices a plan may import it;
 - ``explain``: why, what-if, constraint values;
 - ``review``: plan markdown, diffs, guardrails, Pulumi previews;
 - ``report``: the HTML cost report of a plan (and its diff), the FOCUS export;

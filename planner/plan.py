@@ -5,9 +5,12 @@ lists in a documented order (pools by id, placements by workload name, ...),
 money as decimal strings with 4 places, no timestamps. Components, renderers,
 ``explain`` and ``diff`` read only this model.
 
-Money is USD. ``hourly`` figures are $/h while running; ``monthly`` figures
-are $ per month at the plan's ``hours_per_month`` (services run all month,
-jobs run ``runtime_hours x runs_per_month``).
+Money is USD. ``monthly`` figures are $ per month at the plan's
+``hours_per_month`` (services run all month, jobs run ``runtime_hours x
+runs_per_month``); ``hourly`` figures are $/h at the peak hour, when every
+job runs. What a pool, a job and an idle line cost is decided by one function,
+:mod:`planner.plancost` (README, "What a plan costs"); the plan stores its
+results, so every sum (team, cloud, region, pool) equals the total.
 
 ``plan.json`` is untrusted input: anyone who opens a pull request can edit it,
 and CI renders, diffs and deploys it. So the model is the reader's contract,
@@ -38,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from planner.errors import FieldValueError, PlanFileError, format_path
 from planner.names import PATTERN_HELP, CatalogName, EnvName, ImageRef, Label, MigProfile
 
-PLAN_VERSION = 1
+PLAN_VERSION = 2  # 2: whole-node pool costs, idle lines, GPU-hours (issue 18)
 PLAN_KIND = "gpuplan/plan"
 CENT = Decimal("0.0001")
 
@@ -75,6 +78,7 @@ Gpus = Annotated[float, Field(ge=0, le=64)]
 Cpus = Annotated[float, Field(ge=0, le=100_000)]
 Gib = Annotated[float, Field(ge=0, le=1_000_000)]
 Hours = Annotated[float, Field(ge=0, le=10_000_000)]
+GpuHours = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"))]
 Priority = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
@@ -101,6 +105,30 @@ class Cost(Model):
 class Money2(Model):
     hourly: Usd
     monthly: Usd
+
+
+class MonthlyLines(Model):
+    """A job's own monthly lines, USD after discounts (idle is its teams', not its own)."""
+
+    compute: Usd = Field(description="its share of the pool's nodes for its hours")
+    spot_risk: Usd = Field(description="expected rework from interruptions, all runs")
+    egress: Usd = Field(description="moving the data set to the region, all runs")
+
+
+class TeamShare(Model):
+    """A team's part of a pool's idle (by share-hours) and GPU-hours."""
+
+    idle: Money2
+    paid_gpu_hours: GpuHours = Field(description="its used GPU-hours plus its part of idle")
+    used_gpu_hours: GpuHours
+
+
+class GroupCost(Money2):
+    """Cost of a team, cloud or region, idle included, with its GPU-hours."""
+
+    idle: Money2 = Field(description="idle on shared nodes (part of hourly and monthly)")
+    paid_gpu_hours: GpuHours
+    used_gpu_hours: GpuHours
 
 
 class ClusterRef(Model):
@@ -158,12 +186,20 @@ class Pool(Model):
     vcpus: Cpus
     memory_gib: Gib
     capacity: Capacity
-    nodes: Count = Field(description="nodes the plan's workloads need at once")
+    nodes: Count = Field(description="nodes at the peak hour, when all its jobs run")
     min_nodes: Count
     max_nodes: Count
-    node_hourly: Usd = Field(description="$/h per node after discount")
+    node_hourly: Usd = Field(description="$/h per node after discount, exact (the catalog's "
+                             "digits): the rate every cost is priced at")
     hourly: Usd = Field(description="nodes x node_hourly")
-    monthly: Usd
+    node_hours: Annotated[Decimal, Field(ge=0, le=Decimal("1e12"))] = Field(
+        description="node-hours a month: whole nodes while any job runs")
+    compute: Usd = Field(description="node_hours x node_hourly, $/month: the nodes' bill")
+    idle: Money2 = Field(description="part of compute and hourly no job's share pays for")
+    monthly: Usd = Field(description="compute + its jobs' spot risk and egress")
+    paid_gpu_hours: GpuHours = Field(description="node_hours x GPUs per node")
+    used_gpu_hours: GpuHours = Field(description="its jobs' share x hours x GPUs per node")
+    by_team: dict[TeamName, TeamShare] = Field(description="idle and GPU-hours per team")
     quota_family: CatalogName
     workloads: tuple[WorkloadName, ...]
     teams: tuple[TeamName, ...]
@@ -201,9 +237,11 @@ class Alternative(Model):
     accelerator_count: Gpus
     capacity: Capacity
     runtime_hours: Hours
-    cost: Usd
-    delta: SignedUsd
-    delta_pct: Decimal
+    cost: Usd = Field(description="$/month the plan would pay for the workload there, "
+                      "everyone else where they are (a slot alone costs its node)")
+    delta: SignedUsd = Field(description="change in the plan's monthly total if it alone "
+                             "moved there")
+    delta_pct: Decimal = Field(description="delta as % of what the workload is charged now")
     blocked_by: str | None = Field(None, description="constraint id that ruled it out, if any")
 
 
@@ -261,6 +299,10 @@ class Placement(Model):
     nodes: int = Field(ge=1, le=100_000)
     node_share: float = Field(gt=0, le=1,
                               description="fraction of each node's accelerators this uses")
+    pool_share: float = Field(gt=0, le=100_000, description="nodes' worth of its pool a run "
+                              "holds: nodes x node_share")
+    monthly_hours: Hours = Field(description="hours a month its runs take: runs x runtime "
+                                 "(rework excluded); beyond hours_per_month runs overlap")
     topology: Literal["single", "ddp", "parameter-server", "ray"]
     servers: int = Field(0, ge=0, le=1024)
     min_workers: int | None = Field(None, ge=0, le=4096)
@@ -268,9 +310,10 @@ class Placement(Model):
     runtime_hours: Hours
     runs_per_month: float = Field(gt=0, le=10_000)
     deadline_hours: float | None = Field(None, gt=0, le=100_000)
-    hourly: Usd
-    cost: Cost
-    monthly: Usd
+    hourly: Usd = Field(description="its share of the pool's $/h while it runs")
+    cost: Cost = Field(description="one run, list price and discount as separate lines")
+    monthly_lines: MonthlyLines
+    monthly: Usd = Field(description="the sum of monthly_lines")
     image: ImageRef
     command: tuple[str, ...] = ()
     env: dict[EnvName, str] = Field(default_factory=dict)
@@ -315,24 +358,28 @@ class TeamSummary(Model):
     namespace: Label
     budget: Usd | None
     hourly: Usd
-    monthly: Usd
+    monthly: Usd = Field(description="its jobs' lines plus its part of idle (as budgeted)")
     over_budget: bool
     priorities: tuple[Priority, ...]
 
 
 class Totals(Model):
+    """The plan's cost: the sum of its pools; each grouping sums to it exactly."""
+
     hourly: Usd
     monthly: Usd
-    by_team: dict[TeamName, Money2]
-    by_cloud: dict[CatalogName, Money2]
-    by_region: dict[str, Money2]
+    idle: Money2
+    paid_gpu_hours: GpuHours
+    used_gpu_hours: GpuHours
+    by_team: dict[TeamName, GroupCost]
+    by_cloud: dict[CatalogName, GroupCost]
+    by_region: dict[str, GroupCost]
 
 
 class SolverInfo(Model):
     method: Literal["milp", "greedy", "none"]
     status: str
-    objective: Usd = Field(description="plan cost as optimized: placements + idle")
-    idle: Usd = Field(Decimal(0), description="est. cost of idle slots on rounded-up nodes")
+    objective: Usd = Field(description="plan cost as optimized (totals.monthly)")
     lower_bound: Usd
     gap: Decimal = Field(ge=0, le=1, description="(objective - bound) / objective, 0..1")
     time_limit_s: float = Field(gt=0, le=3600)
@@ -542,6 +589,10 @@ def loads_plan(text: str, filename: str = "plan.json") -> Plan:
             f"({PLAN_VERSION}); upgrade gpuplan", file=filename, field="version")
     if version < 1:
         raise PlanFileError(f"unknown plan version {version!r}", file=filename, field="version")
+    if version < PLAN_VERSION:
+        raise PlanFileError(
+            f"plan version {version} predates whole-node pool costs (version {PLAN_VERSION}); "
+            "re-plan its declaration with this planner", file=filename, field="version")
     _refuse_control_characters(data, (), filename)
     try:
         return Plan.model_validate(data)

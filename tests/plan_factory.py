@@ -19,15 +19,14 @@ from planner.plan import (
     CatalogInfo,
     ClusterRef,
     Cost,
-    Money2,
     Placement,
     Plan,
     Pool,
     SolverInfo,
-    TeamSummary,
-    Totals,
     money,
 )
+from tests.priced import UNPRICED_JOB, UNPRICED_POOL, priced
+from tests.priced import teams as team_summaries
 
 HOURS = 730.0
 
@@ -98,12 +97,11 @@ def _pool(row: tuple[Any, ...], workloads: list[tuple[Any, ...]]) -> Pool:
     (pid, cluster, cloud, region, zone, itype, accel, count, vcpus, mem, capacity, node_hourly,
      nodes, lo, hi, family, group, existing) = row
     mine = [w for w in workloads if w[4] == pid]
-    hourly = money(Decimal(node_hourly) * nodes)
     return Pool(
         id=pid, cluster=cluster, cloud=cloud, region=region, zone=zone, instance_type=itype,
         accelerator=accel, accelerator_count=count, vcpus=vcpus, memory_gib=mem,
         capacity=capacity, nodes=nodes, min_nodes=lo, max_nodes=hi,
-        node_hourly=money(node_hourly), hourly=hourly, monthly=money(hourly * Decimal(HOURS)),
+        node_hourly=money(node_hourly), **UNPRICED_POOL,
         quota_family=family, workloads=tuple(sorted(w[0] for w in mine)),
         teams=tuple(sorted({w[1] for w in mine})), placement_group=group,
         existing_cluster=existing,
@@ -119,45 +117,27 @@ def _placement(row: tuple[Any, ...], pools: dict[str, Pool]) -> Placement:
     compute = money(hourly * Decimal(str(runtime)))
     cost = Cost(compute=compute, spot_risk=money(0), egress=money(0), discount=money(0),
                 total=compute)
-    monthly = money(hourly * Decimal(str(HOURS))) if kind == "service" else money(
-        compute * Decimal(str(runs)))
     return Placement(
         workload=name, team=team, namespace=team, kind=kind, priority=prio, pool=pid,
         cluster=pool.cluster, cloud=pool.cloud, region=pool.region, zone=pool.zone,
         instance_type=pool.instance_type, capacity=pool.capacity, accelerator=pool.accelerator,
         gpus_per_node=gpus, cpus_per_node=cpus, memory_gib_per_node=mem, nodes=nodes,
-        node_share=share, topology=topo, servers=servers, min_workers=lo, max_workers=hi,
-        runtime_hours=runtime, runs_per_month=runs, hourly=hourly, cost=cost, monthly=monthly,
+        node_share=share, pool_share=nodes * share, monthly_hours=runtime * runs,
+        topology=topo, servers=servers, min_workers=lo, max_workers=hi,
+        runtime_hours=runtime, runs_per_month=runs, cost=cost, **UNPRICED_JOB,
         image=image, command=command, env=env,
     )
-
-
-def _sum(items: list[tuple[str, Decimal, Decimal]]) -> dict[str, Money2]:
-    out: dict[str, tuple[Decimal, Decimal]] = {}
-    for key, hourly, monthly in items:
-        h, m = out.get(key, (Decimal(0), Decimal(0)))
-        out[key] = (h + hourly, m + monthly)
-    return {k: Money2(hourly=money(h), monthly=money(m)) for k, (h, m) in sorted(out.items())}
 
 
 def make_plan(reverse: bool = False) -> Plan:
     """The test plan; ``reverse=True`` reverses every list (same content, other order)."""
     pools = {row[0]: _pool(row, _PLACEMENTS) for row in _POOLS}
-    placements = sorted((_placement(r, pools) for r in _PLACEMENTS), key=lambda p: p.workload)
-    by_team = _sum([(p.team, p.hourly, p.monthly) for p in placements])
-    teams = [
-        TeamSummary(name=t, namespace=t, budget=_BUDGETS[t], hourly=by_team[t].hourly,
-                    monthly=by_team[t].monthly, over_budget=by_team[t].monthly > _BUDGETS[t],
-                    priorities=tuple(sorted({p.priority for p in placements if p.team == t})))
-        for t in sorted(_BUDGETS)
-    ]
-    total_h = money(sum((p.hourly for p in placements), Decimal(0)))
-    total_m = money(sum((p.monthly for p in placements), Decimal(0)))
-    totals = Totals(
-        hourly=total_h, monthly=total_m, by_team=by_team,
-        by_cloud=_sum([(p.cloud, p.hourly, p.monthly) for p in placements]),
-        by_region=_sum([(p.region, p.hourly, p.monthly) for p in placements]),
-    )
+    unpriced = sorted((_placement(r, pools) for r in _PLACEMENTS), key=lambda p: p.workload)
+    priced_pools, priced_placements, totals = priced(list(pools.values()), unpriced, HOURS)
+    pools = {p.id: p for p in priced_pools}
+    placements = list(priced_placements)
+    teams = list(team_summaries(totals, _BUDGETS, placements))
+    total_m = totals.monthly
     pool_list = sorted(pools.values(), key=lambda p: p.id)
     clusters = list(_CLUSTERS)
     if reverse:

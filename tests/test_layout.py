@@ -25,22 +25,27 @@ ALLOWED: dict[str, set[str]] = {
     "planner.names": set(),  # identifier rules shared by the declaration and the plan
     "planner.templating": set(),
     "planner.plan": {"planner.errors", "planner.names"},
+    # The one cost function (issue 18): every stage that prices or re-prices a plan
+    # calls it, so it sits beside the contract it fills and imports nothing else.
+    "planner.plancost": {"planner.plan", "planner.errors"},
     "planner.catalog": {"planner.errors"},
     "planner.spec": {"planner.errors", "planner.names", "planner.catalog"},
-    "planner.optimize": {"planner.errors", "planner.plan", "planner.catalog", "planner.spec"},
-    "planner.explain": {"planner.errors", "planner.plan", "planner.templating", "planner.catalog",
-                        "planner.spec", "planner.optimize"},
-    "planner.review": {"planner.errors", "planner.plan", "planner.templating", "planner.catalog"},
+    "planner.optimize": {"planner.errors", "planner.plan", "planner.plancost", "planner.catalog",
+                         "planner.spec"},
+    "planner.explain": {"planner.errors", "planner.plan", "planner.plancost", "planner.templating",
+                        "planner.catalog", "planner.spec", "planner.optimize"},
+    "planner.review": {"planner.errors", "planner.plan", "planner.plancost", "planner.templating",
+                       "planner.catalog"},
     # The report reads a plan and its diff, and says constraints the way explain does.
     "planner.report": {"planner.errors", "planner.plan", "planner.templating", "planner.review",
                        "planner.explain"},
     "planner.cli": {"planner", "components"},
     "planner": {"planner.cli"},  # planner/__init__.py, planner/__main__.py
-    "components.builders": {"planner.plan", "planner.errors"},
+    "components.builders": {"planner.plan", "planner.plancost", "planner.errors"},
     "components.resources": {"components.builders", "planner.plan"},
     "components.program": {"components", "planner"},
-    "components.terraform": {"components.builders", "planner.plan", "planner.errors",
-                             "planner.names"},
+    "components.terraform": {"components.builders", "planner.plan", "planner.plancost",
+                             "planner.errors", "planner.names"},
     "components": set(),  # components/__init__.py
 }
 
@@ -143,6 +148,9 @@ def test_every_module_has_a_room_and_every_package_a_docstring() -> None:
     ("planner.optimize.bad", "import boto3\n", "boto3"),
     ("planner.review.bad", "from planner.optimize.planning import plan_workloads\n",
      "planner.optimize.planning"),
+    ("planner.plancost", "from planner.optimize.solve import greedy\n",
+     "planner.optimize.solve"),
+    ("components.resources.bad", "from planner.plancost import reprice\n", "planner.plancost"),
 ])
 def test_a_planted_wrong_import_is_caught(tmp_path: Path, module: str, source: str,
                                           expected: str) -> None:

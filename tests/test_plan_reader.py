@@ -118,7 +118,9 @@ CASES: list[tuple[str, Any, str]] = [
     ("pools.0.cluster", "ghost", "pools[0].cluster: unknown cluster 'ghost'"),
     ("pools.0.workloads", ["ghost"], "pools[0].workloads[0]: unknown workload 'ghost'"),
     ("binding.0.workloads", ["ghost"], "binding[0].workloads[0]: unknown workload 'ghost'"),
-    ("totals.by_team", {"ghost": {"hourly": "0", "monthly": "0"}},
+    ("totals.by_team", {"ghost": {"hourly": "0", "monthly": "0", "paid_gpu_hours": "0",
+                                  "used_gpu_hours": "0",
+                                  "idle": {"hourly": "0", "monthly": "0"}}},
      "totals.by_team.ghost: unknown team 'ghost'"),
     ("pools.1.id", "gcp-europe-west4-a-a2-megagpu-16g-a100x16-od",
      "pools[1].id: duplicate pool 'gcp-europe-west4-a-a2-megagpu-16g-a100x16-od' "
@@ -138,7 +140,7 @@ CASES: list[tuple[str, Any, str]] = [
     ("placements.0.cost.discount", "1", "placements[0].cost.discount: input should be less"),
     ("solver.gap", "2", "solver.gap: input should be less than or equal to 1"),
     ("pools.0.color", "red", "pools[0].color: unknown field"),
-    ("version", 2, "version: plan version 2 is newer than this planner understands"),
+    ("version", 3, "version: plan version 3 is newer than this planner understands"),
 ]
 
 

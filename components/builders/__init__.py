@@ -6,6 +6,6 @@ kubeconfigs) and ``k8s_objects`` (Kubernetes manifests). The Pulumi
 components, ``planner render k8s`` and ``planner render terraform`` all call
 them.
 
-May import: ``planner.plan`` and ``planner.errors``. Never Pulumi, never the
+May import: ``planner.plan``, ``planner.plancost`` and ``planner.errors``. Never Pulumi, never the
 rest of ``components``.
 """

@@ -7,6 +7,7 @@ block walks, ``check`` files and modules, ``versions`` constraints) checks
 Kubernetes manifest against the real Kueue, JobSet, KubeRay and Kubernetes
 schemas (used by ``validate-terraform`` and the conformance tests).
 
-May import: ``components.builders``, ``planner.plan``, ``planner.errors``, ``planner.names``.
+May import: ``components.builders``, ``planner.plan``, ``planner.plancost``,
+``planner.errors``, ``planner.names``.
 Never Pulumi.
 """

@@ -24,6 +24,14 @@ def print_plan(plan: Plan) -> None:
         table.add_row(p.workload, p.team, p.cloud, p.zone or p.region, instance, str(p.nodes),
                       p.capacity, fmt_money(p.hourly), fmt_money(p.cost.total, 2),
                       fmt_money(p.monthly, 2))
+    idle = [pool for pool in plan.pools if pool.idle.monthly > 0]
+    if idle:
+        table.add_section()
+    for pool in idle:
+        table.add_row("idle on shared nodes", ", ".join(sorted(pool.by_team)), pool.cloud,
+                      pool.zone or pool.region, pool.instance_type, str(pool.nodes),
+                      pool.capacity, fmt_money(pool.idle.hourly), "",
+                      fmt_money(pool.idle.monthly, 2))
     table.add_section()
     table.add_row("total", "", "", "", "", "", "", fmt_money(plan.totals.hourly), "",
                   fmt_money(plan.totals.monthly, 2))

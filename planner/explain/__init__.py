@@ -4,7 +4,7 @@
 the plan's own declaration with a changed quota, budget, price or region list;
 ``constraintvalue`` prices one more step of each binding limit.
 
-May import: ``planner.errors``, ``planner.plan``, ``planner.templating``,
+May import: ``planner.errors``, ``planner.plan``, ``planner.plancost``, ``planner.templating``,
 ``planner.catalog``, ``planner.spec`` and ``planner.optimize`` (what-if
 re-solves). Never review or the CLI.
 """

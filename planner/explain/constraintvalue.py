@@ -13,6 +13,9 @@ it alone to the plan's workloads and re-solves:
 * budget: 10% of the budget, or what the cheapest blocked option needs if
   that is more, rounded up to whole dollars.
 
+Options are priced at what the plan would pay for them (:class:`Marginal`:
+own lines plus the whole-node hours they add), never at a slot's share.
+
 Money is USD per month (``Decimal``, JSON strings); ``saving`` is ``base -
 new`` (negative when the step places a workload that was left out).
 
@@ -36,6 +39,7 @@ from planner.catalog.model import Catalog
 from planner.catalog.quotafamily import GCP_GPU_FAMILY
 from planner.explain.whatif import Move, apply_changes, moves, parse_change, resolve, spec_of
 from planner.optimize.candidates import CandidateBuilder, Option, quota_key_of
+from planner.optimize.facts import Marginal
 from planner.plan import Binding, Plan
 from planner.spec.model import WorkloadSet
 
@@ -127,15 +131,17 @@ def _affected(plan: Plan, b: Binding) -> list[str]:
 
 def _blocked_options(plan: Plan, ws: WorkloadSet, builder: CandidateBuilder, b: Binding,
                      inside: Callable[[Option], bool]) -> list[Option]:
-    """Options inside ``b``, over the workloads it touches, cheaper than their placement."""
+    """Options inside ``b``, over the workloads it touches, that the plan would pay less
+    for than the workload is charged now (:class:`planner.optimize.facts.Marginal`)."""
     out: list[Option] = []
     names = {w.name for w in ws.workloads}
+    marginal = Marginal.of_plan(plan)
     for name in _affected(plan, b):
         if name not in names:
             continue
-        current = plan.placement(name)
+        now = marginal.charged(name) if plan.placement(name) is not None else math.inf
         out.extend(o for o in builder.candidates(ws.workload(name)).options
-                   if inside(o) and (current is None or o.monthly < float(current.monthly) - 1e-6))
+                   if inside(o) and marginal.dollars(o) < now - 1e-6)
     return out
 
 
@@ -152,7 +158,7 @@ def relax_step(plan: Plan, ws: WorkloadSet, builder: CandidateBuilder, b: Bindin
         options = _blocked_options(plan, ws, builder, b, lambda o: quota_key_of(*o.domain) == key)
         if not options:
             return None
-        units = min((_units_needed(o.units_per_node, o.gpu_share, b), o.monthly, o.offer.key)
+        units = min((_units_needed(o.units_per_node, o.share, b), o.monthly, o.offer.key)
                     for o in options)[0]
         return Step(f"quota:{rest}=+{units}", _quota_text(units, b.unit, cloud, region, family,
                                                            capacity))
@@ -162,7 +168,7 @@ def relax_step(plan: Plan, ws: WorkloadSet, builder: CandidateBuilder, b: Bindin
                                    lambda o: o.offer.cloud == "k8s" and o.offer.region == rest)
         if not options:
             return None
-        nodes = min(_units_needed(1, o.gpu_share, b) for o in options)
+        nodes = min(_units_needed(1, o.share, b) for o in options)
         gpus = nodes * cluster.gpus_per_node
         return Step(f"capacity:{rest}=+{gpus}",
                     f"+{gpus} GPUs ({nodes} node{'s' if nodes != 1 else ''}) in cluster {rest}")
@@ -190,13 +196,15 @@ def _quota_text(units: int, unit: str, cloud: str, region: str, family: str,
 
 def _budget_step(plan: Plan, ws: WorkloadSet, builder: CandidateBuilder, b: Binding,
                  team: str) -> Step:
-    """10% of the budget, or what the cheapest blocked option needs if that is more ($)."""
+    """10% of the budget, or what the cheapest blocked option needs if that is more ($):
+    the option at what the plan would pay for it (a slot alone costs its node)."""
     options = _blocked_options(plan, ws, builder, b, lambda o: True)
     need = Decimal(0)
     if options:
-        o = min(options, key=lambda o: (o.monthly, o.offer.key))
+        marginal = Marginal.of_plan(plan)
+        o = min(options, key=lambda o: (marginal.dollars(o), o.offer.key))
         current = plan.placement(o.workload)
         spent = b.used - (current.monthly if current else Decimal(0))
-        need = spent + Decimal(repr(o.monthly)) - b.limit
+        need = spent + Decimal(repr(round(marginal.dollars(o), 4))) - b.limit
     amount = max(b.limit * BUDGET_STEP, need, Decimal(1)).quantize(Decimal(1), ROUND_CEILING)
     return Step(f"budget:{team}=+{amount}", f"+${amount:,} on the budget of team {team}")

@@ -6,6 +6,6 @@ workload on one offer (``costmodel``, ``runtime``), the joint MILP
 the facts that explain a solution (``facts``: usage, binding constraints,
 blocking sets).
 
-May import: ``planner.errors``, ``planner.plan``, ``planner.catalog``,
+May import: ``planner.errors``, ``planner.plan``, ``planner.plancost``, ``planner.catalog``,
 ``planner.spec``. Never explain, review or the CLI; never Pulumi.
 """

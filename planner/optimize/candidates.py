@@ -47,6 +47,7 @@ from planner.optimize.costmodel import egress_per_gb, expected_rework_hours
 from planner.optimize.runtime import runtime_hours
 from planner.optimize.sharing import EXCLUSIVE, ClientDemand, Mode, Slot, choices_of, shared_modes
 from planner.plan import stable_id
+from planner.plancost import pieces
 from planner.spec.model import Cluster, Workload, WorkloadSet
 from planner.spec.resources import AcceleratorChoice
 
@@ -118,6 +119,10 @@ class Option:
     monthly: float
     objective: float
     hourly: float
+    run_share: float
+    run_hours: float
+    pieces: tuple[tuple[float, float], ...]
+    node_price: float
     pool_id: str
     domain: tuple[str, str, str, str]
     units_per_node: float
@@ -133,9 +138,15 @@ class Option:
         return self.variant.spot
 
     @property
-    def gpu_share(self) -> float:
-        """Nodes' worth of the pool this option occupies."""
-        return self.nodes * self.variant.share
+    def share(self) -> float:
+        """Nodes' worth of its pool it holds at the peak hour (overlapping runs included)."""
+        return sum(s for _, s in self.pieces)
+
+    @property
+    def compute(self) -> float:
+        """$/month of its share of the nodes: node $/h x share x hours a month of runs
+        (= hourly x runtime without rework x runs)."""
+        return self.node_price * self.run_share * self.run_hours
 
 
 @dataclass
@@ -239,12 +250,12 @@ class CandidateBuilder:
                 for mode, share, base, slot in modes:
                     reasons = base + self._capacity_reasons(w, offer, spot, share)
                     variant = Variant(offer, spot, min(share, 1.0), choice, mode, slot)
-                    unit = _unit_cost(w, variant)
                     if reasons:
-                        _reject(rejected, reasons, unit, variant, keep_sorted=False)
+                        _reject(rejected, reasons, _unit_cost(w, variant, alone=True), variant,
+                                keep_sorted=False)
                         reason_sets.add(frozenset(reasons))
                     else:
-                        passing.append((unit, variant))
+                        passing.append((_unit_cost(w, variant), variant))
         for entry in rejected.values():
             entry.units.sort()
         kept, dominated = _prune_dominated(passing)
@@ -375,7 +386,7 @@ class CandidateBuilder:
             option, reason = self._option(view, variant)
             if option is None:
                 assert reason is not None
-                _reject(rejected, [reason], _unit_cost(w, variant), variant)
+                _reject(rejected, [reason], _unit_cost(w, variant, alone=True), variant)
                 reason_sets.add(frozenset([reason]))
                 continue
             options.append(option)
@@ -392,7 +403,9 @@ class CandidateBuilder:
         rework = expected_rework_hours(offer, w.nodes, base, self.ws.pricing) if v.spot else 0.0
         if w.deadline is not None and base + rework > w.deadline:
             return None, "deadline"
-        hourly = w.nodes * v.share * float(v.price) * w.discounts.get(offer.cloud, 1.0)
+        node_price = float(v.price) * w.discounts.get(offer.cloud, 1.0)
+        hourly = w.nodes * v.share * node_price
+        held = pieces(w.nodes * v.share, base * w.runs, w.hours_per_month)
         egress = 0.0
         if w.data is not None:
             egress = w.data.size_gb * float(egress_per_gb(w.data, offer))
@@ -405,7 +418,8 @@ class CandidateBuilder:
             workload=w.name, variant=v, nodes=w.nodes, runtime=runtime, rework=rework,
             run_cost=run_cost, monthly=run_cost * w.runs,
             objective=(run_cost + w.time_value * runtime) * w.runs, hourly=hourly,
-            pool_id=v.pool_id,
+            run_share=w.nodes * v.share, run_hours=base * w.runs, pieces=tuple(held),
+            node_price=node_price, pool_id=v.pool_id,
             domain=(offer.cloud, region, quota_family(offer.cloud, offer.quota_family, v.spot),
                     capacity),
             units_per_node=quota_units_per_node(offer.cloud, offer.vcpus, offer.gpus),
@@ -472,9 +486,12 @@ def _diversify(options: list[Option]) -> list[Option]:
     return out
 
 
-def _unit_cost(w: Workload, v: Variant) -> float:
-    """$ per unit of work: hourly price of the job's share over its throughput."""
-    hourly = float(v.price) * v.share * w.num_nodes
+def _unit_cost(w: Workload, v: Variant, alone: bool = False) -> float:
+    """$ per unit of work: hourly price of the job's share over its throughput; with
+    ``alone``, of the whole nodes its share needs (a rejected slot would have its node to
+    itself, unless the job's own slots fill it)."""
+    nodes = v.share * w.num_nodes
+    hourly = float(v.price) * (math.ceil(nodes - 1e-9) if alone else nodes)
     if w.kind == "service" or not v.offer.accelerator:
         return hourly
     speed = relative_throughput(v.offer.accelerator) or 1.0

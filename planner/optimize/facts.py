@@ -1,7 +1,9 @@
 """Facts about a solution that explain it: what each constraint uses, what binds, what blocks.
 
-A constraint **binds** when some workload would be cheaper on an option that
-the constraint rules out given everyone else's placement: a quota or cluster
+A constraint **binds** when some workload would cost the plan less on an option
+that the constraint rules out, given everyone else's placement, than it is
+charged now (:class:`Marginal`: the option at its marginal price, whole-node
+hours included; the workload at its share of its pool's nodes and idle): a quota or cluster
 capacity without room for the extra nodes, or a team budget without room for
 the cost. A workload that could not be placed is **blocked** by the
 smallest set of constraints that rule out its least-blocked option.
@@ -18,7 +20,9 @@ from decimal import Decimal
 
 from planner.optimize.candidates import Option, WorkloadCandidates, _unit_cost
 from planner.optimize.solve import Model, Solution, quota_key
-from planner.plan import Binding, money
+from planner.plan import Binding, Plan, money
+from planner.plancost import PoolLoad, pieces
+from planner.spec.model import Workload
 
 EPS = 1e-6
 
@@ -47,17 +51,91 @@ def usage(model: Model, sol: Solution) -> Usage:
     share: dict[str, float] = defaultdict(float)
     for name, o in sol.chosen.items():
         spent[model.teams[name]] += o.monthly
-        share[o.pool_id] += o.gpu_share
+        share[o.pool_id] += o.share
     return Usage(quota, cluster, spent, share)
+
+
+@dataclass(frozen=True)
+class Held:
+    """A placed workload as the cost function sees it: pool, pieces, share-hours, the
+    node $/h and its own lines ($/month, its share of the nodes excluded)."""
+
+    pool: str
+    pieces: tuple[tuple[float, float], ...]
+    share_hours: float
+    node_price: float
+    own: float
+
+
+class Marginal:
+    """Prices against everyone else's placement (:mod:`planner.plancost`).
+
+    * :meth:`dollars`: what the plan would pay a month for a workload on an option: its
+      own lines plus the node-hours it adds to that pool (a slot on a node no one else
+      uses costs the node);
+    * :meth:`leaving`: what the plan would save if a placed workload left its pool;
+    * :meth:`charged`: what a placed workload is charged: its own lines, its share of
+      the nodes and its part of the pool's idle (by share-hours, as teams are).
+    """
+
+    def __init__(self, held: dict[str, Held]) -> None:
+        self.held = held
+        self.loads: dict[str, PoolLoad] = defaultdict(PoolLoad)
+        self.share_hours: dict[str, float] = defaultdict(float)
+        for h in held.values():
+            self.share_hours[h.pool] += h.share_hours
+            for hours, share in h.pieces:
+                self.loads[h.pool].add(hours, share)
+
+    @classmethod
+    def of_solution(cls, sol: Solution) -> Marginal:
+        return cls({name: Held(o.pool_id, o.pieces, o.run_share * o.run_hours, o.node_price,
+                               o.monthly - o.compute) for name, o in sol.chosen.items()})
+
+    @classmethod
+    def of_plan(cls, plan: Plan) -> Marginal:
+        return cls({p.workload: Held(
+            p.pool, tuple(pieces(p.pool_share, p.monthly_hours, plan.hours_per_month)),
+            p.pool_share * p.monthly_hours, float(plan.pool(p.pool).node_hourly),
+            float(p.monthly - p.monthly_lines.compute)) for p in plan.placements})
+
+    def added_node_hours(self, o: Option) -> float:
+        load = self.loads.get(o.pool_id, PoolLoad())
+        current = self.held.get(o.workload)
+        if current is not None and current.pool == o.pool_id:
+            load = load.without_all(current.pieces)
+        return load.added_by(o.pieces)
+
+    def dollars(self, o: Option) -> float:
+        """$/month the plan would pay for the workload on ``o``."""
+        return o.monthly - o.compute + o.node_price * self.added_node_hours(o)
+
+    def objective(self, o: Option) -> float:
+        """As :meth:`dollars`, with the time value the solver weighs too."""
+        return o.objective - o.compute + o.node_price * self.added_node_hours(o)
+
+    def leaving(self, workload: str) -> float:
+        """$/month the plan would save if ``workload`` left its pool."""
+        h = self.held[workload]
+        load = self.loads[h.pool]
+        saved = load.node_hours() - load.without_all(h.pieces).node_hours()
+        return h.own + h.node_price * saved
+
+    def charged(self, workload: str) -> float:
+        """$/month ``workload`` is charged: own lines + share-hours' part of its pool."""
+        h = self.held[workload]
+        total = self.share_hours[h.pool]
+        part = h.share_hours / total if total > 0 else 0.0
+        return h.own + h.node_price * self.loads[h.pool].node_hours() * part
 
 
 def violations(model: Model, sol: Solution, use: Usage, o: Option) -> list[str]:
     """Constraint ids that stop ``o``'s workload from moving to ``o``."""
     current = sol.chosen.get(o.workload)
     out = []
-    share = use.share[o.pool_id] - (current.gpu_share if current and current.pool_id == o.pool_id
+    share = use.share[o.pool_id] - (current.share if current and current.pool_id == o.pool_id
                                     else 0.0)
-    extra = math.ceil(share + o.gpu_share - 1e-9) - sol.nodes.get(o.pool_id, 0)
+    extra = math.ceil(share + o.share - 1e-9) - sol.nodes.get(o.pool_id, 0)
     if extra > 0:
         q = model.quotas.get(quota_key(o))
         if q is not None and use.quota[quota_key(o)] + extra * o.units_per_node > q.limit + EPS:
@@ -68,7 +146,7 @@ def violations(model: Model, sol: Solution, use: Usage, o: Option) -> list[str]:
     team = model.teams[o.workload]
     if team in model.budgets:
         spent = use.spent[team] - (current.monthly if current else 0.0) + o.monthly
-        if spent > model.budgets[team] + EPS:
+        if spent > model.budget_room(team) + EPS:
             out.append(f"budget:{team}")
     return sorted(out)
 
@@ -92,25 +170,33 @@ def blocking_for_unplaced(model: Model, sol: Solution, wc: WorkloadCandidates) -
 
 
 def binding_constraints(model: Model, sol: Solution) -> list[Binding]:
+    """Constraints that stop a workload from an option the plan would pay less for
+    than the workload is charged now (:class:`Marginal`: charged includes its part of
+    idle, so two jobs that could only leave a shared node together both count)."""
     use = usage(model, sol)
+    marginal = Marginal.of_solution(sol)
     hits: dict[str, set[str]] = defaultdict(set)
     for wc in model.workloads:
         name = wc.workload.name
         current = sol.chosen.get(name)
+        now = math.inf
+        if current is not None:
+            now = marginal.charged(name) + current.objective - current.monthly
         for o in wc.options:
-            if current is not None and o.objective >= current.objective - EPS:
+            if marginal.objective(o) >= now - EPS:
                 continue
             for cid in violations(model, sol, use, o):
                 hits[cid].add(name)
     out = [_limit_binding(model, use, cid, names) for cid, names in hits.items()]
-    out.extend(_rejection_bindings(model, sol))
+    out.extend(_rejection_bindings(model, sol, marginal))
     return sorted(out, key=lambda b: b.id)
 
 
 def _limit_binding(model: Model, use: Usage, cid: str, names: set[str]) -> Binding:
     if cid.startswith("budget:"):
         team = cid.split(":", 1)[1]
-        return Binding(id=cid, kind="budget", used=money(round(use.spent[team], 4)),
+        used = use.spent[team] + model.idle_reserve.get(team, 0.0)
+        return Binding(id=cid, kind="budget", used=money(round(used, 4)),
                        limit=money(model.budgets[team]), unit="USD/month",
                        workloads=tuple(sorted(names)))
     for key, q in model.quotas.items():
@@ -125,13 +211,24 @@ def _limit_binding(model: Model, use: Usage, cid: str, names: set[str]) -> Bindi
     raise KeyError(cid)
 
 
-def _rejection_bindings(model: Model, sol: Solution) -> list[Binding]:
+def charged_unit_cost(w: Workload, o: Option, marginal: Marginal) -> float:
+    """$ per unit of work of ``w`` on its option ``o`` at what it is charged (its share
+    of the nodes scaled up by its part of idle), to compare with rejected offers."""
+    unit = _unit_cost(w, o.variant)
+    share_compute = o.compute
+    if share_compute <= 0:
+        return unit
+    charged_compute = marginal.charged(o.workload) - marginal.held[o.workload].own
+    return unit * max(1.0, charged_compute / share_compute)
+
+
+def _rejection_bindings(model: Model, sol: Solution, marginal: Marginal) -> list[Binding]:
     out = []
     for wc in model.workloads:
         w, o = wc.workload, sol.chosen.get(wc.workload.name)
         if o is None:
             continue
-        unit = _unit_cost(w, o.variant)
+        unit = charged_unit_cost(w, o, marginal)
         for reason, kind in (("deadline", "deadline"), ("multi-node-whole-nodes", "locality")):
             r = wc.rejected.get(reason)
             if r and r.cheaper_than(unit) > 0:

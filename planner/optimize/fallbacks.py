@@ -29,9 +29,10 @@ other zones of each option's region: candidate generation keeps only the cheapes
 zone per region, and another zone of the same type is the classic stockout answer.
 
 Money: a fallback's ``monthly`` comes from the same function that prices the
-choice (``monthly_of``, given by the planner), plus the idle part of any node it
-would add to its pool: used alone, a 1-GPU job falling back to an 8-GPU node pays
-for the node. A premium is ``monthly`` - the choice's monthly, $/month, and
+choice (``monthly_of``, given by the planner: the job's own lines), plus the
+whole-node hours it would add to its pool beyond its share (the plan's cost
+function, :mod:`planner.plancost`): used alone, a 1-GPU job falling back to an
+8-GPU node pays for the node. A premium is ``monthly`` - the choice's monthly, $/month, and
 ``premium_pct`` that in percent of the choice.
 
 Deploy (components/builders): every fallback pool is a node pool at min 0
@@ -58,7 +59,7 @@ from planner.optimize.candidates import (
     WorkloadCandidates,
     _WorkloadView,
 )
-from planner.optimize.facts import Usage, usage
+from planner.optimize.facts import Marginal, Usage, usage
 from planner.optimize.solve import Model, Solution, quota_key
 from planner.plan import Fallback, Placement, Pool, WorstCase, money
 from planner.spec.model import FallbackPolicy, Workload, WorkloadSet
@@ -124,27 +125,26 @@ class Headroom:
         self.model = model
         self.sol = sol
         self.use: Usage = usage(model, sol)
+        self.marginal = Marginal.of_solution(sol)
 
     def extra_nodes(self, o: Option) -> int:
         """Nodes ``o``'s pool must add to take ``o`` on top of its planned share."""
-        share = self.use.share.get(o.pool_id, 0.0) + o.gpu_share
+        share = self.use.share.get(o.pool_id, 0.0) + o.share
         return max(0, math.ceil(share - 1e-9) - self.sol.nodes.get(o.pool_id, 0))
 
     def idle_cost(self, o: Option) -> Decimal:
-        """$/month of the idle part of the nodes ``o`` adds (a 1-GPU job alone on an
-        8-GPU node pays for the node): (added nodes - its share) x node $/h x runtime x runs."""
-        idle = self.extra_nodes(o) - o.gpu_share
-        if idle <= 1e-9 or o.gpu_share <= 0 or o.run_cost <= 0:
-            return Decimal(0)
-        runs = o.monthly / o.run_cost
-        return Decimal(repr(idle * (o.hourly / o.gpu_share) * (o.runtime - o.rework) * runs))
+        """$/month of the whole-node hours ``o`` adds beyond its own share (a 1-GPU job
+        alone on an 8-GPU node pays for the node), priced by the plan's cost function
+        (:class:`planner.optimize.facts.Marginal`) with this workload alone moved there."""
+        extra = self.marginal.dollars(o) - o.monthly
+        return Decimal(repr(round(extra, 6))) if extra > 1e-9 else Decimal(0)
 
     def blocked_by(self, chosen: Option, o: Option) -> str | None:
         """The limit id that moving ``chosen``'s workload to ``o`` would exceed, if any."""
         extra = self.extra_nodes(o)
         if extra <= 0:
             return None
-        left = max(0.0, self.use.share.get(chosen.pool_id, 0.0) - chosen.gpu_share)
+        left = max(0.0, self.use.share.get(chosen.pool_id, 0.0) - chosen.share)
         freed = self.sol.nodes.get(chosen.pool_id, 0) - math.ceil(left - 1e-9)
         key = quota_key(o)
         q = self.model.quotas.get(key)
@@ -500,7 +500,7 @@ def fallback_pools(pools: Sequence[Pool], placements: Sequence[Placement], fb: F
     for name, found in fb.picks.items():
         for pick in found:
             o = pick.option
-            extra[o.pool_id] += o.gpu_share
+            extra[o.pool_id] += o.share
             users[o.pool_id].add(name)
             reps.setdefault(o.pool_id, o)
     primary_share: dict[str, float] = defaultdict(float)

@@ -8,7 +8,6 @@ bytes, whatever order the workloads were declared in.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from decimal import Decimal
 
 from planner.catalog.model import Catalog
@@ -21,10 +20,12 @@ from planner.optimize.candidates import (
 )
 from planner.optimize.costmodel import run_cost
 from planner.optimize.facts import (
+    Marginal,
     Usage,
     binding_constraints,
     blocked_by,
     blocking_for_unplaced,
+    charged_unit_cost,
     usage,
 )
 from planner.optimize.fallbacks import (
@@ -35,13 +36,12 @@ from planner.optimize.fallbacks import (
     plan_fallbacks,
     worst_case,
 )
-from planner.optimize.solve import Limit, Model, Solution, idle_cost, solve
+from planner.optimize.solve import Limit, Model, Solution, solve
 from planner.plan import (
     Alternative,
     CatalogInfo,
     ClusterRef,
     Cost,
-    Money2,
     Placement,
     Plan,
     Pool,
@@ -55,9 +55,22 @@ from planner.plan import (
     money,
     stable_id,
 )
+from planner.plancost import (
+    EMPTY_POOL,
+    JobCost,
+    PlanCost,
+    Rate,
+    hold_of,
+    job_fields,
+    peak_share,
+    pool_fields,
+    price_plan,
+    whole_nodes,
+)
 from planner.spec.model import Workload, WorkloadSet
 
 MAX_ALTERNATIVES = 5
+IDLE_BUDGET_ROUNDS = 3  # re-solves at most, reserving attributed idle in budget rows
 
 
 def default_time_limit(workloads: int) -> float:
@@ -125,9 +138,44 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
     cands = [builder.candidates(w) for w in workloads]
     model = build_model(ws, cands)
     solution = solve(model, time_limit)
+    for _ in range(IDLE_BUDGET_ROUNDS):
+        over = _idle_over_budget(ws, model, solution)
+        if not over:
+            break
+        model.idle_reserve.update(over)
+        solution = solve(model, time_limit)
     fallbacks = plan_fallbacks(ws, builder, catalog, cands, model, solution,
-                               lambda w, o: _cost(ws, w, o)[2], lambda o: cluster_for(ws, o))
+                               lambda w, o: _own_monthly(ws, w, o), lambda o: cluster_for(ws, o))
     return assemble(ws, catalog, cands, model, solution, time_limit, fallbacks)
+
+
+def _idle_over_budget(ws: WorkloadSet, model: Model, sol: Solution) -> dict[str, float]:
+    """Teams whose cost with their attributed idle exceeds the budget, with the idle to
+    reserve in their budget row so that this placement no longer fits it."""
+    priced = _price(ws, model, sol)
+    out = {}
+    for team, budget in sorted(model.budgets.items()):
+        group = priced.totals.by_team.get(team)
+        if group is None or float(group.monthly) <= budget + 1e-6:
+            continue
+        reserve = model.idle_reserve.get(team, 0.0)
+        excess = float(group.monthly) - budget
+        out[team] = max(reserve + excess, float(group.idle.monthly) + 1e-4)
+    return out
+
+
+def _price(ws: WorkloadSet, model: Model, sol: Solution) -> PlanCost:
+    """The plan's cost function on a solution (as :func:`assemble` stores it)."""
+    by_name = {wc.workload.name: wc.workload for wc in model.workloads}
+    reps = {o.pool_id: o for _, o in sorted(sol.chosen.items())}
+    holds = []
+    for name, o in sorted(sol.chosen.items()):
+        cost = _cost(ws, by_name[name], o)
+        holds.append(hold_of(name, model.teams[name], o.pool_id, round(o.run_share, 6),
+                             round(o.run_hours, 4), cost.spot_risk, cost.egress,
+                             _runs(by_name[name])))
+    return price_plan([_rate(ws, o) for _, o in sorted(reps.items())], holds,
+                      ws.pricing.hours_per_month)
 
 
 def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates], model: Model,
@@ -141,21 +189,25 @@ def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates],
     fb = fallbacks or Fallbacks({}, {})
     clusters = _clusters(ws, [*sol.chosen.values(), *fallback_options(fb)])
     use = usage(model, sol)
+    marginal = Marginal.of_solution(sol)
+    reps = {o.pool_id: o for _, o in sorted(sol.chosen.items())}
+    priced = _price(ws, model, sol)
+    bindings = [b.model_copy(update={"used": priced.team_monthly(b.id.split(":", 1)[1])})
+                if b.kind == "budget" else b for b in bindings]
     placements = [
-        _placement(ws, by_name[name], o, clusters, tuple(sorted(binding_ids[name])), model, sol,
-                   use)
+        _placement(ws, by_name[name], o, _cost(ws, by_name[name].workload, o),
+                   priced.jobs[name], clusters,
+                   tuple(sorted(binding_ids[name])), model, sol, use, marginal)
         for name, o in sorted(sol.chosen.items())
     ]
-    pools = _pools(ws, sol, placements, clusters)
+    pools = _pools(ws, reps, priced, placements, clusters)
     if fb:
         placements = attach(placements, fb, lambda o: cluster_for(ws, o))
         pools = fallback_pools(pools, placements, fb, lambda o: pool_of(ws, o, clusters))
     unplaced = [
         _unplaced(wc, model, sol) for wc in cands if wc.workload.name not in sol.chosen
     ]
-    totals = _totals(placements)
-    idle = money(round(idle_cost(model, sol), 4))
-    plan_cost = totals.monthly + idle
+    totals = priced.totals
     worst, warnings = worst_case(ws, placements, totals.monthly) if fb else (None, ())
     return Plan(
         catalog=CatalogInfo(source=catalog.meta.source, date=catalog.meta.date),
@@ -165,12 +217,11 @@ def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates],
         placements=tuple(placements),
         unplaced=tuple(unplaced),
         binding=tuple(bindings),
-        teams=_teams(ws, placements),
+        teams=_teams(ws, totals),
         totals=totals,
         solver=SolverInfo(
-            method=sol.method, status=sol.status,
-            objective=plan_cost, idle=idle,
-            lower_bound=min(money(round(sol.lower_bound, 4)), plan_cost),
+            method=sol.method, status=sol.status, objective=totals.monthly,
+            lower_bound=min(money(round(sol.lower_bound, 4)), totals.monthly),
             gap=Decimal(repr(round(sol.gap, 6))), time_limit_s=time_limit,
             variables=sol.variables, constraints=sol.constraints,
             candidates=sum(len(wc.options) for wc in cands),
@@ -212,23 +263,39 @@ def _clusters(ws: WorkloadSet, options: list[Option]) -> dict[str, ClusterRef]:
     return out
 
 
-def _cost(ws: WorkloadSet, w: Workload, o: Option) -> tuple[Cost, Decimal, Decimal]:
+def _runs(w: Workload) -> float:
+    return 1.0 if (w.kind == "service" or w.work is None) else w.work.runs_per_month
+
+
+def _cost(ws: WorkloadSet, w: Workload, o: Option) -> Cost:
+    """One run's cost lines, each rounded (``total`` is their sum)."""
     data = ws.data[w.data] if w.data else None
     parts = run_cost(o.offer, o.spot, o.nodes, o.variant.share, o.runtime - o.rework,
                      ws.pricing, data)
-    runs = Decimal(1) if (w.kind == "service" or w.work is None) else Decimal(
-        repr(w.work.runs_per_month))
-    cost = Cost(compute=money(parts.compute), spot_risk=money(parts.spot_risk),
+    return Cost(compute=money(parts.compute), spot_risk=money(parts.spot_risk),
                 egress=money(parts.egress), discount=money(parts.discount),
                 total=money(parts.compute) + money(parts.spot_risk) + money(parts.egress)
                 + money(parts.discount))
-    return cost, money(parts.hourly), money(cost.total * runs)
 
 
-def _placement(ws: WorkloadSet, wc: WorkloadCandidates, o: Option, clusters: dict[str, ClusterRef],
-               binding: tuple[str, ...], model: Model, sol: Solution, use: Usage) -> Placement:
+def _own_monthly(ws: WorkloadSet, w: Workload, o: Option) -> Decimal:
+    """A job's own lines a month on ``o`` (runs x one run): its share of the nodes, spot
+    risk and egress, idle not included."""
+    return money(_cost(ws, w, o).total * Decimal(repr(_runs(w))))
+
+
+def _rate(ws: WorkloadSet, o: Option) -> Rate:
+    factor = ws.pricing.discounts.get(o.offer.cloud, Decimal(1))  # type: ignore[call-overload]
+    price = o.offer.spot_price if o.spot and o.offer.spot_price is not None else o.offer.price
+    return Rate(pool=o.pool_id, cloud=o.offer.cloud, region=o.offer.region,
+                node_hourly=price * factor,
+                gpus_per_node=o.offer.accelerator_count if o.offer.accelerator else 0.0)
+
+
+def _placement(ws: WorkloadSet, wc: WorkloadCandidates, o: Option, cost: Cost, job: JobCost,
+               clusters: dict[str, ClusterRef], binding: tuple[str, ...], model: Model,
+               sol: Solution, use: Usage, marginal: Marginal) -> Placement:
     w = wc.workload
-    cost, hourly, monthly = _cost(ws, w, o)
     team = ws.teams[w.team]
     cpu = w.resources.cpu_request
     mem = w.resources.memory_request
@@ -244,16 +311,16 @@ def _placement(ws: WorkloadSet, wc: WorkloadCandidates, o: Option, clusters: dic
         memory_gib_per_node=_request(
             (mem.value * (cpu.value if cpu else o.offer.vcpus * share) if mem.per_cpu else mem.value)
             if mem else None, o.offer.memory_gib, share, floor[1]),
-        nodes=o.nodes, node_share=round(share, 6), topology=w.topology.type,
+        nodes=o.nodes, node_share=round(share, 6), pool_share=round(o.run_share, 6),
+        monthly_hours=round(o.run_hours, 4), topology=w.topology.type,
         servers=w.topology.servers, min_workers=w.topology.min_workers,
         max_workers=w.topology.max_workers, runtime_hours=round(o.runtime, 4),
-        runs_per_month=1.0 if (w.kind == "service" or w.work is None) else w.work.runs_per_month,
-        deadline_hours=w.deadline_hours, hourly=hourly, cost=cost, monthly=monthly,
+        runs_per_month=_runs(w), deadline_hours=w.deadline_hours, cost=cost, **job_fields(job),
         image=w.image, command=w.command, env=dict(sorted(w.env.items())),
         gpu_fraction=w.gpu_fraction, mig_profile=w.mig_profile,
         slot=o.variant.slot.name if o.variant.slot else None,
-        alternatives=_alternatives(ws, wc, o, monthly, model, sol, use),
-        rejected=_rejections(wc, o),
+        alternatives=_alternatives(wc, o, model, sol, use, marginal),
+        rejected=_rejections(wc, o, marginal),
         binding=binding,
     )
 
@@ -266,17 +333,23 @@ def _request(asked: float | None, offered: float, share: float, floor: float = 0
     return round(max(floor, offered * share * 0.9), 2 if floor < 0.5 else 1)
 
 
-def _alternatives(ws: WorkloadSet, wc: WorkloadCandidates, chosen: Option,
-                  chosen_monthly: Decimal, model: Model,
-                  sol: Solution, use: Usage) -> tuple[Alternative, ...]:
-    out, seen = [], {chosen.pool_id}
-    for o in wc.alternatives:
+def _alternatives(wc: WorkloadCandidates, chosen: Option, model: Model, sol: Solution,
+                  use: Usage, marginal: Marginal) -> tuple[Alternative, ...]:
+    """Other pools, cheapest first at what the plan would pay for them (marginal: a slot
+    on a node no one else uses costs the node); ``delta`` is what the plan's total would
+    change by if this workload alone moved there, ``delta_pct`` of what it is charged."""
+    leaving = marginal.leaving(chosen.workload)
+    charged = marginal.charged(chosen.workload)
+    priced = sorted(((money(round(marginal.dollars(o), 4)), o.offer.key, o)
+                     for o in wc.alternatives if o.pool_id != chosen.pool_id),
+                    key=lambda t: (t[0], t[1]))
+    out, seen = [], set()
+    for cost, _, o in priced:
         if o.pool_id in seen:
             continue
         seen.add(o.pool_id)
-        _, _, monthly = _cost(ws, wc.workload, o)
-        delta = monthly - chosen_monthly
-        pct = (delta / chosen_monthly * 100) if chosen_monthly else Decimal(0)
+        delta = cost - money(round(leaving, 4))
+        pct = Decimal(repr(round(float(delta) / charged * 100, 2))) if charged > 0 else Decimal(0)
         mode = o.variant.mode
         out.append(Alternative(
             offer=o.offer.key + (f" {mode}" if mode.shared else ""), cloud=o.offer.cloud,
@@ -284,7 +357,7 @@ def _alternatives(ws: WorkloadSet, wc: WorkloadCandidates, chosen: Option,
             instance_type=o.offer.instance_type, accelerator=o.offer.accelerator,
             accelerator_count=o.offer.accelerator_count,
             capacity="spot" if o.spot else "on-demand", runtime_hours=round(o.runtime, 4),
-            cost=monthly, delta=delta, delta_pct=pct.quantize(Decimal("0.01")),
+            cost=cost, delta=delta, delta_pct=pct.quantize(Decimal("0.01")),
             blocked_by=blocked_by(model, sol, o, use) if delta < 0 else None,
         ))
         if len(out) == MAX_ALTERNATIVES:
@@ -292,10 +365,13 @@ def _alternatives(ws: WorkloadSet, wc: WorkloadCandidates, chosen: Option,
     return tuple(out)
 
 
-def _rejections(wc: WorkloadCandidates, chosen: Option | None) -> tuple[Rejection, ...]:
-    from planner.optimize.candidates import _unit_cost
-
-    limit = _unit_cost(wc.workload, chosen.variant) if chosen else float("inf")
+def _rejections(wc: WorkloadCandidates, chosen: Option | None,
+                marginal: Marginal | None = None) -> tuple[Rejection, ...]:
+    """Rejected offers by reason; ``cheaper`` counts those whose node (a rejected slot
+    would be alone on it) costs less per unit of work than the choice is charged."""
+    limit = float("inf")
+    if chosen is not None and marginal is not None:
+        limit = charged_unit_cost(wc.workload, chosen, marginal)
     out = []
     for reason, r in sorted(wc.rejected.items()):
         cheaper = r.cheaper_than(limit)
@@ -332,27 +408,24 @@ def _reason_text(code: str, r: Rejections) -> str:
     return REASON_TEXT.get(code, code)
 
 
-def _pools(ws: WorkloadSet, sol: Solution, placements: list[Placement],
-           clusters: dict[str, ClusterRef]) -> list[Pool]:
+def _pools(ws: WorkloadSet, reps: dict[str, Option], priced: PlanCost,
+           placements: list[Placement], clusters: dict[str, ClusterRef]) -> list[Pool]:
     by_pool: dict[str, list[Placement]] = defaultdict(list)
     for p in placements:
         by_pool[p.pool].append(p)
-    reps = {o.pool_id: o for o in sol.chosen.values()}
     out = []
     for pid in sorted(by_pool):
-        o, members = reps[pid], by_pool[pid]
-        nodes = max(sol.nodes.get(pid, 0), 1)
-        service_share = sum(m.nodes * m.node_share for m in members if m.kind == "service")
-        min_nodes = int(-(-service_share // 1)) if service_share else 0
+        o, members, cost = reps[pid], by_pool[pid], priced.pools[pid]
+        service_share = sum(peak_share(m.pool_share, m.monthly_hours, ws.pricing.hours_per_month)
+                            for m in members if m.kind == "service")
+        min_nodes = whole_nodes(service_share)
         if o.variant.mode.shared and o.offer.cloud == "aws":
             # EKS autoscalers see one nvidia.com/gpu per GPU, not its time-slicing replicas or
             # MIG instances (karpenter#729): keep a shared pool at its planned size.
-            min_nodes = nodes
+            min_nodes = cost.nodes
         pool = pool_of(ws, o, clusters)
         out.append(pool.model_copy(update=dict(
-            nodes=nodes, min_nodes=min(min_nodes, nodes), max_nodes=nodes,
-            hourly=money(pool.node_hourly * nodes),
-            monthly=money(sum((m.monthly for m in members), Decimal(0))),
+            min_nodes=min(min_nodes, cost.nodes), max_nodes=cost.nodes, **pool_fields(cost),
             workloads=tuple(sorted(m.workload for m in members)),
             teams=tuple(sorted({m.team for m in members})),
             placement_group=any(m.nodes > 1 for m in members) and o.offer.cloud != "k8s",
@@ -361,16 +434,15 @@ def _pools(ws: WorkloadSet, sol: Solution, placements: list[Placement],
 
 
 def pool_of(ws: WorkloadSet, o: Option, clusters: dict[str, ClusterRef]) -> Pool:
-    """The pool ``o`` runs on, empty: no nodes, no workloads (callers fill those in)."""
-    factor = ws.pricing.discounts.get(o.offer.cloud, Decimal(1))  # type: ignore[call-overload]
-    price = o.offer.spot_price if o.spot and o.offer.spot_price is not None else o.offer.price
+    """The pool ``o`` runs on, empty: no nodes, no workloads, no cost (callers fill those
+    in; an empty pool, e.g. a min-0 fallback pool, costs nothing until used)."""
     return Pool(
         id=o.pool_id, cluster=cluster_for(ws, o), cloud=o.offer.cloud, region=o.offer.region,
         zone=o.offer.zone, instance_type=o.offer.instance_type, accelerator=o.offer.accelerator,
         accelerator_count=o.offer.accelerator_count, vcpus=o.offer.vcpus,
         memory_gib=o.offer.memory_gib, capacity="spot" if o.spot else "on-demand",
-        nodes=0, min_nodes=0, max_nodes=0, node_hourly=money(price * factor),
-        hourly=money(0), monthly=money(0), quota_family=o.domain[2], workloads=(), teams=(),
+        min_nodes=0, max_nodes=0, node_hourly=_rate(ws, o).node_hourly,
+        **pool_fields(EMPTY_POOL), quota_family=o.domain[2], workloads=(), teams=(),
         existing_cluster=clusters[cluster_for(ws, o)].existing, sharing=_pool_sharing(o),
     )
 
@@ -386,36 +458,16 @@ def _pool_sharing(o: Option) -> PoolSharing | None:
         isolation=slot.isolation)
 
 
-def _sum(placements: list[Placement], key: Callable[[Placement], str]) -> dict[str, Money2]:
-    """Hourly and monthly cost grouped by ``key``, groups sorted."""
-    hourly: dict[str, Decimal] = defaultdict(Decimal)
-    monthly: dict[str, Decimal] = defaultdict(Decimal)
-    for p in placements:
-        k = key(p)
-        hourly[k] += p.hourly
-        monthly[k] += p.monthly
-    return {k: Money2(hourly=hourly[k], monthly=monthly[k]) for k in sorted(hourly)}
-
-
-def _totals(placements: list[Placement]) -> Totals:
-    return Totals(
-        hourly=sum((p.hourly for p in placements), Decimal(0)),
-        monthly=sum((p.monthly for p in placements), Decimal(0)),
-        by_team=_sum(placements, lambda p: p.team),
-        by_cloud=_sum(placements, lambda p: p.cloud),
-        by_region=_sum(placements, lambda p: f"{p.cloud}/{p.region}"),
-    )
-
-
-def _teams(ws: WorkloadSet, placements: list[Placement]) -> tuple[TeamSummary, ...]:
+def _teams(ws: WorkloadSet, totals: Totals) -> tuple[TeamSummary, ...]:
+    """Each team's cost as the plan's cost function attributes it (idle included)."""
     out = []
     for name, team in sorted(ws.teams.items()):
-        mine = [p for p in placements if p.team == name]
-        monthly = sum((p.monthly for p in mine), Decimal(0))
+        group = totals.by_team.get(name)
+        monthly = group.monthly if group else money(0)
         budget = team.monthly_budget
         out.append(TeamSummary(
             name=name, namespace=team.namespace or name, budget=budget,
-            hourly=sum((p.hourly for p in mine), Decimal(0)), monthly=monthly,
+            hourly=group.hourly if group else money(0), monthly=monthly,
             over_budget=budget is not None and monthly > budget,
             priorities=tuple(sorted({w.priority for w in ws.workloads if w.team == name})),
         ))

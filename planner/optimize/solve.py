@@ -6,20 +6,28 @@ quotas Q (declared limits per cloud/region/family/capacity type); existing
 clusters C; teams T with a monthly budget.
 
 Variables
-    x[w,o] in {0,1}   workload w runs on option o
-    u[w]   in {0,1}   workload w is left unplaced
-    n[p]   in Z>=0    nodes of pool p
+    x[w,o]   in {0,1}   workload w runs on option o
+    u[w]     in {0,1}   workload w is left unplaced
+    S[p,l]   >= 0       share of pool p's jobs running at level l (continuous)
+    n[p,l]   in Z>=0    whole nodes of pool p at level l
+
+Levels (the plan's cost function, :mod:`planner.plancost`): option o holds
+its pool p(o) in pieces (h, s): s nodes' worth for h hours a month (one piece,
+runs x runtime, while that fits the month; runs that overlap add a piece of
+k copies all month). The distinct piece hours of p's candidate options,
+h_1 > h_2 > ... > h_L (h_{L+1} = 0), are its levels: from hour h_{l+1} to h_l
+of the month the pieces with h >= h_l run, and the pool runs ceil(S_l) whole
+nodes. Levels exist only where candidates do.
 
 Objective (USD per month)
-    min  sum_{w,o} (m[w,o] + v[w,o] - k[p(o)] * s[w,o]) x[w,o]  +  sum_p k[p] n[p]
+    min  sum_{p,l} price[p] (h_l - h_{l+1}) n[p,l]
+         + sum_{w,o} (r[w,o] + v[w,o]) x[w,o]
          + sum_w M_w u[w]  +  eps * sum_{w,o} rank[w,o] x[w,o]
-    m[w,o]  expected monthly cost of w on o (runs/month x run cost)
+    price[p] node $/h after discount: the pools' whole nodes for the hours they
+            are up, exactly the plan's pool compute cost (idle included)
+    r[w,o]  the job's own lines: spot risk and egress, runs/month x per run
     v[w,o]  value of w's time on o: time_value_per_hour x runtime x runs
             (0 unless the workload declares what an hour sooner is worth)
-    s[w,o]  node share the option occupies: num_nodes x share of a node
-    k[p]    cost of one idle node of p for the shortest monthly runtime of
-            any workload that may use p: idle capacity is paid for, so
-            k[p] (n[p] - sum s x) prices the unused part of rounded-up nodes
     M_w     penalty for leaving w unplaced: larger than any placement cost,
             growing with priority, so higher-priority work is placed first
     rank    tiny tie-break towards preferred accelerators, then each option's
@@ -29,16 +37,28 @@ Objective (USD per month)
 
 Constraints
     assign    sum_o x[w,o] + u[w] = 1                               for all w
-    pack      sum_{(w,o) in p} s[w,o] x[w,o] <= n[p]                for all p
-              (bin-packing: eight 1-GPU jobs fit one 8-GPU node; a
-              multi-node job's nodes are all in its option's pool, so
-              locality holds by construction)
-    quota     sum_{p in q} units[p] n[p] <= limit[q]               for all q
-              (units: vCPUs per node on AWS/Azure, GPUs on GCP GPU quotas)
-    capacity  sum_{p in c} n[p] <= nodes[c]                         for all c
-    budget    sum_{w in t, o} m[w,o] x[w,o] <= budget[t]            for all t
+    chain     S[p,l] = S[p,l-1] + sum_{pieces (h,s) of o in p, h = h_l} s x[o]
+              (S[p,0] = 0; an x column appears in one chain row per piece)
+    cover     n[p,l] >= S[p,l]                                      for all p, l
+              (bin-packing: eight 1-GPU jobs fit one 8-GPU node, since
+              slot shares are powers of two; a multi-node job's nodes are
+              all in its option's pool, so locality holds by construction)
+    quota     sum_{p in q} units[p] n[p,L_p] <= limit[q]            for all q
+              (the peak level L_p: every job runs at hour 0; units: vCPUs
+              per node on AWS/Azure, GPUs on GCP GPU quotas)
+    capacity  sum_{p in c} n[p,L_p] <= nodes[c]                     for all c
+    budget    sum_{w in t, o} m[w,o] x[w,o] <= budget[t] - reserve[t] for all t
+              (m: the job's own lines, its share of the nodes included. The
+              idle a team is attributed (by share-hours) is a ratio, not
+              linear: ``plan_workloads`` solves, prices the plan, and where
+              a team's cost with idle exceeds its budget reserves that idle
+              (reserve[t], 0 at first) and solves again, a few rounds at
+              most; a team still over is flagged ``over_budget``)
     Deadlines, region allow/deny/prefer, pins and spot policy are already
     applied to the options.
+
+With the cover rows relaxed (n continuous) n = S and the LP charges each job
+its share-hours at the node rate: the relaxation is the cost without idle.
 
 Which workloads are placed is decided first (the penalties dominate); the
 reported ``lower_bound`` is a bound on the dollar cost of placing that same
@@ -55,11 +75,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from planner.catalog.quotafamily import normalize_family
 from planner.optimize.candidates import Option, WorkloadCandidates
+from planner.plancost import PoolLoad, node_hours, whole_nodes
 
 MAX_MILP_COLUMNS = 400_000
 RANK_EPS = 1e-4
@@ -85,6 +105,12 @@ class Model:
     budgets: dict[str, float]
     teams: dict[str, str]  # workload -> team
     priorities: dict[str, int]
+    idle_reserve: dict[str, float] = field(default_factory=dict)
+
+    def budget_room(self, team: str) -> float:
+        """What the budget row allows a team's own lines: its budget less the part
+        reserved for the idle it is attributed (see ``plan_workloads``)."""
+        return self.budgets[team] - self.idle_reserve.get(team, 0.0)
 
 
 @dataclass
@@ -118,25 +144,45 @@ class Solution:
 
 
 # -- shared pieces --------------------------------------------------------
-def pool_idle_costs(model: Model) -> dict[str, float]:
-    """k[p]: one idle node of pool p for the shortest runtime of its candidates, $/month."""
-    out: dict[str, float] = {}
+@dataclass(frozen=True)
+class PoolLevels:
+    """A pool's levels in the MILP: its candidates' distinct hours, longest first."""
+
+    price: float  # node $/h after discount
+    hours: tuple[float, ...]
+    upper: tuple[float, ...]  # nodes at each level if every candidate were chosen
+
+    def level_of(self, hours: float) -> int:
+        return self.hours.index(hours)
+
+    def span(self, level: int) -> float:
+        below = self.hours[level + 1] if level + 1 < len(self.hours) else 0.0
+        return self.hours[level] - below
+
+
+def pool_levels(model: Model) -> dict[str, PoolLevels]:
+    """Every candidate pool's levels (pools sorted by id)."""
+    price: dict[str, float] = {}
+    shares: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
     for wc in model.workloads:
         for o in wc.options:
-            runs = o.monthly / o.run_cost if o.run_cost else 1.0
-            node_month = (o.hourly / max(o.gpu_share, 1e-9)) * o.runtime * runs
-            cur = out.get(o.pool_id)
-            out[o.pool_id] = node_month if cur is None else min(cur, node_month)
+            price.setdefault(o.pool_id, o.node_price)
+            for piece_hours, piece_share in o.pieces:
+                shares[o.pool_id][piece_hours] += piece_share
+    out: dict[str, PoolLevels] = {}
+    for pid in sorted(shares):
+        hours = tuple(sorted(shares[pid], reverse=True))
+        upper, running = [], 0.0
+        for h in hours:
+            running += shares[pid][h]
+            upper.append(float(whole_nodes(running)))
+        out[pid] = PoolLevels(price[pid], hours, tuple(upper))
     return out
 
 
-def idle_cost(model: Model, sol: Solution) -> float:
-    """$/month the objective charges for idle slots: k[p] x (n[p] - sum of shares)."""
-    idle = pool_idle_costs(model)
-    share: dict[str, float] = defaultdict(float)
-    for o in sol.chosen.values():
-        share[o.pool_id] += o.gpu_share
-    return sum(idle.get(p, 0.0) * max(0.0, n - share[p]) for p, n in sol.nodes.items())
+def pool_compute(loads: dict[str, PoolLoad], prices: dict[str, float]) -> float:
+    """$/month of the pools' whole nodes for the hours they are up."""
+    return sum(prices[p] * load.node_hours() for p, load in loads.items())
 
 
 def penalties(model: Model) -> dict[str, float]:
@@ -145,9 +191,7 @@ def penalties(model: Model) -> dict[str, float]:
     priority (x1 at 0 to x2 at 1000). Leaving a workload out then always costs more
     than running it anywhere, and more than moving another workload to any option it
     has; it is kept this small because a larger M weakens the LP relaxation."""
-    idle = pool_idle_costs(model)
-    top = max((o.objective + idle.get(o.pool_id, 0.0) * (math.ceil(o.gpu_share - 1e-9)
-                                                         - o.gpu_share)
+    top = max((o.objective - o.compute + o.node_price * node_hours(o.pieces)
                for wc in model.workloads for o in wc.options), default=0.0)
     base = 2.0 * top + 1000.0
     return {wc.workload.name: base * (1.0 + wc.workload.priority / 1000.0)
@@ -181,71 +225,94 @@ def _pools(model: Model) -> dict[str, Option]:
     return dict(sorted(pools.items()))
 
 
+@dataclass
+class _Columns:
+    """A HiGHS model being built column by column (rows are bounds only until the end)."""
+
+    cost: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+    integer: list[bool] = field(default_factory=list)
+    entries: dict[int, list[tuple[int, float]]] = field(default_factory=lambda: defaultdict(list))
+    rows_lo: list[float] = field(default_factory=list)
+    rows_hi: list[float] = field(default_factory=list)
+
+    def row(self, lo: float, hi: float) -> int:
+        self.rows_lo.append(lo)
+        self.rows_hi.append(hi)
+        return len(self.rows_lo) - 1
+
+    def col(self, cost: float, hi: float, is_int: bool) -> int:
+        self.cost.append(cost)
+        self.upper.append(hi)
+        self.integer.append(is_int)
+        return len(self.cost) - 1
+
+
+@dataclass
+class _Layout:
+    """Where each variable went: n and S per (pool, level), x per option, u per workload."""
+
+    n: dict[tuple[str, int], int]
+    s: dict[tuple[str, int], int]
+    x: list[tuple[int, Option]]
+    u: dict[str, int]
+    levels: dict[str, PoolLevels]
+
+
 def _build(model: Model, relax: bool, placed: set[str] | None = None):
     """HiGHS model. With ``placed``, only those workloads, each forced to be placed."""
     import highspy
     import numpy as np
 
-    idle = pool_idle_costs(model)
     pen = penalties(model)
-    pools = _pools(model)
-    cols_cost: list[float] = []
-    cols_lo: list[float] = []
-    cols_hi: list[float] = []
-    integer: list[bool] = []
-    entries: dict[int, list[tuple[int, float]]] = defaultdict(list)  # col -> (row, coef)
-    rows_lo: list[float] = []
-    rows_hi: list[float] = []
-    x_cols: list[tuple[int, Option]] = []
-    u_cols: dict[str, int] = {}
-
-    def row(lo: float, hi: float) -> int:
-        rows_lo.append(lo)
-        rows_hi.append(hi)
-        return len(rows_lo) - 1
-
-    def col(cost: float, hi: float, is_int: bool) -> int:
-        cols_cost.append(cost)
-        cols_lo.append(0.0)
-        cols_hi.append(hi)
-        integer.append(is_int)
-        return len(cols_cost) - 1
-
-    upper = _pool_uppers(model)
-    n_col = {p: col(idle.get(p, 0.0), upper[p], True) for p in pools}
-    pack_row = {p: row(-math.inf, 0.0) for p in pools}
-    for p in pools:
-        entries[n_col[p]].append((pack_row[p], -1.0))
-    budget_row = {t: row(-math.inf, b) for t, b in sorted(model.budgets.items())}
+    levels = pool_levels(model)
+    m = _Columns()
+    layout = _Layout({}, {}, [], {}, levels)
+    chain: dict[tuple[str, int], int] = {}
+    for p, pl in levels.items():
+        for lv in range(len(pl.hours)):
+            n = m.col(pl.price * pl.span(lv), pl.upper[lv], True)
+            share = m.col(0.0, pl.upper[lv], False)
+            layout.n[p, lv], layout.s[p, lv] = n, share
+            chain[p, lv] = m.row(0.0, 0.0)  # S[l] - S[l-1] - sum s x = 0
+            m.entries[share].append((chain[p, lv], 1.0))
+            if lv > 0:
+                m.entries[layout.s[p, lv - 1]].append((chain[p, lv], -1.0))
+            cover = m.row(0.0, math.inf)  # n[l] - S[l] >= 0
+            m.entries[n].append((cover, 1.0))
+            m.entries[share].append((cover, -1.0))
+    budget_row = {t: m.row(-math.inf, model.budget_room(t)) for t in sorted(model.budgets)}
     for wc in model.workloads:
         name = wc.workload.name
         if placed is not None and name not in placed:
             continue
-        assign = row(1.0, 1.0)
-        u = col(pen[name], 1.0 if placed is None else 0.0, True)
-        u_cols[name] = u
-        entries[u].append((assign, 1.0))
+        assign = m.row(1.0, 1.0)
+        u = m.col(pen[name], 1.0 if placed is None else 0.0, True)
+        layout.u[name] = u
+        m.entries[u].append((assign, 1.0))
         for position, o in enumerate(wc.options):
             tie = RANK_EPS * o.rank + TIE_EPS * position
-            c = col(o.objective - idle.get(o.pool_id, 0.0) * o.gpu_share + tie, 1.0, True)
-            x_cols.append((c, o))
-            entries[c].append((assign, 1.0))
-            entries[c].append((pack_row[o.pool_id], o.gpu_share))
+            c = m.col(o.objective - o.compute + tie, 1.0, True)
+            layout.x.append((c, o))
+            m.entries[c].append((assign, 1.0))
+            for piece_hours, piece_share in o.pieces:
+                level = levels[o.pool_id].level_of(piece_hours)
+                m.entries[c].append((chain[o.pool_id, level], -piece_share))
             team = model.teams[name]
             if team in budget_row:
-                entries[c].append((budget_row[team], o.monthly))
-    _limit_rows(model, pools, n_col, entries, row)
+                m.entries[c].append((budget_row[team], o.monthly))
+    _limit_rows(model, _pools(model), layout, m)
     lp = highspy.HighsLp()
-    lp.num_col_ = len(cols_cost)
-    lp.num_row_ = len(rows_lo)
-    lp.col_cost_ = np.array(cols_cost)
-    lp.col_lower_ = np.array(cols_lo)
-    lp.col_upper_ = np.array(cols_hi)
-    lp.row_lower_ = np.array(rows_lo)
-    lp.row_upper_ = np.array(rows_hi)
+    lp.num_col_ = len(m.cost)
+    lp.num_row_ = len(m.rows_lo)
+    lp.col_cost_ = np.array(m.cost)
+    lp.col_lower_ = np.zeros(len(m.cost))
+    lp.col_upper_ = np.array(m.upper)
+    lp.row_lower_ = np.array(m.rows_lo)
+    lp.row_upper_ = np.array(m.rows_hi)
     starts, index, value = [0], [], []
-    for c in range(len(cols_cost)):
-        for r, v in sorted(entries.get(c, [])):
+    for c in range(len(m.cost)):
+        for r, v in sorted(m.entries.get(c, [])):
             index.append(r)
             value.append(v)
         starts.append(len(index))
@@ -255,33 +322,28 @@ def _build(model: Model, relax: bool, placed: set[str] | None = None):
     lp.a_matrix_.value_ = np.array(value)
     if not relax:
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                           for i in integer]
-    return lp, n_col, x_cols, u_cols, pen
+                           for i in m.integer]
+    return lp, layout, pen
 
 
-def _pool_uppers(model: Model) -> dict[str, float]:
-    """Upper bound on each pool's nodes: all its candidate shares, rounded up."""
-    total: dict[str, float] = defaultdict(float)
-    for wc in model.workloads:
-        for o in wc.options:
-            total[o.pool_id] += o.gpu_share
-    return {p: float(math.ceil(v - 1e-9)) for p, v in total.items()}
+def _peak(layout: _Layout, pool: str) -> int:
+    """The n column of the pool's peak level (its shortest hours: every job runs)."""
+    return layout.n[pool, len(layout.levels[pool].hours) - 1]
 
 
-def _limit_rows(model: Model, pools: dict[str, Option], n_col: dict[str, int],
-                entries: dict[int, list[tuple[int, float]]], row) -> None:
+def _limit_rows(model: Model, pools: dict[str, Option], layout: _Layout, m: _Columns) -> None:
     for key, limit in sorted(model.quotas.items()):
         members = [p for p, o in pools.items() if quota_key(o) == key]
         if members:
-            r = row(-math.inf, limit.limit)
+            r = m.row(-math.inf, limit.limit)
             for p in members:
-                entries[n_col[p]].append((r, pools[p].units_per_node))
+                m.entries[_peak(layout, p)].append((r, pools[p].units_per_node))
     for cluster, (limit, _gpus) in sorted(model.capacities.items()):
         members = [p for p, o in pools.items() if o.offer.cloud == "k8s" and o.offer.region == cluster]
         if members:
-            r = row(-math.inf, limit.limit)
+            r = m.row(-math.inf, limit.limit)
             for p in members:
-                entries[n_col[p]].append((r, 1.0))
+                m.entries[_peak(layout, p)].append((r, 1.0))
 
 
 def _quiet_highs():
@@ -351,10 +413,9 @@ def cost_bound(model: Model, sol: Solution, time_limit: float, dual: float | Non
 def _milp(model: Model, time_limit: float) -> Solution:
     """Solve the MILP, warm-started from the greedy placement (always a feasible point)."""
     start = greedy(model)
-    lp, n_col, x_cols, u_cols, pen = _build(model, relax=False)
+    lp, layout, pen = _build(model, relax=False)
     abs_gap = GAP_TARGET * max(start.cost, 1.0)
-    h = _highs(lp, time_limit, warm=_warm_start(lp.num_col_, n_col, x_cols, u_cols, start),
-               abs_gap=abs_gap)
+    h = _highs(lp, time_limit, warm=_warm_start(lp.num_col_, layout, start), abs_gap=abs_gap)
     info = h.getInfo()
     if info.primal_solution_status != 2:  # no feasible integer point, not even the start
         start.status = f"greedy: HiGHS {h.modelStatusToString(h.getModelStatus())}"
@@ -362,43 +423,60 @@ def _milp(model: Model, time_limit: float) -> Solution:
         return start
     values = h.getSolution().col_value
     chosen: dict[str, Option] = {}
-    for c, o in x_cols:
+    for c, o in layout.x:
         if values[c] > 0.5:
             chosen[o.workload] = o
-    nodes = {p: int(round(values[c])) for p, c in n_col.items() if round(values[c]) > 0}
     dual = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
-    sol = Solution(chosen, nodes, "milp", h.modelStatusToString(h.getModelStatus()),
+    sol = Solution(chosen, peaks(chosen), "milp", h.modelStatusToString(h.getModelStatus()),
                    float(info.objective_function_value), 0.0, lp.num_col_, lp.num_row_, pen)
     sol.lower_bound = cost_bound(model, sol, time_limit / 4, dual)
     return sol
 
 
-def _warm_start(num_cols: int, n_col: dict[str, int], x_cols: list[tuple[int, Option]],
-                u_cols: dict[str, int], start: Solution) -> list[float]:
+def loads(chosen: dict[str, Option]) -> dict[str, PoolLoad]:
+    """Each used pool's jobs, as the cost function sees them."""
+    out: dict[str, PoolLoad] = defaultdict(PoolLoad)
+    for o in chosen.values():
+        for hours, share in o.pieces:
+            out[o.pool_id].add(hours, share)
+    return dict(sorted(out.items()))
+
+
+def peaks(chosen: dict[str, Option]) -> dict[str, int]:
+    """Peak nodes of each used pool (every job runs at hour 0)."""
+    return {p: load.peak() for p, load in loads(chosen).items()}
+
+
+def _warm_start(num_cols: int, layout: _Layout, start: Solution) -> list[float]:
     values = [0.0] * num_cols
-    for c, o in x_cols:
+    for c, o in layout.x:
         if start.chosen.get(o.workload) is o:
             values[c] = 1.0
-    for name, c in u_cols.items():
+    for name, c in layout.u.items():
         if name not in start.chosen:
             values[c] = 1.0
-    for pid, c in n_col.items():
-        values[c] = float(start.nodes.get(pid, 0))
+    for pid, load in loads(start.chosen).items():
+        pl = layout.levels[pid]
+        running = 0.0
+        for lv, hours in enumerate(pl.hours):
+            running += load.by_hours.get(hours, 0.0)
+            values[layout.s[pid, lv]] = running
+            values[layout.n[pid, lv]] = float(whole_nodes(running))
     return values
 
 
 # -- greedy ---------------------------------------------------------------
 def greedy(model: Model) -> Solution:
-    """Place workloads one by one (priority, then fewest options, then name) on their
-    cheapest option that still fits quotas, capacities and budgets, filling the free
-    share of already opened nodes first."""
+    """Place workloads one by one (priority, then fewest options, then name) on the
+    option that adds least to the plan's cost (its own lines plus the node-hours it
+    adds to its pool, :class:`planner.plancost.PoolLoad`) and still fits quotas,
+    capacities and budgets: free shares of already running nodes come first."""
     pen = penalties(model)
-    idle = pool_idle_costs(model)
     used_quota: dict[tuple[str, str, str, str], float] = defaultdict(float)
     used_cluster: dict[str, float] = defaultdict(float)
     spent: dict[str, float] = defaultdict(float)
-    pool_share: dict[str, float] = defaultdict(float)
-    nodes: dict[str, int] = {}
+    pools: dict[str, PoolLoad] = defaultdict(PoolLoad)
+    nodes: dict[str, int] = defaultdict(int)
     chosen: dict[str, Option] = {}
     order = sorted(model.workloads, key=lambda wc: (-wc.workload.priority, len(wc.options),
                                                      wc.workload.name))
@@ -406,28 +484,29 @@ def greedy(model: Model) -> Solution:
         team = model.teams[wc.workload.name]
         best: tuple[float, Option, int] | None = None
         for o in wc.options:
-            need = math.ceil(pool_share[o.pool_id] + o.gpu_share - 1e-9)
-            extra = need - nodes.get(o.pool_id, 0)
+            load = pools[o.pool_id]
+            extra = whole_nodes(sum(load.by_hours.values()) + o.share) - nodes[o.pool_id]
             if not _fits(model, o, extra, used_quota, used_cluster):
                 continue
-            if team in model.budgets and spent[team] + o.monthly > model.budgets[team] + 1e-9:
+            if team in model.budgets and spent[team] + o.monthly > model.budget_room(team) + 1e-9:
                 continue
-            marginal = o.objective + idle.get(o.pool_id, 0.0) * (extra - o.gpu_share)
+            marginal = (o.objective - o.compute
+                        + o.node_price * load.added_by(o.pieces))
             if best is None or marginal < best[0] - 1e-9:
                 best = (marginal, o, extra)
         if best is None:
             continue
         _, o, extra = best
         chosen[wc.workload.name] = o
-        pool_share[o.pool_id] += o.gpu_share
-        nodes[o.pool_id] = nodes.get(o.pool_id, 0) + extra
+        for hours, share in o.pieces:
+            pools[o.pool_id].add(hours, share)
+        nodes[o.pool_id] += extra
         used_quota[quota_key(o)] += extra * o.units_per_node
         if o.offer.cloud == "k8s":
             used_cluster[o.offer.region] += extra
         spent[team] += o.monthly
-    objective = _objective(model, chosen, nodes, pen, idle)
-    return Solution(chosen, {p: n for p, n in nodes.items() if n > 0}, "greedy", "greedy",
-                    objective, 0.0, sum(len(wc.options) for wc in model.workloads), 0, pen)
+    return Solution(chosen, peaks(chosen), "greedy", "greedy", _objective(model, chosen, pen),
+                    0.0, sum(len(wc.options) for wc in model.workloads), 0, pen)
 
 
 def _fits(model: Model, o: Option, extra: int,
@@ -445,18 +524,11 @@ def _fits(model: Model, o: Option, extra: int,
     return True
 
 
-def _objective(model: Model, chosen: dict[str, Option], nodes: dict[str, int],
-               pen: dict[str, float], idle: dict[str, float]) -> float:
-    total = sum(o.objective + RANK_EPS * o.rank for o in chosen.values())
-    share: dict[str, float] = defaultdict(float)
-    for o in chosen.values():
-        share[o.pool_id] += o.gpu_share
-    total += sum(idle.get(p, 0.0) * (n - share[p]) for p, n in nodes.items())
+def _objective(model: Model, chosen: dict[str, Option], pen: dict[str, float]) -> float:
+    """The MILP objective of a placement (tie-breaks by rank only)."""
+    total = sum(o.objective - o.compute + RANK_EPS * o.rank for o in chosen.values())
+    prices = {o.pool_id: o.node_price for o in chosen.values()}
+    total += pool_compute(loads(chosen), prices)
     total += sum(pen[wc.workload.name] for wc in model.workloads
                  if wc.workload.name not in chosen)
     return total
-
-
-def solution_cost(sol: Solution, workloads: Sequence[WorkloadCandidates]) -> float:
-    """Monthly cost of the placed workloads (no penalties, no idle estimate)."""
-    return sum(o.monthly for o in sol.chosen.values())

@@ -221,7 +221,7 @@ def kpis(plan: Plan) -> tuple[Kpi, ...]:
             f"{len(plan.placements)} placed, {len(plan.unplaced)} unplaced"),
         Kpi("While running", f"{usd(plan.totals.hourly)}/h", "every pool up at once"),
         Kpi("Spot share", percent(spot, pools_monthly), f"{usd(spot)} a month on spot"),
-        Kpi("Idle", usd(plan.solver.idle), "a month of idle slots on rounded-up nodes"),
+        Kpi("Idle", usd(plan.totals.idle.monthly), "a month of whole nodes no job's share pays for"),
         Kpi("Budget use", percent(spent, budget) if budgeted else "-",
             f"{usd(spent)} of {usd(budget)}; {over} of {len(budgeted)} teams over"
             if budgeted else "no team has a budget"),

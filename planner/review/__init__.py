@@ -5,7 +5,7 @@ JSON or the PR comment, ``guardrails`` turns it into pass/fail policies,
 ``planmarkdown`` renders one plan, and ``pulumisteps``/``pulumipreview`` read
 and price a ``pulumi preview --json``.
 
-May import: ``planner.errors``, ``planner.plan``, ``planner.templating`` and
+May import: ``planner.errors``, ``planner.plan``, ``planner.plancost``, ``planner.templating`` and
 ``planner.catalog`` (prices). It reads plans; it never plans: no
 ``planner.optimize``, ``planner.spec``, ``planner.explain`` or CLI.
 """

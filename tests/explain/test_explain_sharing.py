@@ -27,7 +27,7 @@ def test_mig_slot_is_named_and_priced_per_slice(full_catalog: Any) -> None:
     assert pool.instance_type == "a2-ultragpu-1g"
     assert view.slot.slot_hourly == (pool.node_hourly / 7).quantize(Decimal("0.0001"))
     assert f"${view.slot.slot_hourly}/slice-h" in view.slot.text
-    assert view.slot.whole_gpu_hourly == pool.node_hourly
+    assert view.slot.whole_gpu_hourly == pool.node_hourly.quantize(Decimal("0.0001"))
     assert "7 times the slice" in view.slot.why_shared
 
 

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from planner.catalog.quotafamily import quota_units_per_node
 from planner.optimize.planning import plan_workloads
-from planner.plan import Plan, dumps_plan
+from planner.plan import Plan, dumps_plan, money
+from planner.plancost import reprice
 from tests.synthetic import small_catalog, workload_set
 
 ACCELS = ["A100:1", "A100:8", "T4:1", "L4:1", "A100:2", "T4:4"]
@@ -97,18 +98,33 @@ def test_every_workload_placed_or_explained(spec: dict[str, Any]) -> None:
 @given(workload_sets())
 def test_totals_are_sums_and_bound_holds(spec: dict[str, Any]) -> None:
     plan = _plan(spec)
-    assert plan.totals.monthly == sum((p.monthly for p in plan.placements), Decimal(0))
-    assert plan.totals.hourly == sum((p.hourly for p in plan.placements), Decimal(0))
-    assert sum((t.monthly for t in plan.totals.by_team.values()), Decimal(0)) == plan.totals.monthly
-    assert sum((c.monthly for c in plan.totals.by_cloud.values()), Decimal(0)) == plan.totals.monthly
-    assert sum((r.monthly for r in plan.totals.by_region.values()), Decimal(0)) == \
-        plan.totals.monthly
+    zero = Decimal(0)
+    # the plan costs what its pools cost, and every grouping adds up to it
+    assert plan.totals.monthly == sum((p.monthly for p in plan.pools), zero)
+    assert plan.totals.hourly == sum((p.hourly for p in plan.pools), zero)
+    for groups in (plan.totals.by_team, plan.totals.by_cloud, plan.totals.by_region):
+        assert sum((g.monthly for g in groups.values()), zero) == plan.totals.monthly
+        assert sum((g.hourly for g in groups.values()), zero) == plan.totals.hourly
+        assert sum((g.idle.monthly for g in groups.values()), zero) == plan.totals.idle.monthly
+        assert sum((g.paid_gpu_hours for g in groups.values()), zero) == \
+            plan.totals.paid_gpu_hours
+    assert sum((t.monthly for t in plan.teams), zero) == plan.totals.monthly
+    for pool in plan.pools:
+        mine = [p for p in plan.placements if p.pool == pool.id]
+        # a pool's bill is whole nodes for the hours they are up: its jobs' shares + idle
+        assert pool.compute == money(pool.node_hourly * pool.node_hours)
+        assert pool.compute == sum((p.monthly_lines.compute for p in mine), zero) + \
+            pool.idle.monthly
+        assert pool.monthly == pool.compute + sum(
+            (p.monthly_lines.spot_risk + p.monthly_lines.egress for p in mine), zero)
+        assert pool.idle.monthly >= 0 and pool.used_gpu_hours <= pool.paid_gpu_hours
     for p in plan.placements:
         c = p.cost
         assert c.total == c.compute + c.spot_risk + c.egress + c.discount
-    # the plan's cost as optimized is its placements plus idle slots; the bound is below it
-    assert plan.solver.objective == plan.totals.monthly + plan.solver.idle
-    assert plan.solver.idle >= 0
+        lines = p.monthly_lines
+        assert p.monthly == lines.compute + lines.spot_risk + lines.egress
+    assert reprice(plan).totals == plan.totals
+    assert plan.solver.objective == plan.totals.monthly
     assert plan.solver.lower_bound <= plan.solver.objective
 
 

@@ -52,9 +52,11 @@ def test_case1_seven_mig_slices_fill_one_a2_highgpu_1g(full_catalog: Any) -> Non
     plan = _plan(full_catalog, [(f"ocr-{i}", f"{{{GCP}, gpu: {{mig: 1g.5gb}}}}") for i in range(7)])
     assert _pools(plan) == [("a2-highgpu-1g", 1, "mig:1g.5gb")]
     pool = plan.pools[0]
-    assert pool.node_hourly == Decimal("3.6734")  # 3.67339 at the plan's 4 places
+    assert pool.node_hourly == Decimal("3.67339")  # the catalog's own digits
     assert pool.sharing is not None and pool.sharing.slots_per_gpu == 7
-    assert {p.hourly for p in plan.placements} == {Decimal("0.5248")}  # 3.67339 / 7
+    # 3.6734 / 7 = 0.52477: the slices' $/h add up to the node's, each within a cent
+    assert {p.hourly for p in plan.placements} == {Decimal("0.5247"), Decimal("0.5248")}
+    assert sum((p.hourly for p in plan.placements), Decimal(0)) == pool.hourly
     assert plan.solver.lower_bound == Decimal("2681.5747")  # 3.67339 x 730: one node
 
 
@@ -191,7 +193,7 @@ def test_five_services_cost_two_nodes_one_per_mode(embedded_catalog: Any) -> Non
     text = "\n".join(lines) + "\n"
     plan = plan_workloads(parse_workloads(text, "w.yaml", embedded_catalog), embedded_catalog)
     assert _pools(plan) == [("a2-highgpu-1g", 1, "mig:1g.5gb"), ("a2-highgpu-1g", 1, "time-slicing:4")]
-    assert plan.solver.objective == Decimal("3544.4567")
+    assert plan.solver.objective == Decimal("3544.4566")  # 2 x 2.42771 x 730, exactly
     assert len({p.pool for p in plan.placements}) == 2
 
 

@@ -130,10 +130,15 @@ def test_every_example_exports_valid_focus(name: str) -> None:
     for start in ("2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z"):
         month = [r for r in rows if r["ChargePeriodStart"] == start]
         assert sum(Decimal(r["EffectiveCost"]) for r in month) == plan.totals.monthly
-        assert {r["x_Workload"] for r in month} == {p.workload for p in plan.placements}
+        # every placement has its rows; a pool with idle has one more, with no workload
+        idle = {p.id for p in plan.pools if p.idle.monthly > 0}
+        assert {r["x_Workload"] for r in month} == {p.workload for p in plan.placements} | (
+            {""} if idle else set())
+        assert {r["x_Pool"] for r in month if not r["x_Workload"]} == idle
         assert {r["x_PlanId"] for r in month} == {pid}
     teams = {p.workload: (p.team, p.pool) for p in plan.placements}
-    assert all((r["x_Team"], r["x_Pool"]) == teams[r["x_Workload"]] for r in rows)
+    assert all((r["x_Team"], r["x_Pool"]) == teams[r["x_Workload"]] for r in rows
+               if r["x_Workload"])
 
 
 def test_focus_export_is_golden(update_golden: bool) -> None:
@@ -145,7 +150,7 @@ def test_focus_export_is_golden(update_golden: bool) -> None:
 
 def test_half_a_node_for_ten_hours_is_five_node_hours() -> None:
     plan = pool_plan(8, 1, [("a", "ml", 4)], runtime_hours=10, capacity="spot")
-    [row] = rows_of(focus_csv(plan, parse_period("2027-01")))[1]
+    [row] = [r for r in rows_of(focus_csv(plan, parse_period("2027-01")))[1] if r["x_Workload"]]
     # $8/h nodes, half of one for 10 h: 5 node-hours, $40, $8 per node-hour
     assert (row["PricingQuantity"], row["PricingUnit"]) == ("5", "Hours")
     assert (row["EffectiveCost"], row["ContractedUnitPrice"]) == ("40", "8")
@@ -153,12 +158,13 @@ def test_half_a_node_for_ten_hours_is_five_node_hours() -> None:
 
 
 def test_idle_capacity_beyond_the_placements_is_its_own_row() -> None:
-    plan = pool_plan(8, 1, [("a", "ml", 4)], pool_monthly=Decimal("100"))
+    # half of one $8/h node for 20 h: the node is up 20 h ($160), the job's share is $80
+    plan = pool_plan(8, 1, [("a", "ml", 4)], runtime_hours=20)
     header, rows = rows_of(focus_csv(plan, parse_period("2027-03")))
     check_focus(header, rows)
     [idle] = [r for r in rows if not r["x_Workload"]]
-    assert idle["EffectiveCost"] == "60" and idle["PricingQuantity"] == "7.5"  # $60 at $8/h
-    assert sum(Decimal(r["EffectiveCost"]) for r in rows) == Decimal(100)
+    assert idle["EffectiveCost"] == "80" and idle["PricingQuantity"] == "10"  # $80 at $8/h
+    assert sum(Decimal(r["EffectiveCost"]) for r in rows) == Decimal(160)
 
 
 def test_egress_is_a_networking_row_in_gb() -> None:

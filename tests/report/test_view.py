@@ -29,14 +29,14 @@ def test_pool_table_and_bar_say_the_same_packing() -> None:
 
 
 def test_idle_beyond_the_placements_is_its_own_segment() -> None:
-    plan = pool_plan(8, 1, [("a", "ml", 4), ("b", "cv", 2)],
-                     team_extra={"ml": Decimal("20"), "cv": Decimal("10")})
+    plan = pool_plan(8, 1, [("a", "ml", 4), ("b", "cv", 2)])
     report = build_report(plan, "p")
     team = next(f for s in report.sections for f in s.figures if f.key == "team")
     rows = {r[0]: r for r in team.table.rows}
     assert team.table.headers[1:3] == ("gcp", "idle")
-    # ml: 4 GPUs of $8/h nodes for 10 h = $40, plus $20 idle = $60
-    assert rows["ml"][1:4] == ("$40.00", "$20.00", "$60.00")
+    # one $8/h node for 10 h = $80: ml's 4 GPUs $40, cv's 2 GPUs $20, $20 idle split by
+    # share-hours 4:2, so ml has $13.33 of it: $53.33
+    assert rows["ml"][1:4] == ("$40.00", "$13.33", "$53.33")
     assert [s.title for s in team.chart.rows[0].segments] == ["ml: gcp", "ml: idle"]
 
 
@@ -79,12 +79,14 @@ def test_negative_values_put_the_zero_line_inside_the_plot() -> None:
 
 
 def test_a_plan_with_nothing_placed_still_renders() -> None:
-    from planner.plan import Totals
+    from planner.plan import Money2, Totals
 
     plan = pool_plan(8, 1, [("a", "ml", 8)]).model_copy(update={
         "placements": (), "pools": (), "teams": (),
-        "totals": Totals(hourly=Decimal(0), monthly=Decimal(0), by_team={}, by_cloud={},
-                         by_region={}),
+        "totals": Totals(hourly=Decimal(0), monthly=Decimal(0),
+                         idle=Money2(hourly=Decimal(0), monthly=Decimal(0)),
+                         paid_gpu_hours=Decimal(0), used_gpu_hours=Decimal(0), by_team={},
+                         by_cloud={}, by_region={}),
     })
     html = render_html(build_report(plan, "p"))
     assert html.count('class="bar"') == 0 and html.count("Nothing to draw") == 6

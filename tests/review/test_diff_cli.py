@@ -90,7 +90,8 @@ def test_bad_threshold_is_a_usage_error(base_file: Path) -> None:
     ('[1, 2]', 'not a gpuplan plan'),
     ('{"kind": "gpuplan/plan", "version": 7}', "plan version 7 is newer than this planner"),
     ('{"kind": "gpuplan/plan", "version": "one"}', "plan version 'one'"),
-    ('{"kind": "gpuplan/plan", "version": 1}', "bad.json: catalog: missing required field"),
+    ('{"kind": "gpuplan/plan", "version": 1}', "plan version 1 predates whole-node pool costs"),
+    ('{"kind": "gpuplan/plan", "version": 2}', "bad.json: catalog: missing required field"),
     ("{not json", "not JSON"),
 ])
 def test_bad_plan_files_exit_2_with_one_line(content: str, message: str, base_file: Path,

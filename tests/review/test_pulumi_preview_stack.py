@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from planner.plan import money, read_plan
+from planner.plan import read_plan
 from tests.cli import run_cli
 from tests.golden import check_golden
 
@@ -35,8 +36,8 @@ def test_every_pool_of_the_plan_is_created_and_priced_like_the_plan() -> None:
     for pool in plan.pools:
         after = pools[pool.id]["after"]
         assert pools[pool.id]["status"] == "priced"
-        # the catalog's exact price, rounded as the plan rounds it (no discounts in this example)
-        assert money(after["node_hourly"]) == pool.node_hourly
+        # the catalog's exact price, as the plan keeps it (no discounts in this example)
+        assert Decimal(after["node_hourly"]) == pool.node_hourly
         assert (after["cloud"], after["instance_type"]) == (pool.cloud, pool.instance_type)
         assert after["capacity"] == pool.capacity and after["max_nodes"] == pool.max_nodes
 
