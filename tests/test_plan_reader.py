@@ -92,6 +92,15 @@ def test_every_command_that_reads_a_plan_uses_the_reader(
     assert not (REPO / "out").exists()
 
 
+def test_a_multikueue_hub_must_be_a_dns_label_too(tmp_path: Path) -> None:
+    """The hub name becomes a folder of --out, like a cluster name."""
+    r = run_cli("render", "k8s", str(BURST), "--out", str(tmp_path / "out"),
+                "--multikueue", "../hub")
+    assert r.code == 2 and r.err.count("\n") == 1
+    assert r.err.startswith("error: --multikueue: must be lowercase letters")
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- one rule per field: identifiers, bounds, references ------------------------------------
 def _set(path: str, value: Any) -> Any:
     def change(data: dict[str, Any]) -> None:
