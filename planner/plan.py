@@ -141,18 +141,43 @@ class ClusterRef(Model):
     kubeconfig: str | None = Field(None, min_length=1, max_length=4096)
 
 
-SlotName = Annotated[str, Field(pattern=r"^([1-7]g\.[0-9]+gb|time-slice|mps-client)$")]
+SlotName = Annotated[str, Field(
+    pattern=r"^([1-7]g\.[0-9]+gb|time-slice|mps-client|mixed)$")]
+
+
+MigLayout = tuple[tuple[MigProfile, ...], ...]
+
+
+def layout_name(layout: MigLayout) -> str:
+    """``3g.20gb+4g.20gb`` for one GPU, GPUs joined by ``|``; repeats as ``3x1g.5gb``."""
+    def gpu(names: tuple[str, ...]) -> str:
+        counts: dict[str, int] = {}
+        for n in names:
+            counts[n] = counts.get(n, 0) + 1
+        return "+".join(f"{c}x{n}" if c > 1 else n for n, c in sorted(counts.items())) or "off"
+    return "|".join(gpu(g) for g in layout)
+
+
+def layout_id(layout: MigLayout) -> str:
+    """A short stable id of a layout (pool ids, GPU Operator config names)."""
+    return hashlib.sha256(layout_name(layout).encode()).hexdigest()[:8]
 
 
 class PoolSharing(Model):
-    """How a shared pool splits its GPUs (planner.optimize.sharing): one mode per pool."""
+    """How a shared pool splits its GPUs (planner.optimize.sharing): one mode per pool.
 
-    mode: Literal["mig", "time-slicing", "mps"]
+    ``mig-layout`` (EKS and existing clusters, through the GPU Operator): every node has
+    the per-GPU MIG instances of ``layout``; ``slot`` is then ``mixed``, ``slots_per_gpu``
+    the most instances on one GPU and ``slot_memory_gib`` the smallest instance's."""
+
+    mode: Literal["mig", "mig-layout", "time-slicing", "mps"]
     profile: MigProfile | None = Field(None, description="MIG profile of every GPU (mode mig)")
     clients: int | None = Field(None, ge=2, le=48,
                                 description="clients per GPU (time-slicing, mps)")
-    slot: SlotName = Field(description="what one job gets: the MIG profile, time-slice or "
-                           "mps-client")
+    layout: tuple[tuple[MigProfile, ...], ...] = Field(
+        (), max_length=16, description="mig-layout: the MIG instances of each GPU of a node")
+    slot: SlotName = Field(description="what one job gets: the MIG profile, time-slice, "
+                           "mps-client, or mixed (mig-layout)")
     slots_per_gpu: int = Field(ge=1, le=48)
     slot_memory_gib: float = Field(gt=0, le=1024, description="usable GPU memory of one slot")
     isolation: Literal["none", "capped", "hard"]
@@ -161,15 +186,33 @@ class PoolSharing(Model):
     def _consistent(self) -> PoolSharing:
         if (self.mode == "mig") != (self.profile is not None):
             raise FieldValueError("profile", "a MIG pool names its profile, and only a MIG pool")
-        if (self.mode != "mig") != (self.clients is not None):
+        if (self.mode in ("time-slicing", "mps")) != (self.clients is not None):
             raise FieldValueError("clients", "time-slicing and MPS pools name their clients "
                                   "per GPU, and only they")
+        if (self.mode == "mig-layout") != bool(self.layout):
+            raise FieldValueError("layout", "a mig-layout pool gives its per-GPU layout, and "
+                                  "only it")
+        if any(len(gpu) > 7 for gpu in self.layout):
+            raise FieldValueError("layout", "a GPU holds at most 7 MIG instances")
         return self
 
     @property
     def name(self) -> str:
-        """``mig:1g.5gb``, ``time-slicing:4``, ``mps:4``."""
-        return f"mig:{self.profile}" if self.mode == "mig" else f"{self.mode}:{self.clients}"
+        """``mig:1g.5gb``, ``mig-layout:3g.20gb+4g.20gb``, ``time-slicing:4``, ``mps:4``."""
+        if self.mode == "mig":
+            return f"mig:{self.profile}"
+        if self.mode == "mig-layout":
+            return f"mig-layout:{layout_name(self.layout)}"
+        return f"{self.mode}:{self.clients}"
+
+    def instances(self) -> dict[str, int]:
+        """MIG instances per profile on one node (a homogeneous pool: ``slots_per_gpu``
+        per GPU, counted by the caller)."""
+        counts: dict[str, int] = {}
+        for gpu in self.layout:
+            for name in gpu:
+                counts[name] = counts.get(name, 0) + 1
+        return dict(sorted(counts.items()))
 
 
 class Pool(Model):
@@ -214,6 +257,8 @@ class Pool(Model):
         """Jobs a node holds in its sharing mode (0 for exclusive pools)."""
         if self.sharing is None:
             return 0
+        if self.sharing.layout:
+            return sum(len(gpu) for gpu in self.sharing.layout)
         return self.sharing.slots_per_gpu * int(self.accelerator_count)
 
     @model_validator(mode="after")
@@ -224,6 +269,10 @@ class Pool(Model):
         if self.nodes > self.max_nodes:
             raise FieldValueError("nodes", f"nodes ({self.nodes}) is larger than max_nodes "
                                   f"({self.max_nodes})")
+        if self.sharing and self.sharing.layout and \
+                len(self.sharing.layout) != int(self.accelerator_count):
+            raise FieldValueError(("sharing", "layout"), f"{len(self.sharing.layout)} GPU "
+                                  f"layouts for {self.accelerator_count:g} GPUs a node")
         return self
 
 

@@ -107,7 +107,7 @@ COVERED = ("cpu", "memory", GPU_RESOURCE)
 def covered_resources(quotas: tuple[FlavorQuota, ...]) -> list[str]:
     """cpu, memory, ``nvidia.com/gpu`` and every ``nvidia.com/mig-*`` slot resource of the
     queue's flavors: one resource group, as Kueue wants a resource in one group only."""
-    extra = sorted({f.gpu_resource for f in quotas} - set(COVERED))
+    extra = sorted({r for f in quotas for r in f.gpu_amounts()} - set(COVERED))
     return [*COVERED, *extra]
 
 
@@ -115,7 +115,8 @@ def _amounts(f: FlavorQuota, covered: list[str]) -> list[tuple[str, str]]:
     """(resource, quantity) of ``f`` for every covered resource (0 for slot resources it
     lacks)."""
     fixed = {"cpu": cpu_quantity(f.cpus), "memory": memory_quantity(f.memory_gib)}
-    return [(r, fixed.get(r, str(f.gpus if r == f.gpu_resource else 0))) for r in covered]
+    gpus = f.gpu_amounts()
+    return [(r, fixed.get(r, str(gpus.get(r, 0)))) for r in covered]
 
 
 def flavor_resources(f: FlavorQuota, covered: list[str]) -> list[dict[str, str]]:
@@ -170,6 +171,20 @@ def local_queues(q: QueueSpec) -> list[Manifest]:
     return [local_queue(q)] + [local_queue(q, r) for r in q.routes]
 
 
+def _total(name: str, quotas: list[FlavorQuota]) -> FlavorQuota:
+    """The sum of ``quotas`` as one flavor's quota, each GPU resource summed on its own
+    (``nvidia.com/gpu`` and every ``nvidia.com/mig-*``), negative sums taken as 0."""
+    gpus: dict[str, int] = {}
+    for q in quotas:
+        for r, n in q.gpu_amounts().items():
+            gpus[r] = gpus.get(r, 0) + n
+    main = GPU_RESOURCE if GPU_RESOURCE in gpus or not gpus else min(gpus)
+    return FlavorQuota(name, max(0.0, sum(q.cpus for q in quotas)),
+                       max(0.0, sum(q.memory_gib for q in quotas)),
+                       max(0, gpus.pop(main, 0)), main,
+                       extra=tuple(sorted((r, n) for r, n in gpus.items() if n > 0)))
+
+
 def cohort(queues: list[QueueSpec]) -> Manifest | None:
     """The cluster's Cohort object, lending what fallback flavors may be borrowed: per
     flavor the sum of the teams' ``borrowingLimit`` (every job listing it could fall back
@@ -181,9 +196,7 @@ def cohort(queues: list[QueueSpec]) -> Manifest | None:
                 lent.setdefault(f.flavor, []).append(f.borrowing)
     if not lent:
         return None
-    totals = tuple(FlavorQuota(name, sum(b.cpus for b in bs), sum(b.memory_gib for b in bs),
-                               sum(b.gpus for b in bs), bs[0].gpu_resource)
-                   for name, bs in sorted(lent.items()))
+    totals = tuple(_total(name, bs) for name, bs in sorted(lent.items()))
     covered = covered_resources(totals)
     flavors = [{"name": f.flavor, "resources": flavor_resources(f, covered)} for f in totals]
     return {"apiVersion": KUEUE, "kind": "Cohort", "metadata": _meta(queues[0].cohort),
@@ -467,12 +480,10 @@ def _manager_queues(specs: PlanSpecs) -> list[Manifest]:
     for team, ns, name in teams:
         quotas = [f for q in specs.queues if q.team == team for f in q.quotas]
         quotas += [_negative(r.quota) for r in specs.routes if r.team == team]
-        total = FlavorQuota(flavor, max(0.0, sum(f.cpus for f in quotas)),
-                            max(0.0, sum(f.memory_gib for f in quotas)),
-                            max(0, sum(f.gpus for f in quotas)))
-        queues.append(QueueSpec(name, team, ns, "manager", cohort_name, (total,)))
+        queues.append(QueueSpec(name, team, ns, "manager", cohort_name,
+                                (_total(flavor, quotas),)))
     routed = [(QueueSpec(r.name, r.team, r.namespace, "manager", cohort_name,
-                         (FlavorQuota(flavor, r.quota.cpus, r.quota.memory_gib, r.quota.gpus),)),
+                         (_total(flavor, [r.quota]),)),
                route_check(r)) for r in specs.routes]
     out += [namespace(q.namespace, q.team) for q in queues]
     out += [workload_priority_class(pc) for pc in specs.priorities]
@@ -484,4 +495,5 @@ def _manager_queues(specs: PlanSpecs) -> list[Manifest]:
 
 
 def _negative(q: FlavorQuota) -> FlavorQuota:
-    return FlavorQuota(q.flavor, -q.cpus, -q.memory_gib, -q.gpus)
+    return FlavorQuota(q.flavor, -q.cpus, -q.memory_gib, -q.gpus, q.gpu_resource,
+                       extra=tuple((r, -n) for r, n in q.extra))

@@ -12,7 +12,9 @@ A plan pool's ``sharing`` (``mig``, ``time-slicing`` or ``mps``) becomes, per cl
   plugin runs the ``single`` MIG strategy: pods request ``nvidia.com/gpu: 1``.
 * **EKS and existing clusters** (pools of cloud ``k8s``): the NVIDIA GPU Operator. Node
   labels choose its config: ``nvidia.com/mig.config: all-<profile>`` (mig-manager,
-  ``mixed`` strategy: pods request ``nvidia.com/mig-<profile>: 1``) or
+  ``mixed`` strategy: pods request ``nvidia.com/mig-<profile>: 1``), or for a per-GPU
+  layout (``mig-layout``) ``nvidia.com/mig.config: gpuplan-<layout id>``, a mig-parted
+  config that gives each device index its own instances, or
   ``nvidia.com/device-plugin.config: time-slicing-<N>`` / ``mps-<N>`` (device plugin:
   ``nvidia.com/gpu: 1`` is one client). The two ConfigMaps those names point into are
   gpuplan objects in namespace ``gpu-operator`` (:func:`operator_configmaps`); the Helm
@@ -30,6 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+
+from planner.plan import layout_id, layout_name
 
 GPU_RESOURCE = "nvidia.com/gpu"
 OPERATOR_CLOUDS = ("aws", "k8s", "onprem")  # clouds whose pools the GPU Operator configures
@@ -51,14 +55,17 @@ DEFAULT_PLUGIN_CONFIG = "default"
 class SharingSpec:
     """A pool's sharing mode as the deploy side needs it."""
 
-    mode: str  # mig | time-slicing | mps
+    mode: str  # mig | mig-layout | time-slicing | mps
     profile: str | None
     clients: int | None
     slots_per_gpu: int
+    layout: tuple[tuple[str, ...], ...] = ()
 
     def __post_init__(self) -> None:
         if self.mode == "mig" and not self.profile:
             raise ValueError("a MIG pool needs its profile")
+        if self.mode == "mig-layout" and not self.layout:
+            raise ValueError("a mig-layout pool needs its per-GPU layout")
         if self.mode in ("time-slicing", "mps") and not (
                 self.clients is not None and MIN_CLIENTS <= self.clients <= MAX_CLIENTS):
             raise ValueError(f"{self.mode} needs {MIN_CLIENTS}..{MAX_CLIENTS} clients per GPU "
@@ -66,13 +73,28 @@ class SharingSpec:
 
     @property
     def name(self) -> str:
+        if self.mode == "mig-layout":
+            return f"mig-layout:{layout_name(self.layout)}"
         return f"mig:{self.profile}" if self.mode == "mig" else f"{self.mode}:{self.clients}"
+
+    @property
+    def is_mig(self) -> bool:
+        return self.mode in ("mig", "mig-layout")
+
+    @property
+    def profiles(self) -> tuple[str, ...]:
+        """The MIG profiles a node of this mode has, sorted (none for time-slicing / MPS)."""
+        if self.mode == "mig-layout":
+            return tuple(sorted({n for gpu in self.layout for n in gpu}))
+        return (str(self.profile),) if self.mode == "mig" else ()
 
     @property
     def operator_config(self) -> str:
         """The GPU Operator config name this mode selects (mig-parted or device plugin)."""
         if self.mode == "mig":
             return f"all-{self.profile}"
+        if self.mode == "mig-layout":
+            return f"gpuplan-{layout_id(self.layout)}"
         return f"{self.mode}-{self.clients}"
 
 
@@ -80,19 +102,28 @@ def operator_managed(cloud: str) -> bool:
     return cloud in OPERATOR_CLOUDS
 
 
-def slot_resource(cloud: str, sharing: SharingSpec | None) -> str:
+def slot_resource(cloud: str, sharing: SharingSpec | None, slot: str | None = None) -> str:
     """The extended resource one slot is: ``nvidia.com/mig-<profile>`` under the operator's
-    mixed MIG strategy, else ``nvidia.com/gpu`` (GKE, AKS single strategy, time-slicing, MPS)."""
-    if sharing is not None and sharing.mode == "mig" and operator_managed(cloud):
-        return f"nvidia.com/mig-{sharing.profile}"
+    mixed MIG strategy (``slot``: the profile a job of a mig-layout pool takes), else
+    ``nvidia.com/gpu`` (GKE, AKS single strategy, time-slicing, MPS)."""
+    if sharing is not None and sharing.is_mig and operator_managed(cloud):
+        profile = slot if slot and slot in sharing.profiles else sharing.profiles[0]
+        return f"nvidia.com/mig-{profile}"
     return GPU_RESOURCE
+
+
+def slot_resources(cloud: str, sharing: SharingSpec | None) -> tuple[str, ...]:
+    """Every slot resource a pool's nodes offer (one, except for a mig-layout pool)."""
+    if sharing is not None and sharing.is_mig and operator_managed(cloud):
+        return tuple(f"nvidia.com/mig-{p}" for p in sharing.profiles)
+    return (GPU_RESOURCE,)
 
 
 def pool_labels(cloud: str, sharing: SharingSpec | None) -> dict[str, str]:
     """Labels the node pool itself must set for its mode (the operator's config labels)."""
     if sharing is None or not operator_managed(cloud):
         return {}
-    key = MIG_CONFIG_LABEL if sharing.mode == "mig" else PLUGIN_CONFIG_LABEL
+    key = MIG_CONFIG_LABEL if sharing.is_mig else PLUGIN_CONFIG_LABEL
     return {key: sharing.operator_config}
 
 
@@ -112,6 +143,8 @@ def gke_accelerator_sharing(sharing: SharingSpec | None) -> dict[str, Any]:
         return {}
     if sharing.mode == "mig":
         return {"gpu_partition_size": sharing.profile}
+    if sharing.mode not in GKE_STRATEGY:
+        raise ValueError(f"GKE has no {sharing.name} pools (one partition size per pool)")
     return {"gpu_sharing_config": {"gpu_sharing_strategy": GKE_STRATEGY[sharing.mode],
                                    "max_shared_clients_per_gpu": sharing.clients}}
 
@@ -137,7 +170,7 @@ def device_plugin_configs(modes: list[SharingSpec]) -> dict[str, str]:
     and one config per time-slicing / MPS mode in use."""
     data = {DEFAULT_PLUGIN_CONFIG: _text({"version": "v1", "flags": {"migStrategy": "mixed"}})}
     for m in modes:
-        if m.mode == "mig":
+        if m.is_mig:
             continue
         key = "timeSlicing" if m.mode == "time-slicing" else "mps"
         data[m.operator_config] = _text({
@@ -147,13 +180,34 @@ def device_plugin_configs(modes: list[SharingSpec]) -> dict[str, str]:
 
 
 def mig_parted_config(modes: list[SharingSpec]) -> str:
-    """mig-parted's ``config.yaml``: ``all-disabled`` and one ``all-<profile>`` per MIG mode."""
+    """mig-parted's ``config.yaml``: ``all-disabled``, one ``all-<profile>`` per homogeneous
+    MIG mode and one ``gpuplan-<id>`` per layout, whose devices with the same instances
+    share an entry (``devices: [0, 2]``)."""
     configs: dict[str, Any] = {"all-disabled": [{"devices": "all", "mig-enabled": False}]}
     for m in modes:
         if m.mode == "mig":
             configs[m.operator_config] = [{"devices": "all", "mig-enabled": True,
                                            "mig-devices": {str(m.profile): m.slots_per_gpu}}]
+        elif m.mode == "mig-layout":
+            configs[m.operator_config] = _device_entries(m.layout)
     return _text({"version": "v1", "mig-configs": dict(sorted(configs.items()))})
+
+
+def _device_entries(layout: tuple[tuple[str, ...], ...]) -> list[dict[str, Any]]:
+    """One mig-parted entry per distinct GPU layout, listing the device indices that have it."""
+    devices: dict[tuple[str, ...], list[int]] = {}
+    for index, gpu in enumerate(layout):
+        devices.setdefault(tuple(sorted(gpu)), []).append(index)
+    out = []
+    for gpu, indices in sorted(devices.items(), key=lambda kv: kv[1]):
+        counts: dict[str, int] = {}
+        for name in gpu:
+            counts[name] = counts.get(name, 0) + 1
+        entry: dict[str, Any] = {"devices": indices, "mig-enabled": bool(gpu)}
+        if gpu:
+            entry["mig-devices"] = dict(sorted(counts.items()))
+        out.append(entry)
+    return out
 
 
 def operator_configmaps(modes: list[SharingSpec]) -> list[dict[str, Any]]:

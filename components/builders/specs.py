@@ -41,6 +41,7 @@ from components.builders.sharing import (
     operator_managed,
     pool_labels,
     slot_resource,
+    slot_resources,
 )
 from planner.plan import Placement, Plan, Pool, stable_id
 
@@ -116,13 +117,21 @@ class PoolSpec:
 
     @property
     def slots_per_node(self) -> int:
-        """What one node holds of :attr:`gpu_resource`: its GPUs, or its slots when shared."""
+        """What one node holds of :attr:`gpu_resources`: its GPUs, or its slots when shared."""
+        if self.sharing is not None and self.sharing.layout:
+            return sum(len(gpu) for gpu in self.sharing.layout)
         return self.gpus * (self.sharing.slots_per_gpu if self.sharing else 1)
 
     @property
     def gpu_resource(self) -> str:
-        """The extended resource a job of this pool requests (one slot when shared)."""
+        """The extended resource a job of this pool requests (one slot when shared; the
+        first of :attr:`gpu_resources` for a mig-layout pool)."""
         return slot_resource(self.cloud, self.sharing)
+
+    @property
+    def gpu_resources(self) -> tuple[str, ...]:
+        """Every GPU resource the pool's nodes offer (several on a mig-layout pool)."""
+        return slot_resources(self.cloud, self.sharing)
 
     @property
     def flavor_labels(self) -> dict[str, str]:
@@ -162,6 +171,11 @@ class FlavorQuota:
     gpus: int  # of ``gpu_resource``: GPUs, or slots of a shared pool
     gpu_resource: str = GPU_RESOURCE
     borrowing: FlavorQuota | None = None
+    extra: tuple[tuple[str, int], ...] = ()  # other slot resources (a mig-layout pool's)
+
+    def gpu_amounts(self) -> dict[str, int]:
+        """GPU resource -> quantity (``gpu_resource`` first, then ``extra``)."""
+        return {self.gpu_resource: self.gpus, **dict(self.extra)}
 
 
 @dataclass(frozen=True)
@@ -328,7 +342,7 @@ def pool_sharing(pool: Pool) -> SharingSpec | None:
     if s is None:
         return None
     return SharingSpec(mode=s.mode, profile=s.profile, clients=s.clients,
-                       slots_per_gpu=s.slots_per_gpu)
+                       slots_per_gpu=s.slots_per_gpu, layout=s.layout)
 
 
 def pool_tags(pool: Pool, teams: tuple[str, ...]) -> dict[str, str]:
@@ -388,7 +402,8 @@ def job_spec(p: Placement, pool: PoolSpec, fallbacks: tuple[PoolSpec, ...] = ())
         queue=route_name(p.team, route) if len(route) > 1 else stable_id(p.team),
         priority_class=priority_class_name(p.priority),
         image=p.image, command=tuple(p.command), env=dict(sorted(p.env.items())),
-        roles=roles(p, gpus, pool.gpu_resource), tolerations=tolerations,
+        roles=roles(p, gpus, slot_resource(pool.cloud, pool.sharing, p.slot)),
+        tolerations=tolerations,
         min_workers=p.min_workers, max_workers=p.max_workers,
         fallback_pools=tuple(f.name for f in fallbacks), route=route if len(route) > 1 else (),
     )
@@ -409,12 +424,17 @@ def requests(jobs: list[JobSpec], flavor: PoolSpec) -> FlavorQuota:
     """Sum of the requests of the pods of ``jobs`` as a quota on ``flavor`` (GPUs counted
     in its slots)."""
     pods = [r for j in jobs for r in j.roles]
+    counts: dict[str, int] = {}
+    for r in pods:
+        if r.gpus:
+            counts[r.gpu_resource] = counts.get(r.gpu_resource, 0) + r.replicas * r.gpus
     return FlavorQuota(
         flavor=flavor.name,
         cpus=sum(r.replicas * r.cpus for r in pods),
         memory_gib=sum(r.replicas * r.memory_gib for r in pods),
-        gpus=sum(r.replicas * r.gpus for r in pods),
+        gpus=counts.pop(flavor.gpu_resource, 0),
         gpu_resource=flavor.gpu_resource,
+        extra=tuple(sorted(counts.items())),
     )
 
 

@@ -224,3 +224,100 @@ def test_pulumi_installs_the_gpu_operator_and_its_config_on_eks(tmp_path: Path) 
               if k.startswith("nvidia.com/")}
     assert labels == {"nvidia.com/device-plugin.config": "time-slicing-8",
                       "nvidia.com/mig.config": "all-1g.10gb"}
+
+
+def _layout_plan() -> Plan:
+    """The factory's on-prem DGX pool (8 A100s a node) as a per-GPU MIG layout: GPUs 0, 2,
+    4, 6 as 3g.20gb + 4g.20gb, GPUs 1, 3, 5, 7 as 4g.20gb + 3 x 1g.5gb (brief case 3's
+    node, four times), holding six jobs in three profiles."""
+    plan = make_plan()
+    pool = next(p for p in plan.pools if p.cloud == "onprem")
+    layout = (("3g.20gb", "4g.20gb"), ("1g.5gb", "1g.5gb", "1g.5gb", "4g.20gb")) * 4
+    template = next(p for p in plan.placements if p.pool == pool.id)
+    jobs = [("mig-a", "4g.20gb"), ("mig-b", "4g.20gb"), ("mig-c", "3g.20gb"),
+            ("mig-d", "1g.5gb"), ("mig-e", "1g.5gb"), ("mig-f", "1g.5gb")]
+    shared = pool.model_copy(update={
+        "workloads": tuple(n for n, _ in jobs), "teams": (template.team,),
+        "sharing": PoolSharing(mode="mig-layout", layout=layout, slot="mixed", slots_per_gpu=4,
+                               slot_memory_gib=4.75, isolation="hard")})
+    placements = [p for p in plan.placements if p.pool != pool.id]
+    placements += [template.model_copy(update={
+        "workload": n, "slot": slot, "gpus_per_node": 1.0, "node_share": 1 / 8,
+        "cpus_per_node": 4.0, "memory_gib_per_node": 32.0, "topology": "single", "nodes": 1})
+        for n, slot in jobs]
+    pools = [shared if p.id == pool.id else p for p in plan.pools]
+    return plan.model_copy(update={"pools": tuple(pools), "placements": tuple(
+        sorted(placements, key=lambda p: p.workload))})
+
+
+def test_mig_layout_pool_gives_each_device_its_instances() -> None:
+    plan = _layout_plan()
+    specs = plan_specs(plan)
+    pool = next(p for p in specs.pools if p.sharing and p.sharing.mode == "mig-layout")
+    sharing = pool.sharing
+    assert sharing is not None
+    config = sharing.operator_config
+    assert config.startswith("gpuplan-") and pool.flavor_labels["nvidia.com/mig.config"] == config
+    assert pool.slots_per_node == 24
+    objects = plan_objects(specs)[pool.cluster]
+    assert validate_objects(objects) == []
+    [mig_map] = [o for o in objects if o["metadata"]["name"] == MIG_PARTED_CONFIG]
+    entries = yaml.safe_load(mig_map["data"]["config.yaml"])["mig-configs"][config]
+    assert entries == [
+        {"devices": [0, 2, 4, 6], "mig-enabled": True,
+         "mig-devices": {"3g.20gb": 1, "4g.20gb": 1}},
+        {"devices": [1, 3, 5, 7], "mig-enabled": True,
+         "mig-devices": {"1g.5gb": 3, "4g.20gb": 1}},
+    ]
+    limits = {o["metadata"]["labels"]["gpuplan.io/workload"]:
+              o["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+              for o in objects if o["kind"] == "Job"
+              and o["metadata"]["labels"]["gpuplan.io/pool"] == pool.name}
+    assert limits["mig-a"] == {"nvidia.com/mig-4g.20gb": "1"}
+    assert limits["mig-c"] == {"nvidia.com/mig-3g.20gb": "1"}
+    assert limits["mig-f"] == {"nvidia.com/mig-1g.5gb": "1"}
+    [cq] = [o for o in objects if o["kind"] == "ClusterQueue"
+            and any(f["name"] == pool.name for f in o["spec"]["resourceGroups"][0]["flavors"])
+            and o["metadata"]["labels"]["gpuplan.io/team"] == plan.placement("mig-a").team]
+    [group] = cq["spec"]["resourceGroups"]
+    assert group["coveredResources"][3:] == ["nvidia.com/mig-1g.5gb", "nvidia.com/mig-3g.20gb",
+                                             "nvidia.com/mig-4g.20gb"]
+    [entry] = [f for f in group["flavors"] if f["name"] == pool.name]
+    quota = {r["name"]: r["nominalQuota"] for r in entry["resources"]}
+    assert (quota["nvidia.com/mig-1g.5gb"], quota["nvidia.com/mig-3g.20gb"],
+            quota["nvidia.com/mig-4g.20gb"]) == ("3", "1", "2")
+
+
+def test_a_layout_must_have_one_entry_per_gpu() -> None:
+    import json
+
+    from planner.errors import PlanFileError
+    from planner.plan import dumps_plan, loads_plan
+
+    data = json.loads(dumps_plan(_layout_plan()))
+    pool = next(p for p in data["pools"] if p["sharing"])
+    pool["sharing"]["layout"] = pool["sharing"]["layout"][:7]
+    with pytest.raises(PlanFileError, match="7 GPU layouts for 8 GPUs a node"):
+        loads_plan(json.dumps(data))
+
+
+def test_multikueue_manager_covers_every_slot_resource(specs: PlanSpecs) -> None:
+    """A MultiKueue manager admits the jobs before dispatching them, so its per-team queues
+    cover each MIG resource the workers' jobs request, summed on its own."""
+    from components.builders.k8s_objects import multikueue_objects
+
+    manager = multikueue_objects(specs, "hub")
+    assert validate_objects(manager) == []
+    wanted: dict[str, dict[str, int]] = {}
+    for job in specs.jobs:
+        for role in job.roles:
+            if role.gpus:
+                team = wanted.setdefault(job.team, {})
+                team[role.gpu_resource] = team.get(role.gpu_resource, 0) + role.replicas * role.gpus
+    for cq in (o for o in manager if o["kind"] == "ClusterQueue"):
+        [group] = cq["spec"]["resourceGroups"]
+        [flavor] = group["flavors"]
+        quota = {r["name"]: int(r["nominalQuota"]) for r in flavor["resources"]
+                 if r["name"].startswith("nvidia.com/")}
+        team = cq["metadata"]["labels"]["gpuplan.io/team"]
+        assert {k: v for k, v in quota.items() if v} == wanted.get(team, {}), team

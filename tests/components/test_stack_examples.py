@@ -84,14 +84,15 @@ def test_example_k8s_objects(name: str, shared: Path, update_golden: bool) -> No
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_example_quota_consistency(name: str) -> None:
     """GPU requests of a pool's jobs <= the queues' quota on its flavor <= pool capacity
-    (in slots for a shared pool), all in the pool's one GPU resource."""
+    (in slots for a shared pool), all in the GPU resources the pool's nodes offer."""
     specs = plan_specs(committed_plan(name))
     for pool in specs.pools:
         requested = sum(r.replicas * r.gpus for j in specs.jobs if j.pool == pool.name
                         for r in j.roles)
         assert {r.gpu_resource for j in specs.jobs if j.pool == pool.name for r in j.roles
-                if r.gpus} <= {pool.gpu_resource}
-        quota = sum(f.gpus for q in specs.queues for f in q.quotas if f.flavor == pool.name)
+                if r.gpus} <= set(pool.gpu_resources)
+        quota = sum(sum(f.gpu_amounts().values()) for q in specs.queues for f in q.quotas
+                    if f.flavor == pool.name)
         assert requested <= quota <= pool.max_nodes * pool.slots_per_node, pool.name
 
 
