@@ -158,6 +158,19 @@ def layout_name(layout: MigLayout) -> str:
     return "|".join(gpu(g) for g in layout)
 
 
+def mode_name(mode: str, profile: str | None = None, clients: int | None = None,
+              layout: MigLayout = ()) -> str:
+    """A sharing mode as plans, diffs and explanations spell it: ``exclusive``,
+    ``mig:1g.5gb``, ``mig-layout:3g.20gb+4g.20gb``, ``time-slicing:4``, ``mps:4``."""
+    if mode == "mig":
+        return f"mig:{profile}"
+    if mode == "mig-layout":
+        return f"mig-layout:{layout_name(layout)}"
+    if mode in ("time-slicing", "mps"):
+        return f"{mode}:{clients}"
+    return "exclusive"
+
+
 def layout_id(layout: MigLayout) -> str:
     """A short stable id of a layout (pool ids, GPU Operator config names)."""
     return hashlib.sha256(layout_name(layout).encode()).hexdigest()[:8]
@@ -198,21 +211,7 @@ class PoolSharing(Model):
 
     @property
     def name(self) -> str:
-        """``mig:1g.5gb``, ``mig-layout:3g.20gb+4g.20gb``, ``time-slicing:4``, ``mps:4``."""
-        if self.mode == "mig":
-            return f"mig:{self.profile}"
-        if self.mode == "mig-layout":
-            return f"mig-layout:{layout_name(self.layout)}"
-        return f"{self.mode}:{self.clients}"
-
-    def instances(self) -> dict[str, int]:
-        """MIG instances per profile on one node (a homogeneous pool: ``slots_per_gpu``
-        per GPU, counted by the caller)."""
-        counts: dict[str, int] = {}
-        for gpu in self.layout:
-            for name in gpu:
-                counts[name] = counts.get(name, 0) + 1
-        return dict(sorted(counts.items()))
+        return mode_name(self.mode, self.profile, self.clients, self.layout)
 
 
 class Pool(Model):

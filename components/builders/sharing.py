@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from planner.plan import layout_id, layout_name
+from planner.plan import layout_id, mode_name
 
 GPU_RESOURCE = "nvidia.com/gpu"
 OPERATOR_CLOUDS = ("aws", "k8s", "onprem")  # clouds whose pools the GPU Operator configures
@@ -73,9 +73,7 @@ class SharingSpec:
 
     @property
     def name(self) -> str:
-        if self.mode == "mig-layout":
-            return f"mig-layout:{layout_name(self.layout)}"
-        return f"mig:{self.profile}" if self.mode == "mig" else f"{self.mode}:{self.clients}"
+        return mode_name(self.mode, self.profile, self.clients, self.layout)
 
     @property
     def is_mig(self) -> bool:

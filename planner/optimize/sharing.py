@@ -49,6 +49,7 @@ from planner.catalog.gpus import (
     mig_geometry,
 )
 from planner.catalog.model import Offer
+from planner.plan import mode_name
 from planner.spec.model import Workload, WorkloadSet
 from planner.spec.sharing import ISOLATION_RANK, MAX_CLIENTS_PER_GPU, SharedRequest
 
@@ -68,11 +69,7 @@ class Mode:
     clients: int = 0
 
     def __str__(self) -> str:
-        if self.kind == "mig":
-            return f"mig:{self.profile}"
-        if self.kind in ("time-slicing", "mps"):
-            return f"{self.kind}:{self.clients}"
-        return "exclusive"
+        return mode_name(self.kind, self.profile, self.clients)
 
     @property
     def shared(self) -> bool:
