@@ -11,6 +11,9 @@ Rooms, in data-flow order (each ``__init__`` says what it may import;
   both apply, so a plan is read with the declaration's rules;
 - ``plancost``: the one cost function (whole nodes, idle, GPU-hours) that fills it;
   imports only ``plan`` and ``errors``, and every stage that prices a plan may import it;
+- ``utilization``: how full each pool is (used / paid GPU-hours, read from the plan) and
+  why not, from the cost function's levels; imports ``plan``, ``plancost`` and ``errors``,
+  and ``explain``, ``review``, ``report`` and the CLI show it;
 - ``explain``: why, what-if, constraint values;
 - ``review``: plan markdown, diffs, guardrails, Pulumi previews;
 - ``report``: the HTML cost report of a plan (and its diff), the FOCUS export;

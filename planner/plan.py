@@ -10,7 +10,10 @@ Money is USD. ``monthly`` figures are $ per month at the plan's
 runs_per_month``); ``hourly`` figures are $/h at the peak hour, when every
 job runs. What a pool, a job and an idle line cost is decided by one function,
 :mod:`planner.plancost` (README, "What a plan costs"); the plan stores its
-results, so every sum (team, cloud, region, pool) equals the total.
+results, so every sum (team, cloud, region, pool) equals the total. Pools and
+every group store ``paid_gpu_hours`` and ``used_gpu_hours``; utilization is
+``used / paid`` (:mod:`planner.utilization`), derived, not stored, and the
+reader refuses ``used > paid``.
 
 ``plan.json`` is untrusted input: anyone who opens a pull request can edit it,
 and CI renders, diffs and deploys it. So the model is the reader's contract,
@@ -115,12 +118,24 @@ class MonthlyLines(Model):
     egress: Usd = Field(description="moving the data set to the region, all runs")
 
 
+def check_used_within_paid(paid: Decimal, used: Decimal) -> None:
+    """GPU-hours: no pool, team or group uses more than it pays for (utilization = used /
+    paid is at most 1; README, "What a plan costs")."""
+    if used > paid:
+        raise FieldValueError("used_gpu_hours", f"{used} is more than paid_gpu_hours ({paid})")
+
+
 class TeamShare(Model):
     """A team's part of a pool's idle (by share-hours) and GPU-hours."""
 
     idle: Money2
     paid_gpu_hours: GpuHours = Field(description="its used GPU-hours plus its part of idle")
     used_gpu_hours: GpuHours
+
+    @model_validator(mode="after")
+    def _gpu_hours(self) -> TeamShare:
+        check_used_within_paid(self.paid_gpu_hours, self.used_gpu_hours)
+        return self
 
 
 class GroupCost(Money2):
@@ -129,6 +144,11 @@ class GroupCost(Money2):
     idle: Money2 = Field(description="idle on shared nodes (part of hourly and monthly)")
     paid_gpu_hours: GpuHours
     used_gpu_hours: GpuHours
+
+    @model_validator(mode="after")
+    def _gpu_hours(self) -> GroupCost:
+        check_used_within_paid(self.paid_gpu_hours, self.used_gpu_hours)
+        return self
 
 
 class ClusterRef(Model):
@@ -272,6 +292,16 @@ class Pool(Model):
                 len(self.sharing.layout) != int(self.accelerator_count):
             raise FieldValueError(("sharing", "layout"), f"{len(self.sharing.layout)} GPU "
                                   f"layouts for {self.accelerator_count:g} GPUs a node")
+        return self
+
+    @model_validator(mode="after")
+    def _gpu_hours(self) -> Pool:
+        """paid = node_hours x GPUs per node (each rounded to 4 places), used <= paid."""
+        gpus = Decimal(repr(self.accelerator_count)) if self.accelerator else Decimal(0)
+        if abs(self.paid_gpu_hours - self.node_hours * gpus) > CENT * (gpus + 1):
+            raise FieldValueError("paid_gpu_hours", f"{self.paid_gpu_hours} is not node_hours "
+                                  f"x GPUs per node ({self.node_hours} x {gpus})")
+        check_used_within_paid(self.paid_gpu_hours, self.used_gpu_hours)
         return self
 
 
@@ -422,6 +452,11 @@ class Totals(Model):
     by_team: dict[TeamName, GroupCost]
     by_cloud: dict[CatalogName, GroupCost]
     by_region: dict[str, GroupCost]
+
+    @model_validator(mode="after")
+    def _gpu_hours(self) -> Totals:
+        check_used_within_paid(self.paid_gpu_hours, self.used_gpu_hours)
+        return self
 
 
 class SolverInfo(Model):
@@ -641,7 +676,8 @@ def loads_plan(text: str, filename: str = "plan.json") -> Plan:
         raise PlanFileError(
             f"plan version {version} predates whole-node pool costs (version {PLAN_VERSION}); "
             "re-plan its declaration with this planner", file=filename, field="version")
-    _refuse_control_characters(data, (), filename)
+    if _MAYBE_CONTROL.search(text):  # else no string of the plan can hold one
+        _refuse_control_characters(data, (), filename)
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
@@ -657,11 +693,13 @@ def _parse_json(text: str, filename: str) -> Any:
     """JSON with duplicate keys, ``NaN`` and ``Infinity`` refused (each one line)."""
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in items:
-            if key in out:
-                raise _DuplicateKey(f"duplicate key {key!r}")
-            out[key] = value
+        out = dict(items)  # in C; only an object with a repeated key is looked at again
+        if len(out) != len(items):
+            seen: set[str] = set()
+            for key, _ in items:
+                if key in seen:
+                    raise _DuplicateKey(f"duplicate key {key!r}")
+                seen.add(key)
         return out
 
     def constant(name: str) -> Any:
@@ -689,6 +727,11 @@ def _refuse_control_characters(data: Any, path: tuple[str | int, ...], filename:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Where a refused control character can come from in JSON text: raw ones are not allowed
+# inside JSON strings (the parser refuses them), so only an escape (\b, \f, \r, \u0000 to
+# \u001f, \u007f) or a raw DEL. A superset (an escaped backslash before "b" matches too):
+# when it finds nothing, the walk over every string would find nothing either.
+_MAYBE_CONTROL = re.compile(r"\\(?:[bfr]|u00[01][0-9a-fA-F]|u007[fF])|\x7f")
 
 
 def describe_error(err: Any) -> tuple[tuple[str | int, ...], str]:

@@ -1,7 +1,8 @@
 """Jinja2 environment over the shipped templates (package ``gpuplan_templates``).
 
 Filters: ``usd`` ($1,234.56), ``usd4`` ($0.1234), ``signed`` (+$12.00 / -$3.00),
-``pct`` (+8.1%). Rendering is deterministic: no dates, sorted inputs.
+``pct`` (+8.1%), ``ratio`` (a 0..1 utilization as 50.0%; ``-`` for none), ``gpuh``
+(GPU-hours, 1,234.5). Rendering is deterministic: no dates, sorted inputs.
 HTML templates (``*.html.j2``) are autoescaped: names in a plan are user text.
 """
 
@@ -32,6 +33,16 @@ def _pct(value: Decimal | float | None) -> str:
     return f"{'+' if d > 0 else ''}{d:.1f}%"
 
 
+def _ratio(value: Decimal | None) -> str:
+    if value is None:
+        return "-"
+    return f"{Decimal(value) * 100:.1f}%"
+
+
+def _gpuh(value: Decimal) -> str:
+    return f"{Decimal(value):,.1f}"
+
+
 def _is_html(name: str | None) -> bool:
     return bool(name and name.endswith(".html.j2"))
 
@@ -52,6 +63,8 @@ def environment() -> Any:
     env.filters["usd4"] = lambda v: _usd(v, 4)
     env.filters["signed"] = _signed
     env.filters["pct"] = _pct
+    env.filters["ratio"] = _ratio
+    env.filters["gpuh"] = _gpuh
     return env
 
 

@@ -28,17 +28,21 @@ ALLOWED: dict[str, set[str]] = {
     # The one cost function (issue 18): every stage that prices or re-prices a plan
     # calls it, so it sits beside the contract it fills and imports nothing else.
     "planner.plancost": {"planner.plan", "planner.errors"},
+    # How full pools are and why (issue 15): reads the cost function's stored GPU-hours and
+    # its levels; every room that shows a plan may import it.
+    "planner.utilization": {"planner.plan", "planner.plancost", "planner.errors"},
     "planner.catalog": {"planner.errors"},
     "planner.spec": {"planner.errors", "planner.names", "planner.catalog"},
     "planner.optimize": {"planner.errors", "planner.plan", "planner.plancost", "planner.catalog",
                          "planner.spec"},
     "planner.explain": {"planner.errors", "planner.plan", "planner.plancost", "planner.templating",
-                        "planner.catalog", "planner.spec", "planner.optimize"},
+                        "planner.catalog", "planner.spec", "planner.optimize",
+                        "planner.utilization"},
     "planner.review": {"planner.errors", "planner.plan", "planner.plancost", "planner.templating",
-                       "planner.catalog"},
+                       "planner.catalog", "planner.utilization"},
     # The report reads a plan and its diff, and says constraints the way explain does.
     "planner.report": {"planner.errors", "planner.plan", "planner.templating", "planner.review",
-                       "planner.explain"},
+                       "planner.explain", "planner.utilization"},
     "planner.cli": {"planner", "components"},
     "planner": {"planner.cli"},  # planner/__init__.py, planner/__main__.py
     "components.builders": {"planner.plan", "planner.plancost", "planner.errors"},

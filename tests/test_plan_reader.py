@@ -149,6 +149,16 @@ CASES: list[tuple[str, Any, str]] = [
     ("placements.0.cost.discount", "1", "placements[0].cost.discount: input should be less"),
     ("solver.gap", "2", "solver.gap: input should be less than or equal to 1"),
     ("pools.0.color", "red", "pools[0].color: unknown field"),
+    # GPU-hours (issue 15): utilization = used / paid is read, so both must be honest
+    ("pools.0.used_gpu_hours", "320.0001",
+     "pools[0].used_gpu_hours: 320.0001 is more than paid_gpu_hours (320.0000)"),
+    ("pools.0.paid_gpu_hours", "640", "pools[0].paid_gpu_hours: 640 is not node_hours x GPUs "
+     "per node (20.0000 x 16.0)"),
+    ("pools.0.by_team.research.used_gpu_hours", "999",
+     "pools[0].by_team.research.used_gpu_hours: 999 is more than paid_gpu_hours"),
+    ("totals.used_gpu_hours", "7000", "totals.used_gpu_hours: 7000 is more than paid_gpu_hours"),
+    ("totals.by_cloud.gcp.used_gpu_hours", "1e9",
+     "totals.by_cloud.gcp.used_gpu_hours: 1E+9 is more than paid_gpu_hours"),
     ("version", 3, "version: plan version 3 is newer than this planner understands"),
 ]
 
@@ -258,3 +268,27 @@ def test_a_plan_built_in_code_is_checked_too() -> None:
     data["placements"][0]["pool"] = "missing-pool"
     with pytest.raises(ValidationError, match="unknown pool 'missing-pool'"):
         Plan.model_validate(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=12), st.booleans())
+def test_the_fast_control_character_check_misses_none(text: str, ascii_only: bool) -> None:
+    """The reader walks every string only when a pattern on the raw JSON finds where a
+    control character could come from; that pattern must find every one (keys too)."""
+    from planner.plan import _CONTROL, _MAYBE_CONTROL
+
+    raw = json.dumps({text: [text]}, ensure_ascii=ascii_only)
+    if _CONTROL.search(text):
+        assert _MAYBE_CONTROL.search(raw)
+
+
+def test_a_control_character_in_a_key_is_refused() -> None:
+    data = burst()
+    data["placements"][0]["env"] = {"A\u001bB": "1"}
+    assert error_of(data).startswith("plan.json: placements[0].env.A\x1bB: control character")
+
+
+def test_a_repeated_key_deep_in_the_plan_is_refused() -> None:
+    text = BURST.read_text("utf-8").replace('"hours_per_month": 730.0',
+                                            '"hours_per_month": 730.0, "hours_per_month": 1.0')
+    assert "duplicate key 'hours_per_month'" in error_of(text)

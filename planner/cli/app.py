@@ -101,8 +101,21 @@ if __name__ != "__main__":  # run as a script, main() below imports the real mod
     _register_commands()
 
 
+GC_THRESHOLD = (100_000, 50, 100)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; map errors to exit codes. Returns the exit code (also exits)."""
+    """Run the CLI; map errors to exit codes. Returns the exit code (also exits).
+
+    One short-lived process: the cyclic garbage collector is made to run rarely
+    (``GC_THRESHOLD``), since reading a large plan.json makes millions of objects and
+    none of them cyclic garbage; with Python's default (700, 10, 10) scanning them was a
+    third of ``planner report``'s CPU time on the 5,000-workload plan. Memory is still
+    freed by reference counting.
+    """
+    import gc
+
+    gc.set_threshold(*GC_THRESHOLD)
     args = list(sys.argv[1:] if argv is None else argv)
     code = run(args)
     sys.stdout.flush()

@@ -51,6 +51,10 @@ def diff(
     report_url: Annotated[str | None, typer.Option(
         "--report-url", metavar="URL",
         help="With --format md: link the HTML cost report (planner report) at URL.")] = None,
+    warn_utilization: Annotated[str | None, typer.Option(
+        "--warn-utilization", metavar="PERCENT", help="Warn about each pool of NEW whose GPU "
+        "utilization (used / paid GPU-hours) is below PERCENT, and say why (e.g. 50%).")
+    ] = None,
 ) -> None:
     """Compare two plans: pools, moved workloads, cost per team/cloud/region, budgets.
 
@@ -63,10 +67,14 @@ def diff(
       planner diff old.yaml new.yaml --fail-on-increase 10%   # exit 3 above +10%
 
       planner diff base.json plan.json --format md --report-url https://example.com/r.html
+
+      planner diff --base-ref origin/main workloads.yaml --format md --warn-utilization 50%
     """
-    from planner.review.diff import diff_plans, with_policies
+    from planner.review.diff import diff_plans, with_policies, with_utilization_warnings
     from planner.review.diffrender import check_report_url, render
     from planner.review.guardrails import evaluate, parse_threshold
+    from planner.utilization import parse_threshold as parse_utilization
+    from planner.utilization import utilization_warnings
 
     if report_url is not None:
         if fmt != DiffFormat.md:
@@ -74,6 +82,7 @@ def diff(
                              "pull-request comment)", field="--report-url")
         check_report_url(report_url)
     threshold = parse_threshold(fail_on_increase) if fail_on_increase is not None else None
+    low = parse_utilization(warn_utilization) if warn_utilization is not None else None
     base_path, new_path = _sides(paths, base_ref)
     catalog = _CatalogOnce(state(ctx).catalog)
     if base_ref is not None:
@@ -87,6 +96,7 @@ def diff(
     new = plan_from_text(_read(new_path), str(new_path), new_path.suffix, catalog)
     result = diff_plans(base, new, base_label, str(new_path))
     result = with_policies(result, evaluate(result, threshold, fail_over_budget))
+    result = with_utilization_warnings(result, utilization_warnings(new, low))
     typer.echo(render(result, fmt.value, report_url), nl=False)
     if result.failed:
         raise GuardrailError("guardrail failed: " + "; ".join(p.message for p in result.failed))

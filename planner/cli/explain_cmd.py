@@ -52,6 +52,10 @@ def explain(
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", min=0.1, max=3600,
         help="Solver time limit for re-solves, seconds (default: the plan's).")] = None,
+    warn_utilization: Annotated[str | None, typer.Option(
+        "--warn-utilization", metavar="PERCENT", help="In the overview, warn about each pool "
+        "whose GPU utilization (used / paid GPU-hours) is below PERCENT, and say why.")
+    ] = None,
 ) -> None:
     """Explain a plan: the choice and its cost, cheaper options and why not, binding limits.
 
@@ -64,13 +68,17 @@ def explain(
       planner explain plan.json --what-if quota:gcp/us-central1/NVIDIA_A100_GPUS=+16
 
       planner explain plan.json --constraints --format json
+
+      planner explain plan.json --warn-utilization 50%
     """
     from planner.errors import PlanFileError
     from planner.explain.reading import dumps_explanation
     from planner.explain.reading import explain as explain_plan
     from planner.explain.whatif import parse_change
     from planner.plan import read_plan
+    from planner.utilization import parse_threshold
 
+    threshold = parse_threshold(warn_utilization) if warn_utilization is not None else None
     if plan_file.suffix.lower() in (".yaml", ".yml"):
         raise PlanFileError("explain reads a plan, not a workloads file; make one with "
                             f"'planner plan {plan_file} --out plan.json'", file=str(plan_file))
@@ -78,7 +86,8 @@ def explain(
     changes = list(what_if or [])
     for text in changes:
         parse_change(text)  # malformed changes fail before anything is solved
-    result = explain_plan(plan, workloads or (), overview=not (changes or constraints))
+    result = explain_plan(plan, workloads or (), overview=not (changes or constraints),
+                          warn_utilization=threshold)
     if changes or constraints:
         result = _resolved(ctx, plan, result, changes, constraints, time_limit)
     if fmt == ExplainFormat.json:

@@ -51,6 +51,10 @@ def plan(
         "--check", metavar="PLAN", help="Re-plan the declaration kept in PLAN (and FILE's, if "
         "given) on the plan's catalog; exit 3 with a short diff if PLAN is not what it gives.")
     ] = None,
+    warn_utilization: Annotated[str | None, typer.Option(
+        "--warn-utilization", metavar="PERCENT", help="Warn about each pool whose GPU "
+        "utilization (used / paid GPU-hours) is below PERCENT, and say why (e.g. 50%).")
+    ] = None,
 ) -> None:
     """Plan the cheapest valid placement of every workload in FILE.
 
@@ -63,7 +67,12 @@ def plan(
       planner --catalog ~/.cache/gpuplan/catalog/gcp plan workloads.yaml --strict
 
       planner plan workloads.yaml --check plan.json   # in CI: the committed plan is honest
+
+      planner plan workloads.yaml --warn-utilization 50%
     """
+    from planner.utilization import parse_threshold
+
+    threshold = parse_threshold(warn_utilization) if warn_utilization is not None else None
     if check is not None:
         if out is not None or strict:
             from planner.errors import UsageError
@@ -90,16 +99,21 @@ def plan(
     failed = strict and bool(result.unplaced)
     if out is not None and not failed:  # nothing is written when --strict fails
         write_atomic(out, text)
+    from planner.utilization import utilization_warnings
+
+    warnings = utilization_warnings(result, threshold)
     if fmt == PlanFormat.json:
         typer.echo(text, nl=False)
+        for warning in warnings:  # stdout is the plan itself
+            typer.echo(f"warning: {warning}", err=True)
     elif fmt == PlanFormat.md:
         from planner.review.planmarkdown import plan_markdown
 
-        typer.echo(plan_markdown(result), nl=False)
+        typer.echo(plan_markdown(result, warnings), nl=False)
     else:
         from planner.cli.plan_table import print_plan
 
-        print_plan(result)
+        print_plan(result, warnings)
         if out is not None and not failed:
             typer.echo(f"wrote {out}", err=True)
     if failed:

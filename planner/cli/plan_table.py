@@ -1,29 +1,46 @@
-"""The plan as rich tables for a terminal."""
+"""The plan as rich tables for a terminal.
+
+``GPU util`` is the utilization of the job's pool (used / paid GPU-hours a month,
+:mod:`planner.utilization`); the total row has the plan's, the team lines each
+team's and one line each cloud's.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from planner.cli.output import console, fmt_money
 from planner.plan import Placement, Plan
+from planner.utilization import use_text, utilization_text
 
 
 def _gpus(p: Placement) -> str:
     return f" {p.accelerator}:{p.gpus_per_node:g}" if p.accelerator else ""
 
 
-def print_plan(plan: Plan) -> None:
+NUMERIC = ("nodes", "GPU util")
+
+
+def print_plan(plan: Plan, warnings: Sequence[str] = ()) -> None:
+    """The placements, idle lines and totals, then teams, clouds, fallbacks, ``warnings``
+    (e.g. pools below ``--warn-utilization``), unplaced and binding constraints."""
+    from rich.markup import escape
     from rich.table import Table
 
     out = console()
-    table = Table(title=f"Placement ({len(plan.placements)} placed, {len(plan.unplaced)} unplaced)")
+    table = Table(title=f"Placement ({len(plan.placements)} placed, {len(plan.unplaced)} unplaced)",
+                  caption="GPU util: used / paid GPU-hours a month of the job's pool")
     for col in ("workload", "team", "cloud", "region / zone", "instance", "nodes", "capacity",
-                "$/hour", "$/run", "$/month"):
-        table.add_column(col, justify="right" if col.startswith("$") or col == "nodes" else "left")
+                "$/hour", "$/run", "$/month", "GPU util"):
+        table.add_column(col, justify="right" if col.startswith("$") or col in NUMERIC
+                         else "left")
+    pools = {pool.id: pool for pool in plan.pools}
     for p in plan.placements:
         instance = p.instance_type + _gpus(p) + (
             f" ({p.node_share:.0%} of node)" if p.node_share < 1 else "")
         table.add_row(p.workload, p.team, p.cloud, p.zone or p.region, instance, str(p.nodes),
                       p.capacity, fmt_money(p.hourly), fmt_money(p.cost.total, 2),
-                      fmt_money(p.monthly, 2))
+                      fmt_money(p.monthly, 2), utilization_text(pools[p.pool]))
     idle = [pool for pool in plan.pools if pool.idle.monthly > 0]
     if idle:
         table.add_section()
@@ -31,16 +48,22 @@ def print_plan(plan: Plan) -> None:
         table.add_row("idle on shared nodes", ", ".join(sorted(pool.by_team)), pool.cloud,
                       pool.zone or pool.region, pool.instance_type, str(pool.nodes),
                       pool.capacity, fmt_money(pool.idle.hourly), "",
-                      fmt_money(pool.idle.monthly, 2))
+                      fmt_money(pool.idle.monthly, 2), utilization_text(pool))
     table.add_section()
     table.add_row("total", "", "", "", "", "", "", fmt_money(plan.totals.hourly), "",
-                  fmt_money(plan.totals.monthly, 2))
+                  fmt_money(plan.totals.monthly, 2), utilization_text(plan.totals))
     out.print(table)
     for t in plan.teams:
         budget = f" of {fmt_money(t.budget, 2)} budget" if t.budget is not None else ""
         flag = "  [bold red]OVER BUDGET[/]" if t.over_budget else ""
-        out.print(f"team {t.name}: {fmt_money(t.monthly, 2)}/month{budget}{flag}")
+        group = plan.totals.by_team.get(t.name)
+        use = f"; GPU util {use_text(group)}" if group is not None else ""
+        out.print(f"team {t.name}: {fmt_money(t.monthly, 2)}/month{budget}{use}{flag}")
+    clouds = "; ".join(f"{name} {use_text(g)}" for name, g in sorted(plan.totals.by_cloud.items()))
+    out.print(f"GPU util: plan {use_text(plan.totals)}" + (f"; {clouds}" if clouds else ""))
     print_fallbacks(plan)
+    for warning in warnings:
+        out.print(f"[bold yellow]warning[/] {escape(warning)}")
     for u in plan.unplaced:
         why = "; ".join(r.detail for r in u.reasons[:3])
         out.print(f"[bold red]unplaced[/] {u.workload} ({u.team}): blocked by "

@@ -22,6 +22,8 @@ import typer
 from planner.cli.app import state
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from planner.cli.diff_cmd import _CatalogOnce
     from planner.plan import Plan
 
@@ -58,6 +60,9 @@ def report(
     period: Annotated[str | None, typer.Option(
         "--period", metavar="YYYY-MM[..YYYY-MM]",
         help="With --format focus: the months to forecast (one charge period each).")] = None,
+    warn_utilization: Annotated[str | None, typer.Option(
+        "--warn-utilization", metavar="PERCENT", help="List the pools whose GPU utilization "
+        "(used / paid GPU-hours) is below PERCENT, with why (e.g. 50%).")] = None,
 ) -> None:
     """Write the cost report of a plan: KPIs, cost by team/cloud/region, budgets, pool packing,
     binding constraints, unplaced workloads and, with a base, what changes.
@@ -71,12 +76,20 @@ def report(
       planner report workloads.yaml --base-ref origin/main --out report.html
 
       planner report plan.json --format focus --period 2027-01..2027-03 --out plan.csv
+
+      planner report plan.json --warn-utilization 50% --out report.html
     """
     from planner.cli.diff_cmd import _CatalogOnce
     from planner.cli.output import write_atomic
+    from planner.utilization import parse_threshold
 
     _check_flags(out, fmt, base is not None or base_ref is not None, base is not None and
                  base_ref is not None, period)
+    threshold = parse_threshold(warn_utilization) if warn_utilization is not None else None
+    if threshold is not None and fmt == ReportFormat.focus:
+        from planner.errors import UsageError
+
+        raise UsageError("--warn-utilization goes with --format html", field="--warn-utilization")
     catalog = _CatalogOnce(state(ctx).catalog)
     plan = _side(plan_file, None, catalog)
     base_plan = _side(base or plan_file, base_ref, catalog) if (base or base_ref) else None
@@ -86,7 +99,8 @@ def report(
         assert period is not None
         text = focus_csv(plan, parse_period(period))
     else:
-        text = _html(ctx, plan, plan_file, base_plan, base, base_ref, constraints, time_limit)
+        text = _html(ctx, plan, plan_file, base_plan, base, base_ref, constraints, time_limit,
+                     threshold)
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -137,7 +151,7 @@ def _label(path: Path, ref: str | None = None) -> str:
 
 def _html(ctx: typer.Context, plan: Plan, plan_file: Path, base_plan: Plan | None,
           base: Path | None, base_ref: str | None, constraints: bool,
-          time_limit: float | None) -> str:
+          time_limit: float | None, threshold: Decimal | None) -> str:
     from planner.report.html import render_html
     from planner.report.view import build_report
 
@@ -148,7 +162,8 @@ def _html(ctx: typer.Context, plan: Plan, plan_file: Path, base_plan: Plan | Non
         base_label = _label(base, None) if base is not None else _label(plan_file, base_ref)
         diff = diff_plans(base_plan, plan, base_label, _label(plan_file))
     values = _constraint_values(ctx, plan, time_limit) if constraints else None
-    return render_html(build_report(plan, _label(plan_file), diff=diff, values=values))
+    return render_html(build_report(plan, _label(plan_file), diff=diff, values=values,
+                                    warn_utilization=threshold))
 
 
 def _constraint_values(ctx: typer.Context, plan: Plan, time_limit: float | None) -> tuple:

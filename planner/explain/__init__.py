@@ -6,5 +6,5 @@ the plan's own declaration with a changed quota, budget, price or region list;
 
 May import: ``planner.errors``, ``planner.plan``, ``planner.plancost``, ``planner.templating``,
 ``planner.catalog``, ``planner.spec`` and ``planner.optimize`` (what-if
-re-solves). Never review or the CLI.
+re-solves), ``planner.utilization`` (GPU utilization and why pools are idle). Never review or the CLI.
 """

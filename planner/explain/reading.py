@@ -23,20 +23,30 @@ JSON schema (``kind`` = ``"gpuplan/explain"``, ``version`` = 1; keys sorted):
 * ``catalog``: ``{source, date}`` of the plan
 * ``overview``: ``null`` when workloads are named or only a what-if /
   constraints report was asked for; else ``{hourly, monthly, placed,
-  unplaced, by_team: [{name, hourly, monthly, budget, over_budget}],
-  by_cloud / by_region: [{name, hourly, monthly}], placements: [{workload,
+  unplaced, paid_gpu_hours, used_gpu_hours, utilization, by_team: [{name, hourly,
+  monthly, budget, over_budget, paid_gpu_hours, used_gpu_hours, utilization}], by_cloud /
+  by_region: [{name, hourly, monthly, paid_gpu_hours, used_gpu_hours, utilization}],
+  pools: [pool use], utilization_warnings: [str], placements: [{workload,
   team, cloud, region, zone, instance_type, capacity, nodes, monthly}],
   binding: [constraint], unplaced: [{workload, team, blocking: [blocker],
   reasons: [{code, detail}]}], solver: {method, status, lower_bound, gap},
   worst_case, warnings}`` (``worst_case``: the plan's ``{monthly, delta, by_team,
   over_budget}`` with every workload that has fallbacks on its first one, or ``null``;
-  ``warnings``: the plan's, e.g. a team whose worst case is over its budget)
+  ``warnings``: the plan's, e.g. a team whose worst case is over its budget;
+  ``utilization_warnings``: a line per pool below ``--warn-utilization``, else empty)
+* GPU-hours are a month's, the cost function's (:mod:`planner.utilization`);
+  ``utilization`` is used / paid, 0..1 (4 places), ``null`` where nothing is paid. A
+  ``pool use`` is ``{pool, cloud, region, zone, instance_type, accelerator, capacity,
+  nodes, paid_gpu_hours, used_gpu_hours, utilization, idle_monthly, reasons: [{code:
+  lone-fractional|rounding|long-tail, gpu_hours, workloads, text}]}``, reasons largest
+  first, adding up to its idle GPU-hours
 * ``workloads``: ``[workload]`` in the order named, where a workload is
   ``{workload, team, status: placed|unplaced, placement, cost, alternatives,
   cheaper, binding, blocking, reasons}``:
 
   - ``placement``: ``{pool, cluster, cloud, region, zone, instance_type,
     capacity, accelerator, gpus_per_node, nodes, node_share}`` or ``null``
+  - ``pool_use``: the ``pool use`` of its pool (placed only), else ``null``
   - ``slot``: on a shared pool ``{mode, slot, slots_per_node, memory_gib, isolation,
     node_hourly, slot_hourly, whole_gpu_hourly, text, why_shared}``, else ``null``:
     "1g.10gb of an a2-ultragpu-1g, $0.52/slice-h" and why not a whole GPU
@@ -85,6 +95,8 @@ from planner.plan import (
     Unplaced,
     WorstCase,
 )
+from planner.plan import GroupCost as PlanGroupCost
+from planner.utilization import PoolUse, pool_use, pool_uses, utilization, utilization_warnings
 
 EXPLAIN_KIND = "gpuplan/explain"
 EXPLAIN_VERSION = 1
@@ -215,14 +227,20 @@ class WorkloadView(_Model):
     slot: SlotView | None = None
     fallbacks: tuple[Fallback, ...] = ()
     fallback_note: str | None = None
+    pool_use: PoolUse | None = None
 
 
 class GroupCost(_Model):
+    """USD ($/h, $/month) and GPU-hours a month of a team, cloud or region."""
+
     name: str
     hourly: Decimal
     monthly: Decimal
     budget: Decimal | None = None
     over_budget: bool = False
+    paid_gpu_hours: Decimal = Decimal("0.0000")
+    used_gpu_hours: Decimal = Decimal("0.0000")
+    utilization: Decimal | None = None
 
 
 class PlacedLine(_Model):
@@ -256,6 +274,9 @@ class Overview(_Model):
     monthly: Decimal
     placed: int
     unplaced_count: int
+    paid_gpu_hours: Decimal
+    used_gpu_hours: Decimal
+    utilization: Decimal | None
     by_team: tuple[GroupCost, ...]
     by_cloud: tuple[GroupCost, ...]
     by_region: tuple[GroupCost, ...]
@@ -265,6 +286,8 @@ class Overview(_Model):
     solver: SolverView
     worst_case: WorstCase | None = None
     warnings: tuple[str, ...] = ()
+    pools: tuple[PoolUse, ...] = ()
+    utilization_warnings: tuple[str, ...] = ()
 
 
 class Explanation(_Model):
@@ -278,17 +301,19 @@ class Explanation(_Model):
 
 
 # -- entry point ---------------------------------------------------------------
-def explain(plan: Plan, names: Sequence[str] = (), *, overview: bool = True) -> Explanation:
+def explain(plan: Plan, names: Sequence[str] = (), *, overview: bool = True,
+            warn_utilization: Decimal | None = None) -> Explanation:
     """Explain ``names`` (in the order given, duplicates dropped), or the whole plan.
 
     Raises :class:`UsageError` for a name that is neither placed nor unplaced.
     ``overview=False`` leaves the plan-wide view out (for what-if-only reports).
+    ``warn_utilization`` (0..1): the overview warns about each pool below it.
     """
     known = sorted([p.workload for p in plan.placements] + [u.workload for u in plan.unplaced])
     views = tuple(explain_workload(plan, check_name(n, known)) for n in dict.fromkeys(names))
     return Explanation(
         catalog=plan.catalog,
-        overview=plan_overview(plan) if (overview and not names) else None,
+        overview=plan_overview(plan, warn_utilization) if (overview and not names) else None,
         workloads=views,
     )
 
@@ -392,6 +417,7 @@ def _placed_view(plan: Plan, p: Placement) -> WorkloadView:
         binding=tuple(constraint_view(bindings[b]) for b in p.binding if b in bindings),
         blocking=(), reasons=(), slot=slot_view(plan, p),
         fallbacks=p.fallbacks, fallback_note=p.fallback_note,
+        pool_use=pool_use(plan, plan.pool(p.pool)),
     )
 
 
@@ -495,23 +521,33 @@ def reason_text(code: str) -> str:
 
 
 # -- the whole plan ----------------------------------------------------------------
-def plan_overview(plan: Plan) -> Overview:
+def _group(name: str, g: PlanGroupCost | None, budget: Decimal | None = None,
+           over_budget: bool = False) -> GroupCost:
+    """A team's, cloud's or region's money and GPU-hours (zero when it has no cost)."""
+    zero = Decimal("0.0000")
+    if g is None:
+        return GroupCost(name=name, hourly=zero, monthly=zero, budget=budget,
+                         over_budget=over_budget)
+    return GroupCost(name=name, hourly=g.hourly, monthly=g.monthly, budget=budget,
+                     over_budget=over_budget, paid_gpu_hours=g.paid_gpu_hours,
+                     used_gpu_hours=g.used_gpu_hours, utilization=utilization(g))
+
+
+def plan_overview(plan: Plan, warn_utilization: Decimal | None = None) -> Overview:
     budgets = {t.name: t for t in plan.teams}
+    uses = pool_uses(plan)
     by_team = []
     for name in sorted(set(plan.totals.by_team) | set(budgets)):
-        m = plan.totals.by_team.get(name)
         t = budgets.get(name)
-        by_team.append(GroupCost(
-            name=name, hourly=m.hourly if m else Decimal("0.0000"),
-            monthly=m.monthly if m else Decimal("0.0000"), budget=t.budget if t else None,
-            over_budget=t.over_budget if t else False))
+        by_team.append(_group(name, plan.totals.by_team.get(name), t.budget if t else None,
+                              t.over_budget if t else False))
     return Overview(
         hourly=plan.totals.hourly, monthly=plan.totals.monthly, placed=len(plan.placements),
-        unplaced_count=len(plan.unplaced), by_team=tuple(by_team),
-        by_cloud=tuple(GroupCost(name=k, hourly=v.hourly, monthly=v.monthly)
-                       for k, v in sorted(plan.totals.by_cloud.items())),
-        by_region=tuple(GroupCost(name=k, hourly=v.hourly, monthly=v.monthly)
-                        for k, v in sorted(plan.totals.by_region.items())),
+        unplaced_count=len(plan.unplaced), paid_gpu_hours=plan.totals.paid_gpu_hours,
+        used_gpu_hours=plan.totals.used_gpu_hours, utilization=utilization(plan.totals),
+        by_team=tuple(by_team),
+        by_cloud=tuple(_group(k, v) for k, v in sorted(plan.totals.by_cloud.items())),
+        by_region=tuple(_group(k, v) for k, v in sorted(plan.totals.by_region.items())),
         placements=tuple(PlacedLine(
             workload=p.workload, team=p.team, cloud=p.cloud, region=p.region, zone=p.zone,
             instance_type=p.instance_type, capacity=p.capacity, nodes=p.nodes,
@@ -524,7 +560,8 @@ def plan_overview(plan: Plan) -> Overview:
             for u in plan.unplaced),
         solver=SolverView(method=plan.solver.method, status=plan.solver.status,
                           lower_bound=plan.solver.lower_bound, gap=plan.solver.gap),
-        worst_case=plan.worst_case, warnings=plan.warnings,
+        worst_case=plan.worst_case, warnings=plan.warnings, pools=uses,
+        utilization_warnings=utilization_warnings(plan, warn_utilization, uses),
     )
 
 

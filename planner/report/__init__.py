@@ -12,6 +12,7 @@ A room of its own because it reads everything downstream of the plan: the diff
 (from ``explain``), without planning anything itself.
 
 May import: ``planner.errors``, ``planner.plan``, ``planner.templating``,
-``planner.review`` (the diff) and ``planner.explain`` (constraint sentences and
-values). Never ``planner.optimize``, ``planner.spec`` or the CLI.
+``planner.review`` (the diff), ``planner.explain`` (constraint sentences and
+values) and ``planner.utilization`` (GPU utilization and why pools are idle).
+Never ``planner.optimize``, ``planner.spec`` or the CLI.
 """

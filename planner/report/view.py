@@ -7,7 +7,9 @@ tables). Money is USD, ``Decimal``: ``monthly`` at the plan's
 with a fixed format (``$1,234.56``, ``12.3%``) so the page is byte-stable.
 
 Charts show the top ``TOP_N - 1`` groups and one "other" bar when there are more
-than ``TOP_N``; their tables list every group. Costs per team, cloud and region
+than ``TOP_N``; their tables list every group. GPU utilization (used / paid
+GPU-hours a month) and why a pool is idle come from :mod:`planner.utilization`,
+which reads the cost function's figures stored in the plan. Costs per team, cloud and region
 are split from the placements (by cloud for teams, by capacity for clouds and
 regions); what the plan's totals carry beyond its placements (idle capacity
 attributed to a group) is its own grey "idle" segment, so every bar ends at
@@ -23,7 +25,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING
 
 from planner.explain.reading import blocker, describe, number
-from planner.plan import Money2, Plan, Pool
+from planner.plan import GroupCost, Plan, Pool
 from planner.report.charts import (
     BLUE,
     GREEN,
@@ -41,6 +43,14 @@ from planner.report.charts import (
     layout,
 )
 from planner.review.diffrender import summary, where
+from planner.utilization import (
+    PoolUse,
+    gpu_hours,
+    low_pools,
+    pool_uses,
+    use_text,
+    utilization_text,
+)
 
 if TYPE_CHECKING:
     from planner.explain.constraintvalue import ConstraintValue
@@ -136,7 +146,7 @@ class Group:
 
 
 def groups(plan: Plan, key: Callable[..., str], series: Callable[..., str],
-           totals: Mapping[str, Money2]) -> list[Group]:
+           totals: Mapping[str, GroupCost]) -> list[Group]:
     """Placements' monthly cost by ``key`` and ``series``, plus an idle part up to ``totals``."""
     parts: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for p in plan.placements:
@@ -192,12 +202,14 @@ def series_colors(names: Iterable[str], fixed: Mapping[str, str]) -> dict[str, s
 
 # -- the report ---------------------------------------------------------------------------
 def build_report(plan: Plan, label: str, *, diff: PlanDiff | None = None,
-                 values: Sequence[ConstraintValue] | None = None) -> Report:
-    """The whole page: KPIs, the diff (with a base), costs, budgets, pools, limits, unplaced."""
+                 values: Sequence[ConstraintValue] | None = None,
+                 warn_utilization: Decimal | None = None) -> Report:
+    """The whole page: KPIs, the diff (with a base), costs, budgets, pools, limits, unplaced.
+    ``warn_utilization`` (0..1): the pools section lists the pools below it."""
     sections = []
     if diff is not None:
         sections.append(diff_section(diff))
-    sections += [cost_section(plan), budget_section(plan), pool_section(plan),
+    sections += [cost_section(plan), budget_section(plan), pool_section(plan, warn_utilization),
                  binding_section(plan, values), unplaced_section(plan)]
     facts = [f"Plan: {label}", f"Prices: {plan.catalog.source} ({plan.catalog.date})",
              f"{number(plan.hours_per_month)} hours per month",
@@ -221,7 +233,12 @@ def kpis(plan: Plan) -> tuple[Kpi, ...]:
             f"{len(plan.placements)} placed, {len(plan.unplaced)} unplaced"),
         Kpi("While running", f"{usd(plan.totals.hourly)}/h", "every pool up at once"),
         Kpi("Spot share", percent(spot, pools_monthly), f"{usd(spot)} a month on spot"),
-        Kpi("Idle", usd(plan.totals.idle.monthly), "a month of whole nodes no job's share pays for"),
+        Kpi("GPU utilization", utilization_text(plan.totals),
+            f"{gpu_hours(plan.totals.used_gpu_hours)} of {gpu_hours(plan.totals.paid_gpu_hours)}"
+            " paid GPU-hours a month used"),
+        Kpi("Idle", usd(plan.totals.idle.monthly),
+            "a month of whole nodes no job's share pays for: "
+            f"{gpu_hours(plan.totals.paid_gpu_hours - plan.totals.used_gpu_hours)} GPU-hours"),
         Kpi("Budget use", percent(spent, budget) if budgeted else "-",
             f"{usd(spent)} of {usd(budget)}; {over} of {len(budgeted)} teams over"
             if budgeted else "no team has a budget"),
@@ -229,19 +246,20 @@ def kpis(plan: Plan) -> tuple[Kpi, ...]:
 
 
 def _money_table(key: str, caption: str, first: str, items: Sequence[Group],
-                 totals: Mapping[str, Money2], series: Sequence[str], whole: Decimal) -> Table:
+                 totals: Mapping[str, GroupCost], series: Sequence[str], whole: Decimal) -> Table:
     rows = []
     for g in sorted(items, key=lambda g: (-g.total, g.name)):
         values = dict(g.parts)
         hourly = totals[g.name].hourly if g.name in totals else ZERO
+        use = use_text(totals[g.name]) if g.name in totals else "-"
         rows.append((g.name, *(usd(values.get(s, ZERO)) for s in series), usd(g.total),
-                     usd(hourly), percent(g.total, whole)))
-    headers = (first, *series, "Monthly", "$/h while running", "Share")
+                     usd(hourly), percent(g.total, whole), use))
+    headers = (first, *series, "Monthly", "$/h while running", "Share", "GPU utilization")
     return Table(key, caption, headers, (False,) + (True,) * (len(headers) - 1), tuple(rows))
 
 
 def _cost_figure(plan: Plan, key: str, title: str, first: str, key_of: Callable[..., str],
-                 series_of: Callable[..., str], totals: Mapping[str, Money2],
+                 series_of: Callable[..., str], totals: Mapping[str, GroupCost],
                  fixed: Mapping[str, str], what: str) -> Figure:
     items = groups(plan, key_of, series_of, totals)
     colors = series_colors([s for g in items for s, _ in g.parts], fixed)
@@ -319,7 +337,8 @@ def packing(plan: Plan) -> list[Packing]:
     return out
 
 
-def pool_section(plan: Plan) -> Section:
+def pool_section(plan: Plan, warn_utilization: Decimal | None = None) -> Section:
+    uses = {u.pool: u for u in pool_uses(plan)}
     packed = sorted(packing(plan), key=lambda k: (-k.pool.monthly, k.pool.id))
     shown = packed if len(packed) <= POOLS_SHOWN else packed[: POOLS_SHOWN - 1]
     rows = [_packing_row(k.pool.id, k.allocated, k.capacity, k.unit) for k in shown]
@@ -342,9 +361,67 @@ def pool_section(plan: Plan) -> Section:
             if len(shown) < len(packed) else "")
     caption = ("Pool packing: accelerators allocated to jobs (blue) against the accelerators "
                "of the pool's nodes (grey), at the plan's peak, as a percentage." + more)
-    return Section("pools", "Pools", f"{len(plan.pools)} pools, "
-                   f"{sum(p.nodes for p in plan.pools)} nodes at the plan's peak.",
-                   (Figure("pools", "Pool packing", caption, layout(chart), table),))
+    intro = (f"{len(plan.pools)} pools, {sum(p.nodes for p in plan.pools)} nodes at the plan's "
+             f"peak; GPU utilization over the month {use_text(plan.totals)}.")
+    tables: tuple[Table, ...] = ()
+    if warn_utilization is not None:
+        low = low_pools(uses.values(), warn_utilization)
+        verb = "pool is" if len(low) == 1 else "pools are"
+        intro += (f" {len(low)} {verb} below {percent(warn_utilization, Decimal(1))} GPU "
+                  "utilization.")
+        tables = (_low_table(low, warn_utilization),) if low else ()
+    return Section("pools", "Pools", intro,
+                   (Figure("pools", "Pool packing", caption, layout(chart), table),
+                    utilization_figure(list(uses.values()))), tables)
+
+
+def utilization_figure(uses: Sequence[PoolUse]) -> Figure:
+    """Each pool's GPU utilization over the month (used / paid GPU-hours), the pools that
+    leave the most GPU-hours idle first; the table says why each one is idle."""
+    paid = sorted((u for u in uses if u.paid_gpu_hours > 0),
+                  key=lambda u: (u.used_gpu_hours - u.paid_gpu_hours, u.pool))
+    shown = paid if len(paid) <= POOLS_SHOWN else paid[: POOLS_SHOWN - 1]
+    rows = [_use_row(u.pool, u.used_gpu_hours, u.paid_gpu_hours) for u in shown]
+    if len(shown) < len(paid):
+        rest = paid[len(shown):]
+        rows.append(_use_row(f"{len(rest)} other pools",
+                             sum((u.used_gpu_hours for u in rest), ZERO),
+                             sum((u.paid_gpu_hours for u in rest), ZERO)))
+    chart = Chart("utilization", tuple(rows), (("used", BLUE), ("paid, idle", "#DDDDDD")),
+                  hi=Decimal(100))
+    table = Table("tbl-utilization", "GPU utilization by pool",
+                  ("Pool", "Used GPU-h", "Paid GPU-h", "Utilization", "Idle $/month", "Why idle"),
+                  (False, True, True, True, True, False),
+                  tuple((u.pool, gpu_hours(u.used_gpu_hours), gpu_hours(u.paid_gpu_hours),
+                         utilization_text(u), usd(u.idle_monthly), _why(u))
+                        for u in sorted(uses, key=lambda u: u.pool)))
+    more = (f" The {POOLS_SHOWN - 1} pools with the most idle GPU-hours are drawn, the rest as "
+            "one bar." if len(shown) < len(paid) else "")
+    caption = ("GPU utilization by pool: GPU-hours a month used by jobs (blue) against those "
+               "paid for (grey): whole nodes for the hours they are up. The table says why the "
+               "rest is idle." + more)
+    return Figure("utilization", "GPU utilization by pool", caption, layout(chart), table)
+
+
+def _why(u: PoolUse) -> str:
+    return "; ".join(f"{r.text} ({gpu_hours(r.gpu_hours)} idle GPU-h)" for r in u.reasons) or "-"
+
+
+def _use_row(label: str, used: Decimal, paid: Decimal) -> Row:
+    pct = min(Decimal(100), ratio(used, paid) * 100)
+    return Row(label, (Segment("used", ZERO, pct, BLUE),),
+               f"{gpu_hours(used)} of {gpu_hours(paid)} GPU-h ({percent(used, paid)})",
+               track=Decimal(100))
+
+
+def _low_table(low: Sequence[PoolUse], threshold: Decimal) -> Table:
+    return Table("tbl-low-utilization",
+                 f"Pools below {percent(threshold, Decimal(1))} GPU utilization",
+                 ("Pool", "Utilization", "Idle GPU-h", "Idle $/month", "Why"),
+                 (False, True, True, True, False),
+                 tuple((u.pool, utilization_text(u),
+                        gpu_hours(u.paid_gpu_hours - u.used_gpu_hours), usd(u.idle_monthly),
+                        _why(u)) for u in sorted(low, key=lambda u: (u.utilization or ZERO, u.pool))))
 
 
 def _packing_row(label: str, allocated: Decimal, capacity: Decimal, unit: str) -> Row:

@@ -6,6 +6,6 @@ JSON or the PR comment, ``guardrails`` turns it into pass/fail policies,
 and price a ``pulumi preview --json``.
 
 May import: ``planner.errors``, ``planner.plan``, ``planner.plancost``, ``planner.templating`` and
-``planner.catalog`` (prices). It reads plans; it never plans: no
-``planner.optimize``, ``planner.spec``, ``planner.explain`` or CLI.
+``planner.catalog`` (prices), ``planner.utilization`` (GPU utilization in the comment).
+It reads plans; it never plans: no ``planner.optimize``, ``planner.spec``, ``planner.explain`` or CLI.
 """

@@ -31,6 +31,12 @@ JSON schema (``planner diff --format json``; keys sorted, lists ordered):
   (:mod:`planner.review.fallbackdiff`)
 * ``policies``: guardrail results ``[{name, passed, message}]`` (filled by
   :mod:`planner.review.guardrails`; empty when none were asked for)
+* ``utilization``: ``{total, by_team}``, each ``{name, base_paid_gpu_hours,
+  base_used_gpu_hours, base_utilization, new_paid_gpu_hours, new_used_gpu_hours,
+  new_utilization}`` (GPU-hours a month; utilization = used / paid, 0..1, ``null``
+  where nothing is paid; ``total``'s name is ``plan``; teams by name);
+  ``utilization_warnings``: the new plan's pools below ``--warn-utilization``, one line
+  each (:mod:`planner.utilization`; empty unless asked for)
 """
 
 from __future__ import annotations
@@ -42,13 +48,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from planner.plan import Binding, Money2, Placement, Plan, Pool, Unplaced, money
+from planner.plan import Binding, GroupCost, Money2, Placement, Plan, Pool, Unplaced, money
 from planner.review.fallbackdiff import (
     FallbackChange,
     WorstCaseChange,
     fallback_changes,
     worst_case_change,
 )
+from planner.utilization import GpuHours, utilization
 
 DIFF_KIND = "gpuplan/plan-diff"
 DIFF_VERSION = 1
@@ -150,6 +157,27 @@ class BudgetChange(_Model):
     crossed: Literal["over", "under"] | None
 
 
+class UseChange(_Model):
+    """GPU-hours a month, used and paid, and utilization (0..1 or None) on both sides."""
+
+    name: str
+    base_paid_gpu_hours: Decimal
+    base_used_gpu_hours: Decimal
+    base_utilization: Decimal | None
+    new_paid_gpu_hours: Decimal
+    new_used_gpu_hours: Decimal
+    new_utilization: Decimal | None
+
+    @property
+    def changed(self) -> bool:
+        return self.base_utilization != self.new_utilization
+
+
+class UtilizationChange(_Model):
+    total: UseChange
+    by_team: tuple[UseChange, ...]
+
+
 class PolicyResult(_Model):
     """One guardrail: passed or not, and why, in one line."""
 
@@ -174,6 +202,8 @@ class PlanDiff(_Model):
     fallbacks: tuple[FallbackChange, ...] = ()
     worst_case: WorstCaseChange | None = None
     warnings: tuple[str, ...] = ()
+    utilization: UtilizationChange | None = None
+    utilization_warnings: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -454,6 +484,31 @@ def _budgets(base: Plan, new: Plan) -> tuple[BudgetChange, ...]:
     return tuple(out)
 
 
+def _use(name: str, base: GpuHours | None, new: GpuHours | None) -> UseChange:
+    zero = money(0)
+    return UseChange(
+        name=name,
+        base_paid_gpu_hours=base.paid_gpu_hours if base else zero,
+        base_used_gpu_hours=base.used_gpu_hours if base else zero,
+        base_utilization=utilization(base) if base else None,
+        new_paid_gpu_hours=new.paid_gpu_hours if new else zero,
+        new_used_gpu_hours=new.used_gpu_hours if new else zero,
+        new_utilization=utilization(new) if new else None)
+
+
+def _utilization(base: Plan, new: Plan) -> UtilizationChange:
+    teams: dict[str, tuple[GroupCost | None, GroupCost | None]] = {
+        name: (base.totals.by_team.get(name), new.totals.by_team.get(name))
+        for name in sorted(set(base.totals.by_team) | set(new.totals.by_team))}
+    return UtilizationChange(total=_use("plan", base.totals, new.totals),
+                             by_team=tuple(_use(name, b, n) for name, (b, n) in teams.items()))
+
+
+def with_utilization_warnings(diff: PlanDiff, warnings: Iterable[str]) -> PlanDiff:
+    """The same diff carrying the new plan's low-utilization warnings."""
+    return diff.model_copy(update={"utilization_warnings": tuple(warnings)})
+
+
 def _ref(plan: Plan, label: str) -> PlanRef:
     return PlanRef(label=label, catalog=f"{plan.catalog.source} ({plan.catalog.date})",
                    hours_per_month=plan.hours_per_month, pools=len(plan.pools),
@@ -475,6 +530,7 @@ def diff_plans(base: Plan, new: Plan, base_label: str = "base", new_label: str =
         fallbacks=fallback_changes(base, new),
         worst_case=worst_case_change(base, new),
         warnings=new.warnings,
+        utilization=_utilization(base, new),
     )
 
 

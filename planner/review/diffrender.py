@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from planner.errors import UsageError
 from planner.review.diff import ZERO, Delta, PlanDiff, PoolChange, Where, delta_fields, diff_json
+from planner.utilization import gpu_hours, percent
 
 MARKER = "<!-- gpuplan-cost-diff -->"
 GITHUB_COMMENT_LIMIT = 65_536
@@ -130,7 +131,7 @@ def template_env() -> Any:
     )
     env.filters.update(usd=usd, pctfmt=pctfmt, summary=summary, mark=mark, where=where,
                        pool_shape=pool_shape, md=md, opmark=opmark, rate=rate,
-                       replace_note=replace_note)
+                       replace_note=replace_note, ratio=percent, gpuh=gpu_hours)
     return env
 
 
@@ -172,10 +173,25 @@ def _budget_cells(diff: PlanDiff) -> dict[str, str]:
     return cells
 
 
+def _use_cells(diff: PlanDiff) -> dict[str, str]:
+    """Each team's GPU utilization: ``50.0%``, or ``62.5% → 50.0%`` when it changes."""
+    if diff.utilization is None:
+        return {}
+    return {u.name: (f"{percent(u.base_utilization)} → " if u.changed else "")
+            + percent(u.new_utilization) for u in diff.utilization.by_team}
+
+
+def _team_rows(diff: PlanDiff) -> list[Any]:
+    """Teams whose cost changes, or whose GPU utilization does (same bill, emptier nodes)."""
+    used = {u.name for u in diff.utilization.by_team if u.changed} if diff.utilization else set()
+    return [g for g in diff.by_team if g.changed or g.name in used]
+
+
 def _render_md(diff: PlanDiff, limit: int, team_limit: int, report_url: str | None) -> str:
     return str(template_env().get_template("pr_comment.md.j2").render(
         d=diff, limit=limit, team_limit=team_limit, marker=MARKER, counts=_counts(diff),
-        budget_cell=_budget_cells(diff), report_url=report_url))
+        budget_cell=_budget_cells(diff), use_cell=_use_cells(diff), team_rows=_team_rows(diff),
+        report_url=report_url))
 
 
 def check_report_url(url: str) -> str:
@@ -210,7 +226,7 @@ def render_markdown(diff: PlanDiff, max_chars: int = COMMENT_BUDGET,
     first; the team table only if the comment still does not fit without them.
     """
     url = check_report_url(report_url) if report_url is not None else None
-    teams = len(diff.by_team)
+    teams = len(_team_rows(diff))
     longest = max(len(diff.pools), len(diff.workloads), len(diff.fallbacks), len(diff.by_cloud),
                   len(diff.by_region))
     full = _render_md(diff, longest, teams, url)

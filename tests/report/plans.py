@@ -24,22 +24,24 @@ NODE_HOURLY = Decimal("8.0000")
 
 def pool_plan(gpus_per_node: int, nodes: int, jobs: list[tuple[str, str, int]], *,
               budgets: dict[str, Decimal] | None = None, capacity: str = "on-demand",
-              runtime_hours: float = 10.0) -> Plan:
+              runtime_hours: float = 10.0, hours: dict[str, float] | None = None) -> Plan:
     """One ``gpus_per_node``-GPU pool (at most ``nodes`` nodes) running ``jobs`` (name, team,
-    GPUs) for ``runtime_hours`` each, all starting together; what no job's share pays for
-    of the whole nodes is the pool's idle, attributed to the teams by share-hours."""
+    GPUs) for ``runtime_hours`` each (or ``hours[name]``), all starting together; what no
+    job's share pays for of the whole nodes is the pool's idle, attributed to the teams by
+    share-hours."""
     pid = f"gcp-us-central1-a2-{gpus_per_node}g-{'spot' if capacity == 'spot' else 'od'}"
     placements = []
     for name, team, gpus in sorted(jobs):
         share = gpus / gpus_per_node
-        compute = money(NODE_HOURLY * Decimal(repr(share)) * Decimal(repr(runtime_hours)))
+        runtime = (hours or {}).get(name, runtime_hours)
+        compute = money(NODE_HOURLY * Decimal(repr(share)) * Decimal(repr(runtime)))
         placements.append(Placement(
             workload=name, team=team, namespace=team, kind="training", priority=100, pool=pid,
             cluster="gke", cloud="gcp", region="us-central1", zone="us-central1-a",
             instance_type=f"a2-{gpus_per_node}g", capacity=capacity, accelerator="A100",
             gpus_per_node=gpus, cpus_per_node=8, memory_gib_per_node=64, nodes=1,
-            node_share=share, pool_share=share, monthly_hours=runtime_hours, topology="single",
-            runtime_hours=runtime_hours, runs_per_month=1, **UNPRICED_JOB, image="img",
+            node_share=share, pool_share=share, monthly_hours=runtime, topology="single",
+            runtime_hours=runtime, runs_per_month=1, **UNPRICED_JOB, image="img",
             cost=Cost(compute=compute, spot_risk=money(0), egress=money(0), discount=money(0),
                       total=compute)))
     pool = Pool(

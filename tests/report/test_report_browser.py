@@ -45,12 +45,15 @@ def browser() -> Iterator[Browser]:
 
 def expected_bars(plan: dict[str, Any], diff: dict[str, Any] | None) -> dict[str, int]:
     """Bars per chart, from plan.json itself: groups up to 10 (9 and "others"), every team
-    with a budget, pools up to 12, every binding constraint, every team whose cost changes."""
+    with a budget, pools up to 12 (and those with paid GPU-hours up to 12), every binding
+    constraint, every team whose cost changes."""
     totals = plan["totals"]
     bars = {"team": min(10, len(totals["by_team"])), "cloud": min(10, len(totals["by_cloud"])),
             "region": min(10, len(totals["by_region"])),
             "budget": sum(1 for t in plan["teams"] if t["budget"] is not None),
-            "pools": min(12, len(plan["pools"])), "binding": len(plan["binding"])}
+            "pools": min(12, len(plan["pools"])), "binding": len(plan["binding"]),
+            "utilization": min(12, sum(1 for p in plan["pools"]
+                                       if p["paid_gpu_hours"] != "0.0000"))}
     if diff is not None:
         bars["diff"] = min(10, sum(1 for t in diff["by_team"] if t["delta_monthly"] != "0.0000"))
     return bars

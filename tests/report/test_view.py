@@ -89,6 +89,43 @@ def test_a_plan_with_nothing_placed_still_renders() -> None:
                          by_cloud={}, by_region={}),
     })
     html = render_html(build_report(plan, "p"))
-    assert html.count('class="bar"') == 0 and html.count("Nothing to draw") == 6
+    assert html.count('class="bar"') == 0 and html.count("Nothing to draw") == 7
     assert '<div class="label">Spot share</div><div class="value">-</div>' in html
     assert "Every workload is placed." in html
+
+
+def _kpi(plan_html: str, label: str) -> tuple[str, str]:
+    m = re.search(rf'<div class="label">{label}</div><div class="value">([^<]*)</div>'
+                  r'<div class="note">([^<]*)</div>', plan_html)
+    assert m is not None, label
+    return m.group(1), m.group(2)
+
+
+def test_utilization_and_idle_cards_on_half_a_node() -> None:
+    # 4 of 8 GPUs for 10 h on one $8/h node: 80 GPU-h paid, 40 used; $80, of which $40 idle
+    html = render_html(build_report(pool_plan(8, 1, [("a", "ml", 4)]), "p"))
+    assert _kpi(html, "GPU utilization") == ("50.0%",
+                                             "40.0 of 80.0 paid GPU-hours a month used")
+    value, note = _kpi(html, "Idle")
+    assert value == "$40.00" and note.endswith("40.0 GPU-hours")
+    # the pool's bar in the utilization chart is half the plot (380 user units at 100 %)
+    chart = re.search(r'data-chart="utilization".*?</figure>', html, re.S)
+    assert chart is not None
+    assert re.search(r'<rect class="seg" x="270.0" y="[0-9.]+" width="190.0"', chart.group(0))
+    assert "a lone fractional job: a is the pool&#39;s only job" in chart.group(0)
+
+
+def test_utilization_and_idle_cards_on_a_full_node() -> None:
+    html = render_html(build_report(pool_plan(8, 1, [(f"j{i}", "ml", 1) for i in range(8)]),
+                                    "p"))
+    assert _kpi(html, "GPU utilization")[0] == "100.0%"
+    assert _kpi(html, "Idle")[0] == "$0.00"
+
+
+def test_team_cloud_and_region_tables_carry_utilization() -> None:
+    report = build_report(pool_plan(8, 2, [("a", "ml", 4), ("b", "ml", 4), ("c", "cv", 4)]), "p")
+    team = next(f for s in report.sections for f in s.figures if f.key == "team")
+    assert team.table.headers[-1] == "GPU utilization"
+    # 1.5 nodes' worth on 2 nodes for 10 h: 120 of 160 GPU-h; idle 40 split by share-hours
+    rows = {r[0]: r[-1] for r in team.table.rows}
+    assert rows == {"ml": "75.0% (80.0 of 106.7 GPU-h)", "cv": "75.0% (40.0 of 53.3 GPU-h)"}
