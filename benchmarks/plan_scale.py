@@ -25,6 +25,13 @@ and L4 halves) and plans the set twice: as declared (``objective``, ``gap``) and
 every shared request turned into one whole GPU of its type (``whole_gpu_objective``),
 the cost before sharing; ``sharing_saving_pct`` compares the two (objective = the pools'
 cost as the solver sees it, idle slots included).
+
+``--fallbacks N`` gives every team a capacity-fallback policy (``count: N``, 30 %
+premium, any scope) and reports, besides the plan's own figures (``wall_s`` includes
+choosing the fallbacks), how many workloads got fallbacks, the fallbacks and min-0
+pools, the worst-case monthly figure, the CPU time of the fallback step alone
+(``fallback_step_cpu_s``), and the same set planned without fallbacks
+(``no_fallbacks_wall_s``, ``no_fallbacks_plan_cpu_s``).
 """
 
 from __future__ import annotations
@@ -66,6 +73,14 @@ def shared_resources(rng: random.Random) -> tuple[dict[str, Any], str]:
     shapes = [(r, whole) for r, whole, _ in SHARED_SHAPES]
     pick = rng.choices(shapes, [w for _, _, w in SHARED_SHAPES])[0]
     return json.loads(json.dumps(pick[0])), pick[1]
+
+
+def with_fallbacks(spec: dict[str, Any], count: int) -> dict[str, Any]:
+    """``spec`` with every team's fallback policy set (``count`` 0: as it was)."""
+    if count:
+        for team in spec["teams"].values():
+            team["fallbacks"] = {"count": count, "max_premium": "30%"}
+    return spec
 
 
 def synthetic(n: int, seed: int, mix: str = "default", whole: bool = False) -> dict[str, Any]:
@@ -117,7 +132,7 @@ def synthetic(n: int, seed: int, mix: str = "default", whole: bool = False) -> d
 
 
 def run_one(n: int, seed: int, catalog_dir: str, time_limit: float | None,
-            mix: str = "default") -> dict[str, Any]:
+            mix: str = "default", fallbacks: int = 0) -> dict[str, Any]:
     import yaml
 
     from planner.catalog.load import load_catalog
@@ -127,13 +142,14 @@ def run_one(n: int, seed: int, catalog_dir: str, time_limit: float | None,
     from planner.spec.load import parse_workloads
 
     catalog = load_catalog(catalog_dir)
-    ws = parse_workloads(yaml.safe_dump(synthetic(n, seed, mix)), f"synthetic-{n}.yaml", catalog)
+    ws = parse_workloads(yaml.safe_dump(with_fallbacks(synthetic(n, seed, mix), fallbacks)),
+                         f"synthetic-{n}.yaml", catalog)
     start, cpu_start = time.perf_counter(), time.process_time()
     plan = plan_workloads(ws, catalog, time_limit=time_limit)
     wall, plan_cpu = time.perf_counter() - start, time.process_time() - cpu_start
     builder = CandidateBuilder(ws, catalog)
-    model = build_model(ws, [builder.candidates(w) for w in sorted(ws.workloads,
-                                                                   key=lambda w: w.name)])
+    cands = [builder.candidates(w) for w in sorted(ws.workloads, key=lambda w: w.name)]
+    model = build_model(ws, cands)
     base = greedy(model)
     base_cost = sum(o.monthly for o in base.chosen.values())
     both = set(base.chosen) & {p.workload for p in plan.placements}
@@ -155,6 +171,9 @@ def run_one(n: int, seed: int, catalog_dir: str, time_limit: float | None,
         "binding_constraints": len(plan.binding),
         "variables": plan.solver.variables, "constraints": plan.solver.constraints,
         **(sharing_figures(plan, n, seed, catalog, time_limit) if mix == "sharing" else {}),
+        **(fallback_figures(plan, n, seed, mix, catalog, time_limit, fallbacks,
+                            fallback_step_cpu(ws, builder, catalog, cands, model, base))
+           if fallbacks else {}),
         **report_figures(plan),
     }
 
@@ -179,6 +198,45 @@ def sharing_figures(plan: Any, n: int, seed: int, catalog: Any,
         "whole_gpu_objective": str(base.solver.objective), "whole_gpu_gap": str(base.solver.gap),
         "whole_gpu_placed": len(base.placements),
         "sharing_saving_pct": round(saving, 2),
+    }
+
+
+def fallback_step_cpu(ws: Any, builder: Any, catalog: Any, cands: Any, model: Any,
+                      sol: Any) -> float:
+    """CPU seconds of the post-solve fallback step alone, on the greedy solution (the
+    planner runs it on the MILP's; the work is the same kind and size)."""
+    from planner.optimize.fallbacks import plan_fallbacks
+    from planner.optimize.planning import _cost, cluster_for
+
+    start = time.process_time()
+    plan_fallbacks(ws, builder, catalog, cands, model, sol, lambda w, o: _cost(ws, w, o)[2],
+                   lambda o: cluster_for(ws, o))
+    return round(time.process_time() - start, 3)
+
+
+def fallback_figures(plan: Any, n: int, seed: int, mix: str, catalog: Any,
+                     time_limit: float | None, count: int, step_cpu: float) -> dict[str, Any]:
+    """What the fallbacks add: counts, the worst case, and the set planned without them."""
+    import yaml
+
+    from planner.optimize.planning import plan_workloads
+    from planner.spec.load import parse_workloads
+
+    ws = parse_workloads(yaml.safe_dump(synthetic(n, seed, mix)), f"synthetic-{n}-nofb.yaml",
+                         catalog)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    plan_workloads(ws, catalog, time_limit=time_limit)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    return {
+        "fallbacks": count,
+        "with_fallbacks": sum(1 for p in plan.placements if p.fallbacks),
+        "fallbacks_total": sum(len(p.fallbacks) for p in plan.placements),
+        "with_fewer": sum(1 for p in plan.placements if p.fallback_note),
+        "fallback_pools": sum(1 for p in plan.pools if p.fallback_for and not p.workloads),
+        "worst_case_monthly": str(plan.worst_case.monthly) if plan.worst_case else None,
+        "budget_warnings": len(plan.warnings),
+        "fallback_step_cpu_s": step_cpu,
+        "no_fallbacks_wall_s": round(wall, 3), "no_fallbacks_plan_cpu_s": round(cpu, 3),
     }
 
 
@@ -245,17 +303,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--mix", choices=["default", "sharing"], default="default",
                         help="sharing: 35%% shared-GPU requests, compared with whole GPUs")
+    parser.add_argument("--fallbacks", type=int, default=0,
+                        help="every team keeps this many capacity fallbacks (30%% premium)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
-        print(json.dumps(run_one(args.one, args.seed, args.catalog, args.time_limit, args.mix)))
+        print(json.dumps(run_one(args.one, args.seed, args.catalog, args.time_limit, args.mix,
+                                 args.fallbacks)))
         return
     print(json.dumps({"single_workload_cli_s": single_workload_cli()}), flush=True)
     for n in [int(s) for s in args.sizes.split(",")]:
         limit = [] if args.time_limit is None else ["--time-limit", str(args.time_limit)]
         out = subprocess.run(
             [sys.executable, __file__, "--one", str(n), "--seed", str(args.seed),
-             "--catalog", args.catalog, "--mix", args.mix, *limit],
+             "--catalog", args.catalog, "--mix", args.mix, "--fallbacks", str(args.fallbacks),
+             *limit],
             check=True, capture_output=True, text=True)
         print(out.stdout.strip(), flush=True)
 
