@@ -67,7 +67,6 @@ from planner.spec.model import FallbackPolicy, Workload, WorkloadSet
 EPS = 1e-6
 Place = tuple[str, str, str | None]
 MonthlyOf = Callable[[Workload, Option], Decimal]
-SCOPE_WORD = {"zone": "zone", "region": "region", "cloud": "cloud"}
 SKIPS_NAMED = 2
 
 
@@ -380,7 +379,7 @@ def _picks(policy: FallbackPolicy, chosen: Option, chosen_monthly: Decimal, plac
 def _why(policy: FallbackPolicy, rank: int, scope: str, pct: Decimal, skipped: list[_Seen],
          nxt: _Seen | None, base: Decimal, over: tuple[Option, Decimal] | None) -> str:
     order = "cheapest" if rank == 1 else "next cheapest"
-    text = f"{order} option in another {SCOPE_WORD[scope]}, {pct_text(pct)} over the choice"
+    text = f"{order} option in another {scope}, {pct_text(pct)} over the choice"
     if skipped:
         named = "; ".join(f"{label(x.option)}: {x.reason}" for x in skipped[:SKIPS_NAMED])
         more = f" and {len(skipped) - SKIPS_NAMED} more" if len(skipped) > SKIPS_NAMED else ""

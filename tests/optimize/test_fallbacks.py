@@ -207,3 +207,25 @@ def test_shared_choices_fall_back_to_their_own_mode(full_catalog: Any) -> None:
         mode = p.pool(x.pool).sharing
         for f in x.fallbacks:
             assert p.pool(f.pool).sharing == mode and f.cloud == x.cloud
+
+
+def test_flavor_order_refuses_a_fallback_that_reverses_another_jobs_ranking() -> None:
+    """Two jobs of a team in one cluster: a ranks A before B; b may not rank B before A
+    (one ClusterQueue tries flavors in one order). Another team, or another cluster, may."""
+    from types import SimpleNamespace
+    from typing import cast
+
+    from planner.optimize.candidates import Option
+    from planner.optimize.fallbacks import FlavorOrder
+
+    def opt(pool: str) -> Option:
+        return cast(Option, SimpleNamespace(pool_id=pool))
+
+    a, b, c = opt("pool-a"), opt("pool-b"), opt("pool-c")
+    order = FlavorOrder(lambda o: "other" if o.pool_id == "pool-c" else "main")
+    order.commit("ml", [a, b])
+    reason = order.conflict("ml", [b], a)
+    assert reason == "team ml's queue in main already tries pool-b after pool-a"
+    assert order.conflict("other-team", [b], a) is None
+    assert order.conflict("ml", [a], b) is None  # the same order is fine
+    assert order.conflict("ml", [b], c) is None  # another cluster: another queue
