@@ -205,12 +205,10 @@ def fallback_step_cpu(ws: Any, builder: Any, catalog: Any, cands: Any, model: An
                       sol: Any) -> float:
     """CPU seconds of the post-solve fallback step alone, on the greedy solution (the
     planner runs it on the MILP's; the work is the same kind and size)."""
-    from planner.optimize.fallbacks import plan_fallbacks
-    from planner.optimize.planning import _cost, cluster_for
+    from planner.optimize.planning import choose_fallbacks
 
     start = time.process_time()
-    plan_fallbacks(ws, builder, catalog, cands, model, sol, lambda w, o: _cost(ws, w, o)[2],
-                   lambda o: cluster_for(ws, o))
+    choose_fallbacks(ws, builder, catalog, cands, model, sol)
     return round(time.process_time() - start, 3)
 
 

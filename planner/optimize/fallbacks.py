@@ -46,9 +46,10 @@ gets a warning in the plan and in the PR comment.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -61,7 +62,7 @@ from planner.optimize.candidates import (
 )
 from planner.optimize.facts import Marginal, Usage, usage
 from planner.optimize.solve import Model, Solution, quota_key
-from planner.plan import Fallback, Placement, Pool, WorstCase, money
+from planner.plan import Fallback, Placement, Pool, Totals, WorstCase, money
 from planner.spec.model import FallbackPolicy, Workload, WorkloadSet
 
 EPS = 1e-6
@@ -183,15 +184,18 @@ class Siblings:
 
 
 def candidates(ws: WorkloadSet, builder: CandidateBuilder, siblings: Siblings,
-               wc: WorkloadCandidates, policy: FallbackPolicy) -> list[Option]:
-    """Every option worth ranking as a fallback, cheapest first (ties: rank, pool id)."""
+               wc: WorkloadCandidates, policy: FallbackPolicy,
+               ceiling: float = math.inf) -> list[Option]:
+    """Every option worth ranking as a fallback. Zone siblings are added only for options
+    whose own cost is under ``ceiling`` (the premium limit): candidate generation kept the
+    cheapest zone of each region, so the other zones cost at least as much."""
     by_pool: dict[str, Option] = {}
     for o in (*wc.options, *wc.alternatives):
         by_pool.setdefault(o.pool_id, o)
     w = wc.workload
     if "zone" in policy.across and w.resources.zone is None:
         view = _WorkloadView(w, ws)
-        for o in list(by_pool.values()):
+        for o in [o for o in by_pool.values() if o.monthly <= ceiling]:
             for offer in siblings.of(o.offer):
                 if o.spot and offer.spot_price is None:
                     continue
@@ -201,7 +205,7 @@ def candidates(ws: WorkloadSet, builder: CandidateBuilder, siblings: Siblings,
                 option, _ = builder._option(view, variant)
                 if option is not None:
                     by_pool[option.pool_id] = option
-    return sorted(by_pool.values(), key=lambda o: (round(o.monthly, 6), o.rank, o.pool_id))
+    return list(by_pool.values())
 
 
 class FlavorOrder:
@@ -213,7 +217,8 @@ class FlavorOrder:
     earlier workload (by name) already put A before B is not offered."""
 
     def __init__(self, cluster_of: Callable[[Option], str]) -> None:
-        self.cluster_of = cluster_of
+        self._cluster_of = cluster_of
+        self._clusters: dict[str, str] = {}
         self.after: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(
             lambda: defaultdict(set))
 
@@ -234,6 +239,12 @@ class FlavorOrder:
                 cluster = self.cluster_of(a)
                 if self.cluster_of(b) == cluster and a.pool_id != b.pool_id:
                     self.after[(team, cluster)][a.pool_id].add(b.pool_id)
+
+    def cluster_of(self, o: Option) -> str:
+        """The cluster of ``o``'s pool (remembered per pool)."""
+        if o.pool_id not in self._clusters:
+            self._clusters[o.pool_id] = self._cluster_of(o)
+        return self._clusters[o.pool_id]
 
     @staticmethod
     def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
@@ -259,35 +270,33 @@ class _Seen:
     reason: str | None
 
 
+BEYOND_TRIES = 24  # priced candidates over the premium looked at for the note's "beyond"
+
+
 def select(w: Workload, policy: FallbackPolicy, chosen: Option, chosen_monthly: Decimal,
            ranked: Sequence[Option], headroom: Headroom, monthly_of: MonthlyOf,
            order: FlavorOrder | None = None) -> tuple[tuple[Pick, ...], str | None]:
     """Up to ``policy.count`` fallbacks of ``w`` and a note when there are fewer.
 
-    ``ranked`` is cheapest first by the option's own share of cost, a lower bound of its
-    price as a fallback (which adds idle node capacity): every option under the premium
-    by that bound is priced, and the walk goes cheapest first by price, one valid
-    candidate past the last pick (the runner-up, named in the last pick's ``why``).
-    With ``order``, a candidate that would reverse its team's flavor order in a cluster
-    (another workload ranks those two pools the other way) is skipped."""
+    The walk goes cheapest first by price as a fallback (the option's own cost plus the
+    whole-node hours it adds), one valid candidate past the last pick (the runner-up,
+    named in the last pick's ``why``). An option's own cost (``Option.monthly``) is a
+    lower bound of that price, so candidates are priced lazily, best-first: only those
+    the walk reaches cost a pricing. With ``order``, a candidate that would reverse its
+    team's flavor order in a cluster (another workload ranks those two pools the other
+    way) is skipped."""
     limit = chosen_monthly * (1 + policy.premium_fraction)
-    within: list[tuple[Decimal, Option]] = []
-    beyond: list[tuple[Decimal, Option]] = []
-    for i, o in enumerate(ranked):
-        if o.pool_id == chosen.pool_id:
-            continue
-        if o.monthly > float(limit) * (1 + 1e-9) + 1e-6:
-            rest = _first_elsewhere(policy, [place_of(chosen)], ranked[i:]) or o
-            beyond.append((monthly_of(w, rest) + headroom.idle_cost(rest), rest))
-            break
-        monthly = monthly_of(w, o) + headroom.idle_cost(o)
-        (within if monthly <= limit else beyond).append((monthly, o))
-    within.sort(key=lambda mo: (mo[0], mo[1].rank, mo[1].pool_id))
     places: list[Place] = [place_of(chosen)]
     sequence: list[Option] = [chosen]
     seen: list[_Seen] = []
+    beyond: list[tuple[Decimal, Option]] = []
     kept = 0
-    for monthly, o in within:
+    for monthly, o in _by_price(w, chosen, ranked, headroom, monthly_of):
+        if monthly > limit:
+            beyond.append((monthly, o))
+            if _distinct(policy, places, place_of(o)) is None or len(beyond) >= BEYOND_TRIES:
+                break
+            continue
         reason = (_same_request(chosen, o) or _distinct(policy, places, place_of(o))
                   or _headroom(headroom, chosen, o)
                   or (order.conflict(w.team, sequence, o) if order else None))
@@ -306,6 +315,26 @@ def select(w: Workload, policy: FallbackPolicy, chosen: Option, chosen_monthly: 
     return picks, note
 
 
+def _by_price(w: Workload, chosen: Option, ranked: Sequence[Option], headroom: Headroom,
+              monthly_of: MonthlyOf) -> Iterator[tuple[Decimal, Option]]:
+    """``ranked`` but the choice, cheapest first by price as a fallback (ties: accelerator
+    rank, pool id), each priced only when it may be next: a heap of lower bounds
+    (stage 0) and prices (stage 1)."""
+    heap: list[tuple[float, int, int, str, int]] = [
+        (o.monthly, 0, o.rank, o.pool_id, i) for i, o in enumerate(ranked)
+        if o.pool_id != chosen.pool_id]
+    heapq.heapify(heap)
+    prices: dict[int, Decimal] = {}
+    while heap:
+        _, stage, rank, pool, i = heapq.heappop(heap)
+        o = ranked[i]
+        if stage == 0:
+            prices[i] = monthly_of(w, o) + headroom.idle_cost(o)
+            heapq.heappush(heap, (float(prices[i]), 1, rank, pool, i))
+        else:
+            yield prices[i], o
+
+
 def _same_request(chosen: Option, o: Option) -> str | None:
     """A job asks for one thing on every pool it may run on: a shared choice falls back only
     to pools of its sharing mode on its cloud (the slot resource and labels are the
@@ -318,12 +347,6 @@ def _same_request(chosen: Option, o: Option) -> str | None:
         # there would never scale up.
         return f"sharing mode {other} on aws cannot scale up from 0 nodes"
     return None
-
-
-def _first_elsewhere(policy: FallbackPolicy, places: list[Place],
-                     ranked: Sequence[Option]) -> Option | None:
-    """The first of ``ranked`` in a place the policy would take."""
-    return next((o for o in ranked if _distinct(policy, places, place_of(o)) is None), None)
 
 
 def _cheapest_elsewhere(policy: FallbackPolicy, places: list[Place],
@@ -444,9 +467,11 @@ def plan_fallbacks(ws: WorkloadSet, builder: CandidateBuilder, catalog: Catalog,
             notes[w.name] = "services get no fallbacks: Kueue does not queue them"
             continue
         headroom = headroom or Headroom(model, sol)
-        ranked = candidates(ws, builder, siblings, wc, policy)
-        found, note = select(w, policy, chosen, monthly_of(w, chosen), ranked, headroom,
-                             monthly_of, order)
+        chosen_monthly = monthly_of(w, chosen)
+        ceiling = float(chosen_monthly * (1 + policy.premium_fraction)) * (1 + 1e-9) + 1e-6
+        ranked = candidates(ws, builder, siblings, wc, policy, ceiling)
+        found, note = select(w, policy, chosen, chosen_monthly, ranked, headroom, monthly_of,
+                             order)
         order.commit(w.team, [chosen, *(pick.option for pick in found)])
         if found:
             picks[w.name] = found
@@ -543,25 +568,26 @@ def fallback_options(fb: Fallbacks) -> list[Option]:
 
 
 def worst_case(ws: WorkloadSet, placements: Sequence[Placement],
-               total: Decimal) -> tuple[WorstCase, tuple[str, ...]]:
-    """Every workload with fallbacks on its first one: the monthly figure per team and
-    the budget warnings."""
-    by_team: dict[str, Decimal] = defaultdict(Decimal)
-    delta = Decimal(0)
+               totals: Totals) -> tuple[WorstCase, tuple[str, ...]]:
+    """Every workload with fallbacks on its first one: the plan's and each team's monthly
+    cost (idle included, as budgeted) plus the premiums of those first fallbacks, and the
+    teams whose worst case is over their budget, each with a warning."""
+    premiums: dict[str, Decimal] = defaultdict(Decimal)
     for p in placements:
-        first = p.fallbacks[0].monthly if p.fallbacks else p.monthly
-        by_team[p.team] += first
-        delta += first - p.monthly
+        if p.fallbacks:
+            premiums[p.team] += p.fallbacks[0].premium
+    by_team = {team: money(cost.monthly + premiums[team])
+               for team, cost in sorted(totals.by_team.items())}
     over = []
     warnings = []
-    for team, monthly in sorted(by_team.items()):
+    for team, monthly in by_team.items():
         budget = ws.teams[team].monthly_budget if team in ws.teams else None
         if budget is not None and monthly > budget:
             over.append(team)
             warnings.append(
                 f"team {team}: worst case ${monthly:,.2f}/month (every workload with "
                 f"fallbacks on its first one) is over its budget of ${budget:,.2f}")
-    case = WorstCase(monthly=money(total + delta), delta=money(delta),
-                     by_team={t: money(v) for t, v in sorted(by_team.items())},
-                     over_budget=tuple(over))
+    delta = sum(premiums.values(), Decimal(0))
+    case = WorstCase(monthly=money(totals.monthly + delta), delta=money(delta),
+                     by_team=by_team, over_budget=tuple(over))
     return case, tuple(warnings)

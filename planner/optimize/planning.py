@@ -144,9 +144,15 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
             break
         model.idle_reserve.update(over)
         solution = solve(model, time_limit)
-    fallbacks = plan_fallbacks(ws, builder, catalog, cands, model, solution,
-                               lambda w, o: _own_monthly(ws, w, o), lambda o: cluster_for(ws, o))
+    fallbacks = choose_fallbacks(ws, builder, catalog, cands, model, solution)
     return assemble(ws, catalog, cands, model, solution, time_limit, fallbacks)
+
+
+def choose_fallbacks(ws: WorkloadSet, builder: CandidateBuilder, catalog: Catalog,
+                     cands: list[WorkloadCandidates], model: Model, sol: Solution) -> Fallbacks:
+    """The post-solve fallback step (:mod:`planner.optimize.fallbacks`), priced like the plan."""
+    return plan_fallbacks(ws, builder, catalog, cands, model, sol,
+                          lambda w, o: _own_monthly(ws, w, o), lambda o: cluster_for(ws, o))
 
 
 def _idle_over_budget(ws: WorkloadSet, model: Model, sol: Solution) -> dict[str, float]:
@@ -208,7 +214,7 @@ def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates],
         _unplaced(wc, model, sol) for wc in cands if wc.workload.name not in sol.chosen
     ]
     totals = priced.totals
-    worst, warnings = worst_case(ws, placements, totals.monthly) if fb else (None, ())
+    worst, warnings = worst_case(ws, placements, totals) if fb else (None, ())
     return Plan(
         catalog=CatalogInfo(source=catalog.meta.source, date=catalog.meta.date),
         hours_per_month=ws.pricing.hours_per_month,
