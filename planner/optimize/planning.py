@@ -36,6 +36,7 @@ from planner.optimize.fallbacks import (
     plan_fallbacks,
     worst_case,
 )
+from planner.optimize.progress import NoProgress, Progress
 from planner.optimize.solve import Limit, Model, Solution, solve
 from planner.plan import (
     Alternative,
@@ -128,22 +129,34 @@ def build_model(ws: WorkloadSet, cands: list[WorkloadCandidates]) -> Model:
                  {w.name: w.priority for w in ws.workloads})
 
 
-def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | None = None) -> Plan:
+def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | None = None,
+                   progress: Progress | None = None) -> Plan:
     """Plan ``ws`` on ``catalog``. Deterministic for a given input (order-insensitive)
-    when the solver finishes within its time limit (default: :func:`default_time_limit`)."""
+    when the solver finishes within its time limit (default: :func:`default_time_limit`).
+
+    ``progress`` hears of each stage, each workload's candidates and each better
+    solution (:mod:`planner.optimize.progress`); it does not change the plan.
+    """
     if time_limit is None:
         time_limit = default_time_limit(len(ws.workloads))
+    report = progress or NoProgress()
     workloads = sorted(ws.workloads, key=lambda w: w.name)
+    report.stage("candidates", len(workloads))
     builder = CandidateBuilder(ws, catalog)
-    cands = [builder.candidates(w) for w in workloads]
+    cands = []
+    for done, w in enumerate(workloads, 1):
+        cands.append(builder.candidates(w))
+        report.advance(done)
     model = build_model(ws, cands)
-    solution = solve(model, time_limit)
+    report.stage("solving")
+    solution = solve(model, time_limit, progress)
     for _ in range(IDLE_BUDGET_ROUNDS):
         over = _idle_over_budget(ws, model, solution)
         if not over:
             break
         model.idle_reserve.update(over)
-        solution = solve(model, time_limit)
+        solution = solve(model, time_limit, progress)
+    report.stage("assembling")
     fallbacks = choose_fallbacks(ws, builder, catalog, cands, model, solution)
     return assemble(ws, catalog, cands, model, solution, time_limit, fallbacks)
 

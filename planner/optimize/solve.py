@@ -79,6 +79,7 @@ from dataclasses import dataclass, field
 
 from planner.catalog.quotafamily import normalize_family
 from planner.optimize.candidates import Option, WorkloadCandidates
+from planner.optimize.progress import IncumbentWatch, Progress
 from planner.plancost import PoolLoad, node_hours, whole_nodes
 
 MAX_MILP_COLUMNS = 400_000
@@ -204,8 +205,11 @@ def quota_key(o: Option) -> tuple[str, str, str, str]:
     return (cloud, region, normalize_family(family), capacity)
 
 
-def solve(model: Model, time_limit: float = 30.0) -> Solution:
-    """Solve the MILP (or fall back to greedy); see the module docstring."""
+def solve(model: Model, time_limit: float = 30.0, progress: Progress | None = None) -> Solution:
+    """Solve the MILP (or fall back to greedy); see the module docstring.
+
+    ``progress`` hears of every improving solution, in dollars (:class:`IncumbentWatch`).
+    """
     columns = sum(len(wc.options) for wc in model.workloads)
     if columns == 0:
         return Solution({}, {}, "none", "no candidates", 0.0, 0.0, 0, 0)
@@ -214,7 +218,7 @@ def solve(model: Model, time_limit: float = 30.0) -> Solution:
         sol.lower_bound = cost_bound(model, sol, time_limit, None)
         sol.status = f"greedy: {columns} option columns exceed {MAX_MILP_COLUMNS}"
         return sol
-    return _milp(model, time_limit)
+    return _milp(model, time_limit, progress)
 
 
 def _pools(model: Model) -> dict[str, Option]:
@@ -364,7 +368,8 @@ def _quiet_highs():
         os.close(devnull)
 
 
-def _highs(lp, time_limit: float, warm: list[float] | None = None, abs_gap: float = 0.0):
+def _highs(lp, time_limit: float, warm: list[float] | None = None, abs_gap: float = 0.0,
+           watch: IncumbentWatch | None = None):
     import highspy
 
     h = _quiet_highs()
@@ -382,6 +387,8 @@ def _highs(lp, time_limit: float, warm: list[float] | None = None, abs_gap: floa
         sol.col_value = warm
         sol.value_valid = True
         h.setSolution(sol)
+    if watch is not None:
+        watch.attach(h)
     h.run()
     return h
 
@@ -410,12 +417,14 @@ def cost_bound(model: Model, sol: Solution, time_limit: float, dual: float | Non
     return min(max(candidates, default=0.0), sol.cost)
 
 
-def _milp(model: Model, time_limit: float) -> Solution:
+def _milp(model: Model, time_limit: float, progress: Progress | None = None) -> Solution:
     """Solve the MILP, warm-started from the greedy placement (always a feasible point)."""
     start = greedy(model)
     lp, layout, pen = _build(model, relax=False)
     abs_gap = GAP_TARGET * max(start.cost, 1.0)
-    h = _highs(lp, time_limit, warm=_warm_start(lp.num_col_, layout, start), abs_gap=abs_gap)
+    watch = None if progress is None else _watch(progress, lp, layout, pen)
+    h = _highs(lp, time_limit, warm=_warm_start(lp.num_col_, layout, start), abs_gap=abs_gap,
+               watch=watch)
     info = h.getInfo()
     if info.primal_solution_status != 2:  # no feasible integer point, not even the start
         start.status = f"greedy: HiGHS {h.modelStatusToString(h.getModelStatus())}"
@@ -445,6 +454,21 @@ def loads(chosen: dict[str, Option]) -> dict[str, PoolLoad]:
 def peaks(chosen: dict[str, Option]) -> dict[str, int]:
     """Peak nodes of each used pool (every job runs at hour 0)."""
     return {p: load.peak() for p, load in loads(chosen).items()}
+
+
+def _watch(progress: Progress, lp, layout: _Layout, pen: dict[str, float]) -> IncumbentWatch:
+    """Column weights for dollars and for unplaced penalties (see :class:`IncumbentWatch`):
+    whole nodes at their price x span, each chosen option's own lines (spot risk, egress);
+    not its time value or tie-break."""
+    spend = [0.0] * lp.num_col_
+    penalty = [0.0] * lp.num_col_
+    for c in layout.n.values():
+        spend[c] = float(lp.col_cost_[c])
+    for c, o in layout.x:
+        spend[c] = o.monthly - o.compute
+    for name, c in layout.u.items():
+        penalty[c] = pen[name]
+    return IncumbentWatch(progress, spend, penalty)
 
 
 def _warm_start(num_cols: int, layout: _Layout, start: Solution) -> list[float]:
