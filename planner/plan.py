@@ -357,6 +357,16 @@ class Rejection(Model):
     examples: tuple[str, ...] = ()
 
 
+class HostRequest(Model):
+    """The host a job needs per node, at least: what it asked, or where it named no
+    ``cpus`` / ``memory`` for a GPU, the default host per GPU (``defaulted`` says which;
+    :mod:`planner.catalog.machines`)."""
+
+    cpus: Cpus | None = None
+    memory_gib: Gib | None = None
+    defaulted: tuple[Literal["cpus", "memory"], ...] = ()
+
+
 class Placement(Model):
     workload: Annotated[Label, Id("workload")]
     team: TeamName
@@ -374,6 +384,8 @@ class Placement(Model):
     gpus_per_node: Gpus
     cpus_per_node: Cpus
     memory_gib_per_node: Gib
+    host: HostRequest = Field(default_factory=HostRequest,
+                              description="the effective request the host had to meet")
     nodes: int = Field(ge=1, le=100_000)
     node_share: float = Field(gt=0, le=1,
                               description="fraction of each node's accelerators this uses")

@@ -154,6 +154,8 @@ class Catalog:
     _names: dict[str, str] = field(default_factory=dict, repr=False)
     _regions: dict[str, set[str]] = field(default_factory=dict, repr=False)
     _zones: dict[str, str] = field(default_factory=dict, repr=False)
+    _flags: dict[str | None, dict[tuple[Offer, bool], object]] = field(
+        default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for offer in self.offers:
@@ -182,6 +184,15 @@ class Catalog:
     def offers_for(self, accelerator: str | None) -> list[Offer]:
         """Offers carrying ``accelerator`` (canonical name), or CPU-only offers for None."""
         return self._by_accelerator.get(accelerator, [])
+
+    def price_flags(self, accelerator: str | None) -> dict[tuple[Offer, bool], object]:
+        """Flagged (offer, spot) prices among the offers of ``accelerator``
+        (:func:`planner.catalog.sanity.price_flags`), computed once per accelerator."""
+        if accelerator not in self._flags:
+            from planner.catalog.sanity import price_flags
+
+            self._flags[accelerator] = dict(price_flags(self.offers_for(accelerator)))
+        return self._flags[accelerator]
 
     def regions(self, cloud: str | None = None) -> set[str]:
         if cloud is not None:

@@ -18,9 +18,11 @@ and the same for spot. Which hosts carry which GPU is fixed by GCP:
   B200 -> ``a4-highgpu-8g``;
   L4 -> ``g2-standard-{4,8,12,16,32}`` (1), ``-24`` (2), ``-48`` (4), ``-96`` (8);
 * T4, V100, P100 and P4 attach to N1 hosts (``n1-standard|highmem|highcpu-K``)
-  up to a vCPU limit per GPU count (GCP's documented table, below).
+  up to a vCPU and a memory limit per GPU count (GCP's documented table, below).
 
-TPU rows are left out: the planner places GPU workloads. Rows without an
+Architecture: AWS's ``Arch`` column where present, else read from the type's name
+(:func:`planner.catalog.machines.arch_of`). TPU rows are left out: the planner
+places GPU workloads. Rows without an
 on-demand ``Price`` are not offered and are skipped.
 
 Speed: the three clouds are ~90k rows and must load in well under a second,
@@ -39,6 +41,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import TracebackType
 
+from planner.catalog.machines import arch_of
 from planner.catalog.model import Offer
 from planner.catalog.quotafamily import on_demand_family
 from planner.errors import CatalogError
@@ -74,6 +77,13 @@ GCP_N1_MAX_VCPUS: dict[str, dict[int, int]] = {
     "V100": {1: 12, 2: 24, 4: 48, 8: 96},
     "P100": {1: 16, 2: 32, 4: 96},
     "P4": {1: 24, 2: 48, 4: 96},
+}
+# Maximum memory (GB) of an N1 host per (GPU, count), the same table.
+GCP_N1_MAX_MEMORY: dict[str, dict[int, float]] = {
+    "T4": {1: 312, 2: 312, 4: 624},
+    "V100": {1: 78, 2: 156, 4: 312, 8: 624},
+    "P100": {1: 104, 2: 208, 4: 624},
+    "P4": {1: 156, 2: 312, 4: 624},
 }
 N1_HOST = re.compile(r"^n1-(standard|highmem|highcpu)-\d+$")
 
@@ -236,6 +246,7 @@ def read_whole_instances(path: Path, cloud: str,
         i_info = table.columns.get("GpuInfo")
         i_arch = table.columns.get("Arch")
         families: dict[tuple[str, str | None], str] = {}
+        arches: dict[str, str] = {}
         for row in table.rows():
             acc = row[i_acc].strip() or None
             count = parse.number(row[i_count], "AcceleratorCount") if acc else 0.0
@@ -256,7 +267,8 @@ def read_whole_instances(path: Path, cloud: str,
                 parse.number(row[i_cpu], "vCPUs"), parse.number(row[i_mem], "MemoryGiB"),
                 price, parse.money(row[i_spot], "SpotPrice"), family,
                 buckets.get((itype, region)),
-                (row[i_arch].strip() or "x86_64") if i_arch is not None else "x86_64",
+                (row[i_arch].strip() if i_arch is not None else "") or arches.setdefault(
+                    itype, arch_of(cloud, itype)),
             ))
     return offers
 
@@ -283,23 +295,23 @@ def read_gcp(path: Path) -> list[Offer]:
     """GCP ``vms.csv``: CPU VMs as they are, GPU hosts joined to their GPU rows per zone."""
     vms, gpus = _read_gcp_rows(path)
     hosted = _gcp_hosts(vms)
-    n1_by_zone: dict[str, list[tuple[str, float]]] = {}
+    n1_by_zone: dict[str, list[tuple[str, float, float]]] = {}
     for (itype, zone), vm in vms.items():
         if N1_HOST.match(itype):
-            n1_by_zone.setdefault(zone, []).append((itype, vm[1]))
+            n1_by_zone.setdefault(zone, []).append((itype, vm[1], vm[2]))
     offers: list[Offer] = []
     cpu_family = on_demand_family("gcp", "", None)
     for (itype, zone), (region, vcpus, mem, price, spot) in vms.items():
         if itype not in hosted:
             offers.append(Offer("gcp", region, zone, itype, None, 0.0, None, vcpus, mem,
-                                price, spot, cpu_family))
+                                price, spot, cpu_family, None, arch_of("gcp", itype)))
     for (acc, count, zone), (region, gprice, gspot, gmem) in gpus.items():
         family = on_demand_family("gcp", "", acc)
         for host in _hosts_for(acc, count, zone, vms, n1_by_zone):
             _, vcpus, mem, vprice, vspot = vms[(host, zone)]
             both_spot = vspot + gspot if vspot is not None and gspot is not None else None
             offers.append(Offer("gcp", region, zone, host, acc, float(count), gmem, vcpus, mem,
-                                vprice + gprice, both_spot, family))
+                                vprice + gprice, both_spot, family, None, arch_of("gcp", host)))
     return offers
 
 
@@ -341,13 +353,15 @@ def _gcp_hosts(vms: Mapping[tuple[str, str], object]) -> set[str]:
 
 
 def _hosts_for(acc: str, count: int, zone: str, vms: dict[tuple[str, str], GcpVm],
-               n1_by_zone: dict[str, list[tuple[str, float]]]) -> Iterable[str]:
+               n1_by_zone: dict[str, list[tuple[str, float, float]]]) -> Iterable[str]:
     if acc in GCP_FIXED_HOSTS:
         return [h for h in GCP_FIXED_HOSTS[acc].get(count, ()) if (h, zone) in vms]
     limit = GCP_N1_MAX_VCPUS.get(acc, {}).get(count)
     if limit is None:
         return []
-    return sorted(itype for itype, vcpus in n1_by_zone.get(zone, []) if vcpus <= limit)
+    memory = GCP_N1_MAX_MEMORY.get(acc, {}).get(count, float("inf"))
+    return sorted(itype for itype, vcpus, mem in n1_by_zone.get(zone, [])
+                  if vcpus <= limit and mem <= memory)
 
 
 def read_skypilot_dir(directory: Path, clouds: Iterable[str] = CLOUDS) -> list[Offer]:

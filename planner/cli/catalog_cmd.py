@@ -106,6 +106,55 @@ def show(
     console().print(table)
 
 
+@catalog_app.command("check")
+def check(
+    ctx: typer.Context,
+    fmt: Annotated[TableOrJson, typer.Option("--format", help="table or json")] = TableOrJson.table,
+) -> None:
+    """List the prices the planner does not use: far below their type's median across
+    regions, spot above on-demand, or zero (planner/catalog/sanity.py).
+
+    Plans skip these rows (reason price-outlier) unless --allow-price-outliers. Example:
+    planner --catalog ../shared/data/skypilot-catalog/v8 catalog check --format json
+    """
+    from planner.catalog.load import load_catalog
+    from planner.catalog.sanity import catalog_flags
+    from planner.cli.output import console, fmt_money, print_json
+
+    catalog = load_catalog(state(ctx).catalog)
+    flags = catalog_flags(catalog)
+    if fmt == TableOrJson.json:
+        print_json({
+            "catalog": {"source": catalog.meta.source, "date": catalog.meta.date},
+            "flagged": [{"offer": f.offer.key, "cloud": f.offer.cloud, "region": f.offer.region,
+                         "zone": f.offer.zone, "instance_type": f.offer.instance_type,
+                         "capacity": "spot" if f.spot else "on-demand", "reason": f.reason,
+                         "price": str(f.price),
+                         "median": None if f.median is None else str(f.median),
+                         "detail": f.detail} for f in flags],
+        })
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(flags)} flagged prices of {len(catalog)} offers "
+                        f"(catalog of {catalog.meta.date})")
+    for col in ("offer", "capacity", "$/h", "median $/h", "reason"):
+        table.add_column(col, justify="right" if "$" in col else "left")
+    for f in flags:
+        table.add_row(f.offer.key, "spot" if f.spot else "on-demand", fmt_money(f.price),
+                      fmt_money(f.median), f.reason)
+    console().print(table)
+
+
+def flagged_note(offers: object) -> str:
+    """The line `catalog import` and `catalog refresh` print after writing."""
+    from planner.catalog.sanity import catalog_flags
+
+    n = len(catalog_flags(offers))  # type: ignore[arg-type]
+    return (f"catalog check: {n} price{'s' if n != 1 else ''} flagged and left unused "
+            "(planner catalog check lists them)")
+
+
 @catalog_app.command("import")
 def import_(
     from_skypilot: Annotated[Path, typer.Option("--from-skypilot", help="SkyPilot v8 catalog dir")],
@@ -144,3 +193,4 @@ def import_(
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror}") from None
     typer.echo(f"wrote {len(offers)} offers to {out}")
+    typer.echo(flagged_note(offers))

@@ -117,6 +117,10 @@ def refresh(
         (base, f"the current catalog ({base.meta.date})")
     count = _write(cloud.value, result, target, now, full, previous, compared_with, existing)
     typer.echo(f"wrote {count} {cloud.value} offers (prices of {now.date().isoformat()}) to {target}")
+    from planner.catalog.snapshot import read_snapshot
+    from planner.cli.catalog_cmd import flagged_note
+
+    typer.echo(flagged_note(read_snapshot(target)))
     typer.echo(f"use it: planner --catalog {target} plan workloads.yaml")
 
 

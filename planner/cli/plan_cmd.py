@@ -55,6 +55,9 @@ def plan(
         "--warn-utilization", metavar="PERCENT", help="Warn about each pool whose GPU "
         "utilization (used / paid GPU-hours) is below PERCENT, and say why (e.g. 50%).")
     ] = None,
+    allow_price_outliers: Annotated[bool, typer.Option(
+        "--allow-price-outliers", help="Use catalog rows whose price looks wrong (see `planner "
+        "catalog check`); recorded in the plan as pricing.allow_price_outliers.")] = False,
 ) -> None:
     """Plan the cheapest valid placement of every workload in FILE.
 
@@ -93,6 +96,9 @@ def plan(
 
     catalog = load_catalog(state(ctx).catalog)
     workloads = load_workloads(file, catalog)
+    if allow_price_outliers:
+        workloads = workloads.model_copy(update={"pricing": workloads.pricing.model_copy(
+            update={"allow_price_outliers": True})})
     _warn_if_stale(catalog.meta.date, max_catalog_age)
     result = plan_workloads(workloads, catalog, time_limit=time_limit)
     text = dumps_plan(result)

@@ -25,7 +25,9 @@ Reason codes: ``accelerator-count``, ``multi-node-whole-nodes``, ``cpus``,
 ``memory``, ``cloud-pinned``, ``region-pinned``, ``zone-pinned``,
 ``instance-pinned``, ``region-denied``, ``region-not-allowed``,
 ``no-cluster-in-region``, ``spot-not-allowed``, ``on-demand-not-allowed``,
-``no-spot-price``, ``quota``, ``no-throughput-data``, ``deadline``, and for
+``no-spot-price``, ``quota``, ``no-throughput-data``, ``deadline``, ``arch``
+(not the asked architecture), ``burstable`` (a burstable family not asked for),
+``price-outlier`` (a price :mod:`planner.catalog.sanity` flags), and for
 shared requests ``no-mig``, ``slot-memory``, ``isolation``, ``compute``,
 ``sharing-not-allowed``.
 """
@@ -40,6 +42,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from planner.catalog.machines import default_host, is_burstable
 from planner.catalog.model import Catalog, Offer
 from planner.catalog.quotafamily import normalize_family, quota_family, quota_units_per_node
 from planner.catalog.throughput import relative_throughput
@@ -49,7 +52,7 @@ from planner.optimize.sharing import EXCLUSIVE, ClientDemand, Mode, Slot, choice
 from planner.plan import stable_id
 from planner.plancost import pieces
 from planner.spec.model import Cluster, Workload, WorkloadSet
-from planner.spec.resources import AcceleratorChoice
+from planner.spec.resources import AcceleratorChoice, AmountRequest
 
 MAX_OPTIONS = 12
 MAX_OPTIONS_SHARED = 24  # a shared job's modes and node sizes (see _diversify)
@@ -314,7 +317,7 @@ class CandidateBuilder:
                 share = choice.count / offer.accelerator_count
             else:
                 reasons.append("accelerator-count")
-        cpu, mem = w.resources.cpu_request, w.resources.memory_request
+        cpu, mem = self.host_request(w, offer, choice)
         whole = share >= 1.0
         if cpu is not None:
             if whole and not cpu.admits(offer.vcpus):
@@ -334,8 +337,25 @@ class CandidateBuilder:
         reasons.extend(self._place_reasons(w, offer))
         return reasons, share
 
+    @staticmethod
+    def host_request(w: Workload, offer: Offer, choice: AcceleratorChoice
+                      ) -> tuple[AmountRequest | None, AmountRequest | None]:
+        """The request's cpus and memory, or where it names none for a GPU, the default
+        host per GPU (:mod:`planner.catalog.machines`): at least so many a node."""
+        cpu, mem = w.resources.cpu_request, w.resources.memory_request
+        default = default_host(offer.accelerator, choice.count) if choice.name else None
+        if default is not None:
+            cpu = cpu or AmountRequest(default[0], at_least=True)
+            mem = mem or AmountRequest(default[1], at_least=True)
+        return cpu, mem
+
     def _place_reasons(self, w: Workload, offer: Offer) -> list[str]:
         res, reasons = w.resources, []
+        if res.arch != "any" and offer.arch != res.arch:
+            reasons.append("arch")
+        if (not res.burstable and not res.instance_type
+                and is_burstable(offer.cloud, offer.instance_type)):
+            reasons.append("burstable")
         cluster = self.clusters.get(offer.region) if offer.cloud == EXISTING else None
         cloud = cluster.cloud if cluster else offer.cloud
         region = cluster.region if cluster else offer.region
@@ -365,6 +385,9 @@ class CandidateBuilder:
             reasons.append("on-demand-not-allowed")
         if spot and offer.spot_price is None:
             reasons.append("no-spot-price")
+        if (not self.ws.pricing.allow_price_outliers and offer.cloud != EXISTING
+                and (offer, spot) in self.catalog.price_flags(offer.accelerator)):
+            reasons.append("price-outlier")
         family = quota_family(offer.cloud, offer.quota_family, spot)
         key = quota_key_of(offer.cloud, offer.region, family, "spot" if spot else "on-demand")
         limit = self.quota_limits.get(key)

@@ -37,12 +37,13 @@ from planner.optimize.fallbacks import (
     worst_case,
 )
 from planner.optimize.progress import NoProgress, Progress
-from planner.optimize.solve import Limit, Model, Solution, solve
+from planner.optimize.solve import Limit, Model, Solution, attach_bound, solve
 from planner.plan import (
     Alternative,
     CatalogInfo,
     ClusterRef,
     Cost,
+    HostRequest,
     Placement,
     Plan,
     Pool,
@@ -101,6 +102,9 @@ REASON_TEXT = {
     "quota": "quota too small for even one job",
     "no-throughput-data": "no throughput figure to convert the work estimate",
     "deadline": "too slow for the deadline",
+    "arch": "another CPU architecture (resources.arch)",
+    "burstable": "a burstable machine family (resources.burstable)",
+    "price-outlier": "a price that looks wrong (planner catalog check)",
     "no-mig": "the GPU has no MIG (or not this profile)",
     "slot-memory": "no slot with enough GPU memory",
     "isolation": "the sharing mode isolates less than asked",
@@ -149,13 +153,14 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
         report.advance(done)
     model = build_model(ws, cands)
     report.stage("solving")
-    solution = solve(model, time_limit, progress)
+    solution = solve(model, time_limit, progress, bound=False)
     for _ in range(IDLE_BUDGET_ROUNDS):
         over = _idle_over_budget(ws, model, solution)
         if not over:
             break
         model.idle_reserve.update(over)
-        solution = solve(model, time_limit, progress)
+        solution = solve(model, time_limit, progress, bound=False)
+    attach_bound(model, solution, time_limit)
     report.stage("assembling")
     fallbacks = choose_fallbacks(ws, builder, catalog, cands, model, solution)
     return assemble(ws, catalog, cands, model, solution, time_limit, fallbacks)
@@ -241,13 +246,21 @@ def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates],
         solver=SolverInfo(
             method=sol.method, status=sol.status, objective=totals.monthly,
             lower_bound=min(money(round(sol.lower_bound, 4)), totals.monthly),
-            gap=Decimal(repr(round(sol.gap, 6))), time_limit_s=time_limit,
+            gap=_gap(totals.monthly, sol.lower_bound), time_limit_s=time_limit,
             variables=sol.variables, constraints=sol.constraints,
             candidates=sum(len(wc.options) for wc in cands),
         ),
         worst_case=worst, warnings=warnings,
         spec=canonical_spec(ws),
     )
+
+
+def _gap(cost: Decimal, bound: float) -> Decimal:
+    """(cost - bound) / cost, 0..1: how far the plan's cost (as its cost function prices
+    it) can be above the optimum."""
+    if cost <= 0:
+        return Decimal("0.0")
+    return Decimal(repr(round(min(1.0, max(0.0, (float(cost) - bound) / float(cost))), 6)))
 
 
 def canonical_spec(ws: WorkloadSet) -> dict[str, object]:
@@ -330,7 +343,8 @@ def _placement(ws: WorkloadSet, wc: WorkloadCandidates, o: Option, cost: Cost, j
         memory_gib_per_node=_request(
             (mem.value * (cpu.value if cpu else o.offer.vcpus * share) if mem.per_cpu else mem.value)
             if mem else None, o.offer.memory_gib, share, floor[1]),
-        nodes=o.nodes, node_share=round(share, 6), pool_share=round(o.run_share, 6),
+        host=_host(w, o), nodes=o.nodes, node_share=round(share, 6),
+        pool_share=round(o.run_share, 6),
         monthly_hours=round(o.run_hours, 4), topology=w.topology.type,
         servers=w.topology.servers, min_workers=w.topology.min_workers,
         max_workers=w.topology.max_workers, runtime_hours=round(o.runtime, 4),
@@ -342,6 +356,23 @@ def _placement(ws: WorkloadSet, wc: WorkloadCandidates, o: Option, cost: Cost, j
         rejected=_rejections(wc, o, marginal),
         binding=binding,
     )
+
+
+def _host(w: Workload, o: Option) -> HostRequest:
+    """The effective host request the offer met (defaults per GPU where none was asked)."""
+    if o.variant.mode.shared:
+        cpu, mem = w.resources.cpu_request, w.resources.memory_request
+    else:
+        cpu, mem = CandidateBuilder.host_request(w, o.offer, o.variant.choice)
+    memory = None
+    if mem is not None:
+        memory = mem.value * (cpu.value if cpu else o.offer.vcpus) if mem.per_cpu else mem.value
+    defaulted = tuple(name for name, asked, got in (
+        ("cpus", w.resources.cpu_request, cpu), ("memory", w.resources.memory_request, mem))
+        if asked is None and got is not None)
+    return HostRequest(cpus=round(cpu.value, 3) if cpu else None,
+                       memory_gib=round(memory, 3) if memory is not None else None,
+                       defaulted=defaulted)
 
 
 def _request(asked: float | None, offered: float, share: float, floor: float = 0.5) -> float:

@@ -17,7 +17,10 @@ runs x runtime, while that fits the month; runs that overlap add a piece of
 k copies all month). The distinct piece hours of p's candidate options,
 h_1 > h_2 > ... > h_L (h_{L+1} = 0), are its levels: from hour h_{l+1} to h_l
 of the month the pieces with h >= h_l run, and the pool runs ceil(S_l) whole
-nodes. Levels exist only where candidates do.
+nodes. Levels exist only where candidates do, and only in pools where a candidate
+holds part of a node: where every candidate holds whole nodes, n = S at every
+level, so the x column carries price x share-hours and the quota and capacity
+rows take the option's share directly.
 
 Objective (USD per month)
     min  sum_{p,l} price[p] (h_l - h_{l+1}) n[p,l]
@@ -80,7 +83,7 @@ from dataclasses import dataclass, field
 from planner.catalog.quotafamily import normalize_family
 from planner.optimize.candidates import Option, WorkloadCandidates
 from planner.optimize.progress import IncumbentWatch, Progress
-from planner.plancost import PoolLoad, node_hours, whole_nodes
+from planner.plancost import SHARE_TOLERANCE, PoolLoad, node_hours, whole_nodes
 
 MAX_MILP_COLUMNS = 400_000
 RANK_EPS = 1e-4
@@ -125,6 +128,7 @@ class Solution:
     variables: int
     constraints: int
     penalties: dict[str, float] = field(default_factory=dict)
+    dual: float | None = None  # HiGHS's MIP dual bound, penalties included
 
     @property
     def unplaced_penalty(self) -> float:
@@ -162,16 +166,24 @@ class PoolLevels:
 
 
 def pool_levels(model: Model) -> dict[str, PoolLevels]:
-    """Every candidate pool's levels (pools sorted by id)."""
+    """The levels of every candidate pool where nodes can be shared (pools sorted by id).
+
+    A pool whose candidates all hold whole nodes (integer shares) needs none: its
+    running share is a whole number at every hour, so its node-hours are exactly the
+    jobs' share-hours, priced on the x columns directly (fewer rows, no integrality gap).
+    """
     price: dict[str, float] = {}
     shares: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
+    fractional: set[str] = set()
     for wc in model.workloads:
         for o in wc.options:
             price.setdefault(o.pool_id, o.node_price)
             for piece_hours, piece_share in o.pieces:
                 shares[o.pool_id][piece_hours] += piece_share
+                if abs(piece_share - round(piece_share)) > SHARE_TOLERANCE:
+                    fractional.add(o.pool_id)
     out: dict[str, PoolLevels] = {}
-    for pid in sorted(shares):
+    for pid in sorted(fractional):
         hours = tuple(sorted(shares[pid], reverse=True))
         upper, running = [], 0.0
         for h in hours:
@@ -205,8 +217,10 @@ def quota_key(o: Option) -> tuple[str, str, str, str]:
     return (cloud, region, normalize_family(family), capacity)
 
 
-def solve(model: Model, time_limit: float = 30.0, progress: Progress | None = None) -> Solution:
-    """Solve the MILP (or fall back to greedy); see the module docstring.
+def solve(model: Model, time_limit: float = 30.0, progress: Progress | None = None, *,
+          bound: bool = True) -> Solution:
+    """Solve the MILP (or fall back to greedy); see the module docstring. With ``bound``
+    off the lower bound is left for :func:`attach_bound` (a solve that may be redone).
 
     ``progress`` hears of every improving solution, in dollars (:class:`IncumbentWatch`).
     """
@@ -215,10 +229,18 @@ def solve(model: Model, time_limit: float = 30.0, progress: Progress | None = No
         return Solution({}, {}, "none", "no candidates", 0.0, 0.0, 0, 0)
     if columns > MAX_MILP_COLUMNS:
         sol = greedy(model)
-        sol.lower_bound = cost_bound(model, sol, time_limit, None)
         sol.status = f"greedy: {columns} option columns exceed {MAX_MILP_COLUMNS}"
-        return sol
-    return _milp(model, time_limit, progress)
+    else:
+        sol = _milp(model, time_limit, progress)
+    if bound:
+        attach_bound(model, sol, time_limit)
+    return sol
+
+
+def attach_bound(model: Model, sol: Solution, time_limit: float) -> None:
+    """Set ``sol.lower_bound`` (:func:`cost_bound`, a quarter of the time limit)."""
+    if sol.method != "none":
+        sol.lower_bound = cost_bound(model, sol, time_limit / 4, sol.dual)
 
 
 def _pools(model: Model) -> dict[str, Option]:
@@ -296,10 +318,11 @@ def _build(model: Model, relax: bool, placed: set[str] | None = None):
         m.entries[u].append((assign, 1.0))
         for position, o in enumerate(wc.options):
             tie = RANK_EPS * o.rank + TIE_EPS * position
-            c = m.col(o.objective - o.compute + tie, 1.0, True)
+            shared = o.pool_id in levels
+            c = m.col(o.objective - (o.compute if shared else 0.0) + tie, 1.0, True)
             layout.x.append((c, o))
             m.entries[c].append((assign, 1.0))
-            for piece_hours, piece_share in o.pieces:
+            for piece_hours, piece_share in o.pieces if shared else ():
                 level = levels[o.pool_id].level_of(piece_hours)
                 m.entries[c].append((chain[o.pool_id, level], -piece_share))
             team = model.teams[name]
@@ -336,18 +359,31 @@ def _peak(layout: _Layout, pool: str) -> int:
 
 
 def _limit_rows(model: Model, pools: dict[str, Option], layout: _Layout, m: _Columns) -> None:
+    """Quota and capacity rows on each pool's peak nodes: the peak level's n where nodes
+    are shared, else the options' whole-node shares on their x columns."""
+    xs: dict[str, list[tuple[int, Option]]] = defaultdict(list)
+    for c, o in layout.x:
+        xs[o.pool_id].append((c, o))
+
+    def add(r: int, p: str, units: float) -> None:
+        if p in layout.levels:
+            m.entries[_peak(layout, p)].append((r, units))
+        else:
+            for c, o in xs[p]:
+                m.entries[c].append((r, units * o.share))
+
     for key, limit in sorted(model.quotas.items()):
         members = [p for p, o in pools.items() if quota_key(o) == key]
         if members:
             r = m.row(-math.inf, limit.limit)
             for p in members:
-                m.entries[_peak(layout, p)].append((r, pools[p].units_per_node))
+                add(r, p, pools[p].units_per_node)
     for cluster, (limit, _gpus) in sorted(model.capacities.items()):
         members = [p for p, o in pools.items() if o.offer.cloud == "k8s" and o.offer.region == cluster]
         if members:
             r = m.row(-math.inf, limit.limit)
             for p in members:
-                m.entries[_peak(layout, p)].append((r, 1.0))
+                add(r, p, 1.0)
 
 
 def _quiet_highs():
@@ -428,17 +464,15 @@ def _milp(model: Model, time_limit: float, progress: Progress | None = None) -> 
     info = h.getInfo()
     if info.primal_solution_status != 2:  # no feasible integer point, not even the start
         start.status = f"greedy: HiGHS {h.modelStatusToString(h.getModelStatus())}"
-        start.lower_bound = cost_bound(model, start, time_limit / 4, None)
         return start
     values = h.getSolution().col_value
     chosen: dict[str, Option] = {}
     for c, o in layout.x:
         if values[c] > 0.5:
             chosen[o.workload] = o
-    dual = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
     sol = Solution(chosen, peaks(chosen), "milp", h.modelStatusToString(h.getModelStatus()),
                    float(info.objective_function_value), 0.0, lp.num_col_, lp.num_row_, pen)
-    sol.lower_bound = cost_bound(model, sol, time_limit / 4, dual)
+    sol.dual = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
     return sol
 
 
@@ -480,6 +514,8 @@ def _warm_start(num_cols: int, layout: _Layout, start: Solution) -> list[float]:
         if name not in start.chosen:
             values[c] = 1.0
     for pid, load in loads(start.chosen).items():
+        if pid not in layout.levels:
+            continue
         pl = layout.levels[pid]
         running = 0.0
         for lv, hours in enumerate(pl.hours):

@@ -68,6 +68,10 @@ class Resources(Strict):
     gpu: GpuShare | None = Field(
         None, description="part of one GPU: memory, fraction or MIG profile, and isolation "
         "(planner.spec.sharing)")
+    arch: Literal["x86_64", "arm64", "any"] = Field(
+        "x86_64", description="CPU architecture of the host (the default image is x86_64)")
+    burstable: bool = Field(
+        False, description="allow burstable (CPU-credit, shared-core) machine families")
 
     _choices: tuple[AcceleratorChoice, ...] = PrivateAttr(default=())
     _cpus: AmountRequest | None = PrivateAttr(default=None)
@@ -77,6 +81,23 @@ class Resources(Strict):
     @classmethod
     def _lower_cloud(cls, v: Any) -> Any:
         return v.lower() if isinstance(v, str) else v
+
+    @field_validator("arch", mode="before")
+    @classmethod
+    def _arch(cls, v: Any) -> Any:
+        """One clear message (``aarch64`` and ``amd64`` are spelled as the clouds do)."""
+        aliases = {"aarch64": "arm64", "amd64": "x86_64", "x86-64": "x86_64"}
+        value = aliases.get(v.lower(), v.lower()) if isinstance(v, str) else v
+        if value in ("x86_64", "arm64", "any"):
+            return value
+        raise ValueError(f"must be x86_64, arm64 or any (got {v!r})")
+
+    @field_validator("burstable", mode="before")
+    @classmethod
+    def _burstable(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            return v
+        raise ValueError(f"must be true or false (got {v!r})")
 
     @field_validator("use_spot", mode="before")
     @classmethod
@@ -384,6 +405,15 @@ class Pricing(Strict):
     discounts: dict[Cloud, Annotated[Decimal, Field(gt=0, le=1)]] = Field(default_factory=dict)
     spot: SpotRisk = Field(default_factory=SpotRisk)
     hours_per_month: float = Field(730.0, gt=0, le=744)
+    allow_price_outliers: bool = Field(
+        False, description="use catalog rows whose price looks wrong (planner.catalog.sanity)")
+
+    @field_validator("allow_price_outliers", mode="before")
+    @classmethod
+    def _outliers(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            return v
+        raise ValueError(f"must be true or false (got {v!r})")
 
 
 class WorkloadSet(Strict):
