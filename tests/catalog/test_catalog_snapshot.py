@@ -22,7 +22,9 @@ def test_embedded_snapshot_is_reproducible_byte_for_byte(skypilot_dir: Path, tmp
     result = run_cli("catalog", "import", "--from-skypilot", str(skypilot_dir), "--out", str(out),
                      "--date", meta["date"], "--source", meta["source"])
     assert result.code == 0, result.err
-    assert result.out == f"wrote {meta['rows']} offers to {out}\n"
+    assert result.out == (f"wrote {meta['rows']} offers to {out}\n"
+                          "catalog check: 0 prices flagged and left unused "
+                          "(planner catalog check lists them)\n")
     for name in (OFFERS_FILE, META_FILE):
         assert (out / name).read_bytes() == (embedded / name).read_bytes(), name
     assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog"]  # no temp dirs left behind
