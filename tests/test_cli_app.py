@@ -81,7 +81,7 @@ def test_strict_failure_writes_nothing(tmp_path: Path) -> None:
     result = run_cli("plan", str(examples / "multi-team" / "workloads.yaml"), "--strict",
                      "--out", str(out))
     assert result.code == 3
-    assert "could not be placed: segmenter-train" in result.err
+    assert "could not be placed: detector-train" in result.err
     assert not out.exists()
 
 

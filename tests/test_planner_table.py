@@ -121,7 +121,8 @@ def test_unplaced_by_budget_names_budget() -> None:
 def test_unknown_shape_lists_reasons() -> None:
     p = plan([job("x", "T4:8")])
     [u] = p.unplaced
-    assert u.blocking == ("accelerator-count",)
+    # No offer has eight T4s; the smaller ones also lack the default host for eight.
+    assert u.blocking == ("accelerator-count", "cpus", "memory")
     assert u.reasons[0].code == "accelerator-count"
 
 

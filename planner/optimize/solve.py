@@ -492,14 +492,15 @@ def peaks(chosen: dict[str, Option]) -> dict[str, int]:
 
 def _watch(progress: Progress, lp, layout: _Layout, pen: dict[str, float]) -> IncumbentWatch:
     """Column weights for dollars and for unplaced penalties (see :class:`IncumbentWatch`):
-    whole nodes at their price x span, each chosen option's own lines (spot risk, egress);
-    not its time value or tie-break."""
+    whole nodes at their price x span where nodes are shared (else the option's own
+    compute, priced on x), each chosen option's own lines (spot risk, egress); not its
+    time value or tie-break."""
     spend = [0.0] * lp.num_col_
     penalty = [0.0] * lp.num_col_
     for c in layout.n.values():
         spend[c] = float(lp.col_cost_[c])
     for c, o in layout.x:
-        spend[c] = o.monthly - o.compute
+        spend[c] = o.monthly - (o.compute if o.pool_id in layout.levels else 0.0)
     for name, c in layout.u.items():
         penalty[c] = pen[name]
     return IncumbentWatch(progress, spend, penalty)

@@ -36,7 +36,8 @@ def _diff(plans: Path, name: str, *args: str) -> tuple[int, str]:
 def test_golden(plans: Path, name: str, fmt: str, ext: str, update_golden: bool) -> None:
     code, out = _diff(plans, name, "-f", fmt, "--fail-on-increase", "5%")
     check_golden(f"diff/multi-team/{name}.{ext}", out, update_golden)
-    assert code == (3 if name == "workload-added" else 0)  # +34.9% is the only rise over 5%
+    # Placing detector-train (+5.8%) and adding llm-rlhf are the rises over 5%.
+    assert code == (3 if name in ("budget-raised", "workload-added") else 0)
 
 
 def test_what_each_variant_changes(plans: Path) -> None:
@@ -44,7 +45,7 @@ def test_what_each_variant_changes(plans: Path) -> None:
         return json.loads(_diff(plans, name, "-f", "json", "--allow-over-budget")[1])
 
     raised = load("budget-raised")
-    assert [(w["workload"], w["change"]) for w in raised["workloads"]] == [("segmenter-train", "placed")]
+    assert [(w["workload"], w["change"]) for w in raised["workloads"]] == [("detector-train", "placed")]
     assert "budget of team vision changed $120 -> $400" in raised["workloads"][0]["reason"]
 
     lowered = load("quota-lowered")
