@@ -187,3 +187,33 @@ def test_refreshing_into_one_directory_builds_a_multi_cloud_catalog(
     assert all(n.startswith(("aws: ", "azure: ")) for n in catalog.meta.notes)
     assert catalog.meta.source.startswith("aws: AWS APIs; azure: Azure Retail Prices API")
     assert "wrote 3 azure offers" in result.out
+
+
+def _with_spot_price(page: dict[str, Any], sku: str, price: float) -> dict[str, Any]:
+    """``page`` with the Linux spot row of ``sku`` at ``price`` $/h."""
+    items = [dict(i, retailPrice=price) if i.get("armSkuName") == sku
+             and i["skuName"].endswith(" Spot") and "Windows" not in i["productName"] else i
+             for i in page["Items"]]
+    assert items != page["Items"]
+    return dict(page, Items=items)
+
+
+@pytest.mark.parametrize("spot", [None, 0.5])
+def test_refresh_runs_the_price_check_and_says_how_many_it_flagged(
+        spot: float | None, pages: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As recorded nothing is flagged; a D2s v5 spot price above its on-demand $0.096/h is
+    one flagged price (spot-above-on-demand), counted on the snapshot just written."""
+    from planner.catalog.sanity import catalog_flags
+
+    first = pages[0] if spot is None else _with_spot_price(pages[0], "Standard_D2s_v5", spot)
+    use_server(monkeypatch, Server().on(second, json_response(pages[1]))
+               .on(lambda r: True, json_response(first)))
+    out = tmp_path / "azure"
+    result = run_cli("catalog", "refresh", "azure", "--out", str(out))
+    assert result.code == 0, result.err
+    flags = catalog_flags(read_snapshot(out))
+    assert [(f.offer.instance_type, f.spot, f.reason) for f in flags] == (
+        [] if spot is None else [("Standard_D2s_v5", True, "spot-above-on-demand")])
+    n = len(flags)
+    assert (f"catalog check: {n} price{'s' if n != 1 else ''} flagged and left unused "
+            "(planner catalog check lists them)\n") in result.out
