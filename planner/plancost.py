@@ -53,11 +53,13 @@ May import: ``planner.plan``, ``planner.errors``.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
 from typing import TypeVar
 
 from planner.plan import (
@@ -74,6 +76,11 @@ from planner.plan import (
 )
 
 SHARE_TOLERANCE = 1e-9  # a share sum this close above an integer is that integer
+# The most slots one node offers (48 clients x 16 GPUs): every node share is a whole
+# number of 1/d with d at most this. Shares are stored to 6 places (1/14 as 0.071429), so
+# fourteen of them add up to 1.000006 and would open a second node; the levels add the
+# exact fractions instead (:func:`exact_share`).
+SLOT_DENOMINATOR = 768
 ZERO = Decimal(0)
 K = TypeVar("K", bound=Hashable)
 
@@ -82,6 +89,14 @@ K = TypeVar("K", bound=Hashable)
 def whole_nodes(share: float) -> int:
     """Whole nodes that hold ``share`` nodes' worth of jobs."""
     return max(0, math.ceil(share - SHARE_TOLERANCE))
+
+
+@functools.lru_cache(maxsize=4096)
+def exact_share(share: float) -> Fraction:
+    """The fraction of a node a stored share stands for: the nearest p/q with q at most
+    :data:`SLOT_DENOMINATOR` (6-place rounding moves a share by at most 5e-7; two such
+    fractions lie at least 1/768**2 = 1.7e-6 apart, so the nearest is the one meant)."""
+    return Fraction(share).limit_denominator(SLOT_DENOMINATOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,17 +131,17 @@ def peak_share(share: float, hours: float, hours_per_month: float) -> float:
 
 def levels(jobs: Iterable[tuple[float, float]]) -> list[Level]:
     """The pool's levels from its jobs' ``(hours, share)``, longest hours first."""
-    by_hours: dict[float, float] = defaultdict(float)
+    by_hours: dict[float, Fraction] = defaultdict(Fraction)
     for hours, share in jobs:
         if hours > 0 and share > 0:
-            by_hours[hours] += share
+            by_hours[hours] += exact_share(share)
     out: list[Level] = []
-    running = 0.0
+    running = Fraction(0)
     distinct = sorted(by_hours, reverse=True)
     for i, hours in enumerate(distinct):
         running += by_hours[hours]
         below = distinct[i + 1] if i + 1 < len(distinct) else 0.0
-        out.append(Level(hours, hours - below, running, whole_nodes(running)))
+        out.append(Level(hours, hours - below, float(running), math.ceil(running)))
     return out
 
 
@@ -137,7 +152,8 @@ def node_hours(jobs: Iterable[tuple[float, float]]) -> float:
 
 def peak_nodes(jobs: Iterable[tuple[float, float]]) -> int:
     """Nodes when every job runs (hour 0): the autoscaler maximum and the quota use."""
-    return whole_nodes(sum(share for hours, share in jobs if hours > 0))
+    return math.ceil(sum((exact_share(share) for hours, share in jobs if hours > 0 and share > 0),
+                         Fraction(0)))
 
 
 @dataclass

@@ -58,6 +58,23 @@ def test_added_node_hours_is_the_difference(jobs: list[tuple[int, float]], hours
     assert load.without_all([(float(hours), share)]).node_hours() == before
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2, 48), st.sampled_from([1, 2, 3, 4, 8, 16]), st.integers(1, 40),
+       st.integers(0, 1))
+def test_slots_stored_to_six_places_fill_whole_nodes(clients: int, gpus: int, nodes: int,
+                                                     extra: int) -> None:
+    """A shared node of ``gpus`` GPUs at ``clients`` slots each: its jobs' shares are
+    stored rounded to 6 places (1/14 as 0.071429, fourteen of which add up to 1.000006),
+    yet exactly ``nodes`` full nodes' worth of slots is ``nodes`` nodes, one slot more is
+    one node more."""
+    slots = clients * gpus
+    share = round(1 / slots, 6)
+    jobs = [(730.0, share)] * (slots * nodes + extra)
+    [level] = levels(jobs)
+    assert level.nodes == nodes + extra
+    assert node_hours(jobs) == 730.0 * (nodes + extra)
+
+
 def test_levels_of_a_half_node_job_and_a_long_quarter() -> None:
     # 0.5 for 10 h and 0.25 for 30 h: one node for 30 h (never more than 0.75 running)
     found = levels([(10.0, 0.5), (30.0, 0.25)])

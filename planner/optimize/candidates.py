@@ -287,21 +287,32 @@ class CandidateBuilder:
                 place = self._place_reasons(w, offer)
                 modes = []
                 for m in shared_modes(req, fraction, offer, self.allow, self.demand):
-                    host = self._host_reasons(w, offer, m.share)
+                    host = self._host_reasons(w, offer, m.share, sane=not m.reasons)
                     modes.append((m.mode, m.share, list(m.reasons) + host + place, m.slot))
                 yield choice, offer, modes
 
-    def _host_reasons(self, w: Workload, offer: Offer, share: float) -> list[str]:
-        """A shared job's CPUs and memory must fit its slot's part of the host."""
+    def _host_reasons(self, w: Workload, offer: Offer, share: float,
+                      sane: bool = True) -> list[str]:
+        """A shared job's CPUs and memory must fit its slot's part of the host. Where it
+        names none, the node itself must be a sane host for its GPUs (the default host
+        per GPU, :func:`planner.catalog.machines.default_host`): a slot then gets its
+        share of that, never of a one-vCPU machine carrying two GPUs. That check is left
+        out (``sane`` off) where the mode fails already, so "T4 has no MIG" stays the one
+        reason such an offer is refused."""
         out = []
         cpu, mem = w.resources.cpu_request, w.resources.memory_request
-        if cpu is not None and cpu.value > offer.vcpus * share + 1e-9:
+        default = default_host(offer.accelerator, offer.accelerator_count) if sane else None
+        short_cpus = (cpu.value > offer.vcpus * share + 1e-9 if cpu is not None
+                      else default is not None and offer.vcpus + 1e-9 < default[0])
+        if short_cpus:
             out.append("cpus")
         if mem is not None:
             wanted = mem.value * (cpu.value if cpu else offer.vcpus * share) if mem.per_cpu \
                 else mem.value
             if wanted > offer.memory_gib * share + 1e-9:
                 out.append("memory")
+        elif default is not None and offer.memory_gib + 1e-9 < default[1]:
+            out.append("memory")
         return out
 
     def _static_reasons(self, w: Workload, choice: AcceleratorChoice,

@@ -121,6 +121,31 @@ def test_case12_gke_mig_flavor_selects_the_partition_and_counts_slices() -> None
         assert limits == {"nvidia.com/gpu": "1"}
 
 
+def test_case12_planned_fourteen_slices_count_fourteen(full_catalog: Any) -> None:
+    """Case 12 planned rather than built by hand: 14 one-slice batch jobs (Kueue admits
+    batch jobs; services are Deployments outside its quota) on GCP fill two A100s
+    of 1g.5gb (the planner takes one a2-highgpu-2g, $0.00001/h under two a2-highgpu-1g),
+    so the flavor selects the partition size and the quota is 14 ``nvidia.com/gpu``."""
+    from planner.optimize.planning import plan_workloads
+    from planner.spec.load import parse_workloads
+
+    text = "teams: {docs: {}}\nworkloads:\n" + "".join(
+        f"  - {{name: ocr-{i:02d}, team: docs, kind: batch, work: {{duration_hours: 2, "
+        "runs_per_month: 30}, resources: {cloud: gcp, region: us-central1, "
+        "gpu: {mig: 1g.5gb}}}\n" for i in range(14))
+    plan = plan_workloads(parse_workloads(text, "w.yaml", full_catalog), full_catalog)
+    specs = plan_specs(plan)
+    [pool] = specs.pools
+    assert (pool.instance_type, pool.max_nodes, pool.gpus) == ("a2-highgpu-2g", 1, 2)
+    assert resource_flavor(pool)["spec"]["nodeLabels"] == {
+        "gpuplan.io/pool": pool.name, "cloud.google.com/gke-gpu-partition-size": "1g.5gb"}
+    [queue] = specs.queues
+    [group] = cluster_queue(queue)["spec"]["resourceGroups"]
+    [entry] = group["flavors"]
+    assert {r["name"]: r["nominalQuota"] for r in entry["resources"]}["nvidia.com/gpu"] == "14"
+    assert validate_objects(plan_objects(specs)[pool.cluster]) == []
+
+
 def test_operator_mig_jobs_request_their_mig_resource(specs: PlanSpecs) -> None:
     """Under the GPU Operator's mixed strategy a slot is ``nvidia.com/mig-<profile>``; every
     such resource of the cluster is covered in the ClusterQueue's one group, 0 elsewhere."""

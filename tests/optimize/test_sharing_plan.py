@@ -18,6 +18,7 @@ from planner.optimize.candidates import CandidateBuilder
 from planner.optimize.planning import plan_workloads
 from planner.optimize.sharing import ClientDemand
 from planner.plan import Plan
+from planner.plancost import reprice
 from planner.spec.load import parse_workloads
 
 
@@ -65,9 +66,12 @@ def test_case1_eight_mig_slices_need_two_gpus(full_catalog: Any) -> None:
     a2-highgpu-2g at $7.34677/h, $0.00001 under two a2-highgpu-1g ($7.34678), and the
     planner takes that one node of two GPUs. Either way: 14 slices, 2 GPUs, $7.3468/h."""
     plan = _plan(full_catalog, [(f"ocr-{i}", f"{{{GCP}, gpu: {{mig: 1g.5gb}}}}") for i in range(8)])
+    # The brief is wrong here: it expects two a2-highgpu-1g; the catalog's a2-highgpu-2g is
+    # $0.00001/h cheaper for the same two GPUs (14 slices, 8 used).
+    assert _pools(plan) == [("a2-highgpu-2g", 1, "mig:1g.5gb")]
+    assert plan.pools[0].node_hourly == Decimal("7.34677")
     assert _gpus(plan) == 2
-    assert sum((p.hourly for p in plan.pools), Decimal(0)) == Decimal("7.3468")
-    assert all(p.sharing and p.sharing.name == "mig:1g.5gb" for p in plan.pools)
+    assert plan.pools[0].hourly == Decimal("7.3468")
 
 
 def test_case4_two_profiles_on_gke_need_two_pools(full_catalog: Any) -> None:
@@ -79,12 +83,22 @@ def test_case4_two_profiles_on_gke_need_two_pools(full_catalog: Any) -> None:
     a2-highgpu-2g, which the catalog prices $0.00001/h under two a2-highgpu-1g."""
     plan = _plan(full_catalog, [("a", f"{{{GCP}, gpu: {{mig: 3g.20gb}}}}"),
                                 ("b", f"{{{GCP}, gpu: {{mig: 4g.20gb}}}}")])
+    # The brief is wrong twice here: GKE has no 4g.20gb partition size, and a MIG pool of
+    # 3g.20gb on one a2-highgpu-1g plus a whole GPU on another ($7.34678/h) is $0.00001
+    # dearer than one a2-highgpu-2g whose two whole GPUs hold both jobs.
+    assert _pools(plan) == [("a2-highgpu-2g", 1, "exclusive")]
+    assert plan.pools[0].workloads == ("a", "b")
     assert _gpus(plan) == 2
-    for pool in plan.pools:
-        assert pool.sharing is None or pool.sharing.name == "mig:3g.20gb"
-        if pool.sharing is not None:
-            assert pool.workloads == ("a",)
-    assert sum((p.hourly for p in plan.pools), Decimal(0)) == Decimal("7.3468")
+    assert plan.pools[0].hourly == Decimal("7.3468")
+    for job in plan.placements:
+        assert job.slot is None and job.node_share == 0.5  # one whole GPU each
+    builder = CandidateBuilder(plan_spec(plan, full_catalog), full_catalog)
+    b = builder.candidates(builder.ws.workload("b"))
+    assert not any(o.variant.mode.kind == "mig" and o.offer.cloud == "gcp"
+                   for o in b.alternatives)  # never a GKE 4g.20gb pool
+    a = builder.candidates(builder.ws.workload("a"))
+    assert any(o.variant.mode.profile == "3g.20gb" and o.offer.cloud == "gcp"
+               for o in a.alternatives)  # while 3g.20gb is a GKE partition size
 
 
 def test_case5_t4_has_no_mig(full_catalog: Any) -> None:
@@ -128,6 +142,11 @@ def test_case9_ten_gib_hard_on_h100_never_a_1g_10gb_slot(full_catalog: Any) -> N
     (pool,) = plan.pools
     assert pool.sharing is not None and pool.sharing.profile in ("1g.20gb", "2g.20gb")
     assert pool.sharing.slot_memory_gib == 19.62
+    # four 1g.20gb a GPU beat three 2g.20gb: the cheapest H100 host, GCP a3-highgpu-1g
+    assert (pool.instance_type, pool.nodes, pool.sharing.name) == ("a3-highgpu-1g", 1,
+                                                                    "mig:1g.20gb")
+    assert pool.node_hourly == Decimal("5.38327")
+    assert plan.placements[0].hourly == Decimal("1.3458")  # a quarter of the node
     builder = CandidateBuilder(plan_spec(plan, full_catalog), full_catalog)
     wc = builder.candidates(builder.ws.workloads[0])
     assert all(o.variant.mode.profile != "1g.10gb" for o in wc.alternatives)
@@ -145,6 +164,9 @@ def test_case10_whole_gpu_training_never_on_a_shared_pool(full_catalog: Any) -> 
     jobs = [(f"nb-{i}", f"{{accelerators: \"A100:0.25\", {GCP}}}") for i in range(4)]
     jobs.append(("train", f"{{accelerators: A100:2, {GCP}}}"))
     plan = _plan(full_catalog, jobs)
+    assert _pools(plan) == [("a2-highgpu-1g", 1, "time-slicing:4"),
+                            ("a2-highgpu-2g", 1, "exclusive")]
+    assert sum((p.hourly for p in plan.pools), Decimal(0)) == Decimal("3.6734") + Decimal("7.3468")
     train = plan.placement("train")
     assert train is not None and plan.pool(train.pool).sharing is None
     assert train.slot is None
@@ -195,6 +217,47 @@ def test_five_services_cost_two_nodes_one_per_mode(embedded_catalog: Any) -> Non
     assert _pools(plan) == [("a2-highgpu-1g", 1, "mig:1g.5gb"), ("a2-highgpu-1g", 1, "time-slicing:4")]
     assert plan.solver.objective == Decimal("3544.4566")  # 2 x 2.42771 x 730, exactly
     assert len({p.pool for p in plan.placements}) == 2
+    # Priced by the one cost function: whole nodes all month, the MIG node's six unused
+    # slices are idle, the time-sliced node has none; re-pricing the plan agrees.
+    mig, ts = sorted(plan.pools, key=lambda p: p.sharing.name if p.sharing else "")
+    for pool in (mig, ts):
+        assert pool.node_hours == Decimal(730) and pool.compute == Decimal("1772.2283")
+    assert mig.idle.hourly == Decimal("2.0809") and ts.idle.hourly == Decimal(0)
+    assert reprice(plan).totals == plan.totals
+    assert plan.totals.monthly == Decimal("3544.4566")
+    # A sensible host after cost truth: the default host per A100 (6 vCPUs, 80 GiB) is met
+    # by the node, and each slot asks for its share of it (90 %), nothing defaulted.
+    assert (mig.vcpus, mig.memory_gib) == (ts.vcpus, ts.memory_gib) == (12.0, 85.0)
+    for job in plan.placements:
+        slots = 7 if job.pool == mig.id else 4
+        assert job.cpus_per_node == round(12 * 0.9 / slots, 2)
+        assert job.memory_gib_per_node == round(85 * 0.9 / slots, 2)
+        assert job.host.defaulted == ()
+
+
+@pytest.mark.parametrize(("accel", "instance", "vcpus"), [
+    ("T4", "n1-standard-4", 4.0), ("V100", "n1-highmem-8", 8.0)])
+def test_shared_slots_get_a_sane_host(full_catalog: Any, accel: str, instance: str,
+                                      vcpus: float) -> None:
+    """Cost truth's default host per GPU holds for shared nodes too: two half T4s used to
+    time-slice an n1-standard-1 carrying two T4s (1 vCPU, 3.75 GiB for both GPUs); the node
+    must now have the default host of its GPUs, and each slot its share of it."""
+    plan = _plan(full_catalog, [(f"j{i}", f'{{accelerators: "{accel}:0.5", {GCP}}}')
+                                for i in range(2)])
+    (pool,) = plan.pools
+    assert (pool.instance_type, pool.accelerator_count, pool.vcpus) == (instance, 1.0, vcpus)
+    assert pool.sharing is not None and pool.sharing.name == "time-slicing:2"
+    assert all(job.cpus_per_node == round(vcpus * 0.9 / 2, 2) for job in plan.placements)
+
+
+def test_an_explicit_host_request_still_wins(full_catalog: Any) -> None:
+    """``cpus``/``memory`` named: the slot's part of the node must hold them, and the
+    default host no longer applies."""
+    plan = _plan(full_catalog, [(f"j{i}", f'{{accelerators: "T4:0.5", {GCP}, cpus: 0.25, '
+                                 'memory: 1}') for i in range(2)])
+    (pool,) = plan.pools
+    assert pool.vcpus < 4.0  # a host smaller than the default, as asked
+    assert all(job.cpus_per_node == 0.25 for job in plan.placements)
 
 
 @pytest.mark.parametrize("allow", ["[]", "[mig]"])
