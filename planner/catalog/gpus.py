@@ -223,14 +223,21 @@ def maximal_layouts(geometry: MigGeometry) -> list[tuple[str, ...]]:
 
 
 def fits_node(geometry: MigGeometry, gpus: int, profiles: Iterable[str]) -> bool:
-    """Can these instances be spread over ``gpus`` GPUs, each GPU's share fitting it?
+    """Can these instances be spread over ``gpus`` GPUs, each GPU's share fitting it?"""
+    return assign_node(geometry, gpus, profiles) is not None
+
+
+def assign_node(geometry: MigGeometry, gpus: int,
+                profiles: Iterable[str]) -> tuple[tuple[str, ...], ...] | None:
+    """Each GPU's instances for a node holding ``profiles`` (GPUs left empty are empty
+    tuples, fullest GPU first), or None when they fit no spreading over ``gpus`` GPUs.
 
     Exact for the small demands of one node: a depth-first assignment of the
     instances (largest first) to GPUs, GPUs with equal contents tried once.
     """
     items = sorted(profiles, key=lambda n: _largest_first(geometry, n))
     if any(geometry.profile(n) is None for n in items):
-        return False
+        return None
     bins: list[list[str]] = [[] for _ in range(gpus)]
 
     def assign(i: int) -> bool:
@@ -248,7 +255,9 @@ def fits_node(geometry: MigGeometry, gpus: int, profiles: Iterable[str]) -> bool
             b.pop()
         return False
 
-    return assign(0)
+    if not assign(0):
+        return None
+    return tuple(sorted((tuple(sorted(b)) for b in bins), key=lambda g: (-len(g), g)))
 
 
 def pack_node(geometry: MigGeometry, gpus: int,

@@ -421,7 +421,8 @@ def _placed_view(plan: Plan, p: Placement) -> WorkloadView:
     )
 
 
-SLICE_WORD = {"mig": "slice", "time-slicing": "time-slice", "mps": "MPS client"}
+SLICE_WORD = {"mig": "slice", "mig-layout": "slice", "time-slicing": "time-slice",
+              "mps": "MPS client"}
 
 
 def slot_view(plan: Plan, p: Placement) -> SlotView | None:
@@ -437,9 +438,13 @@ def slot_view(plan: Plan, p: Placement) -> SlotView | None:
     word = SLICE_WORD[sharing.mode]
     what = sharing.slot if sharing.mode == "mig" else f"1 of {sharing.slots_per_gpu} {word}s"
     article = "an" if pool.instance_type[:1].lower() in "aeiou" else "a"
+    detail = f"{sharing.slot_memory_gib:g} GiB GPU memory"
+    if sharing.mode == "mig-layout" and p.slot:
+        # instances of several sizes: the job's own, priced by its share of the node
+        what, detail = p.slot, f"layout {sharing.name.split(':', 1)[1]}"
+        slot_hourly = (pool.node_hourly * Decimal(repr(p.node_share))).quantize(Decimal("0.0001"))
     text = (f"{what} of {article} {pool.instance_type} ({per_node} a node, "
-            f"{sharing.slot_memory_gib:g} GiB GPU memory, isolation {sharing.isolation}), "
-            f"${slot_hourly}/{word}-h")
+            f"{detail}, isolation {sharing.isolation}), ${slot_hourly}/{word}-h")
     why = (f"a whole {pool.accelerator or 'GPU'} of this node costs ${whole}/h, "
            f"{per_node // gpus} times the {word}; the job needs less than a GPU, and the "
            f"pool's {per_node} slots can hold {per_node} such jobs")

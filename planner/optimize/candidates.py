@@ -494,7 +494,7 @@ def _option_order(o: Option) -> tuple[float, int, bool, int, str]:
             o.pool_id)
 
 
-MODE_ORDER = {"exclusive": 0, "mig": 1, "time-slicing": 2, "mps": 3}
+MODE_ORDER = {"exclusive": 0, "mig": 1, "mig-layout": 1, "time-slicing": 2, "mps": 3}
 
 
 def _diversify(options: list[Option]) -> list[Option]:

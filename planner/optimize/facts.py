@@ -36,7 +36,7 @@ class Usage:
 
 
 def usage(model: Model, sol: Solution) -> Usage:
-    reps: dict[str, Option] = {}
+    reps: dict[str, Option] = {o.pool_id: o for o in sol.chosen.values()}  # merged pools too
     for wc in model.workloads:
         for o in wc.options:
             reps.setdefault(o.pool_id, o)

@@ -36,6 +36,7 @@ from planner.optimize.fallbacks import (
     plan_fallbacks,
     worst_case,
 )
+from planner.optimize.miglayout import merge_mig_layouts, pool_sharing_of_layout
 from planner.optimize.progress import NoProgress, Progress
 from planner.optimize.solve import Limit, Model, Solution, attach_bound, solve
 from planner.plan import (
@@ -160,6 +161,7 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
             break
         model.idle_reserve.update(over)
         solution = solve(model, time_limit, progress, bound=False)
+    solution = merge_mig_layouts(solution, ws)
     attach_bound(model, solution, time_limit)
     report.stage("assembling")
     fallbacks = choose_fallbacks(ws, builder, catalog, cands, model, solution)
@@ -502,6 +504,8 @@ def _pool_sharing(o: Option) -> PoolSharing | None:
     mode, slot = o.variant.mode, o.variant.slot
     if not mode.shared or slot is None:
         return None
+    if mode.kind == "mig-layout":
+        return pool_sharing_of_layout(o)
     return PoolSharing(
         mode=mode.kind, profile=mode.profile or None, clients=mode.clients or None,
         slot=slot.name, slots_per_gpu=slot.per_gpu, slot_memory_gib=round(slot.memory_gib, 3),

@@ -8,6 +8,8 @@ modes never share a pool (GKE allows one per pool, AKS's MIG profile is immutabl
 * ``mig:<profile>``: every GPU split into ``per_gpu`` instances of one MIG profile
   (GKE ``gpu_partition_size``, AKS ``gpu_instance_profile``, EKS and existing clusters
   through the GPU Operator's ``all-<profile>`` mig-parted config);
+* ``mig-layout:<layout>`` (EKS and existing clusters): each GPU its own MIG instances,
+  made after the MILP from the MIG jobs of one offer (:mod:`planner.optimize.miglayout`);
 * ``time-slicing:N`` / ``mps:N``: ``N`` clients per GPU, ``N`` in 2..48 (GKE
   ``gpu_sharing_config``, EKS and existing clusters through the device plugin's
   config). ``N`` comes from demand: for each GPU type, the largest ``N`` each shared
@@ -49,11 +51,11 @@ from planner.catalog.gpus import (
     mig_geometry,
 )
 from planner.catalog.model import Offer
-from planner.plan import mode_name
+from planner.plan import layout_id, mode_name
 from planner.spec.model import Workload, WorkloadSet
 from planner.spec.sharing import ISOLATION_RANK, MAX_CLIENTS_PER_GPU, SharedRequest
 
-ModeKind = Literal["exclusive", "mig", "time-slicing", "mps"]
+ModeKind = Literal["exclusive", "mig", "mig-layout", "time-slicing", "mps"]
 Platform = Literal["gke", "aks", "eks", "operator", "none"]
 FRACTION_TOLERANCE = 0.01  # a 0.333 VM serves a 1/3 request (SkyPilot matches counts +-0.01)
 MIN_CLIENTS = 2
@@ -62,14 +64,17 @@ SLOT_NAMES = {"time-slicing": "time-slice", "mps": "mps-client"}
 
 @dataclass(frozen=True, slots=True, order=True)
 class Mode:
-    """A node pool's sharing mode: ``exclusive``, ``mig:<profile>``, ``time-slicing:N``, ``mps:N``."""
+    """A node pool's sharing mode: ``exclusive``, ``mig:<profile>``, ``time-slicing:N``,
+    ``mps:N``, or ``mig-layout`` with each GPU's MIG instances (``layout``, made by
+    :mod:`planner.optimize.miglayout`)."""
 
     kind: ModeKind = "exclusive"
     profile: str = ""
     clients: int = 0
+    layout: tuple[tuple[str, ...], ...] = ()
 
     def __str__(self) -> str:
-        return mode_name(self.kind, self.profile, self.clients)
+        return mode_name(self.kind, self.profile, self.clients, self.layout)
 
     @property
     def shared(self) -> bool:
@@ -80,6 +85,8 @@ class Mode:
         """What the pool id appends for this mode ('' for exclusive: ids stay as they were)."""
         if self.kind == "mig":
             return "mig-" + self.profile
+        if self.kind == "mig-layout":
+            return "migl-" + layout_id(self.layout)
         if self.kind == "time-slicing":
             return f"ts{self.clients}"
         if self.kind == "mps":
