@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from components.builders.k8s_objects import multikueue_objects, plan_objects
+from components.builders.k8s_objects import multikueue_objects, plan_objects, route_check
 from components.builders.specs import POOL_LABEL, PlanSpecs, plan_specs
 from planner.optimize.planning import plan_workloads
 from planner.plan import Plan, stable_id
@@ -255,3 +255,25 @@ def test_no_fallbacks_no_change(places: Any) -> None:
     for objs in plan_objects(specs).values():
         assert not [o for o in objs if o["kind"] == "Cohort"]
         assert all(j.queue == stable_id(j.team) for j in specs.jobs)
+
+
+@pytest.mark.parametrize("azure_price", ["31.0000", "34.0000"])
+def test_multikueue_orders_cross_cloud_fallbacks_by_cost(azure_price: str) -> None:
+    """Two fallbacks in other clouds (within 30 % of $29.3871/h): the route's MultiKueueConfig
+    lists the choice's cluster, then the cheaper fallback's, then the dearer one's; moving
+    Azure's price from below AWS's ($32.7726/h) to above it swaps the two."""
+    places = [FALLBACK_PLACES[0], ("azure", "eastus", None, "Standard_ND96asr_v4", azure_price),
+              FALLBACK_PLACES[3]]
+    ws = workload_set([job("a", "A100:8", 10, fallbacks=fallback_policy(2, "30%", ["cloud"]))])
+    plan = plan_workloads(ws, fallback_catalog(places), time_limit=5)
+    a = plan.placement("a")
+    assert a is not None and a.cloud == "gcp"
+    by_price = sorted(places[1:], key=lambda p: p[4])
+    assert [f.cloud for f in a.fallbacks] == [p[0] for p in by_price]
+    specs = plan_specs(plan)
+    (route,) = specs.routes
+    objs = multikueue_objects(specs, "hub")
+    (config,) = [o for o in objs if o["kind"] == "MultiKueueConfig"
+                 and o["metadata"]["name"] == route_check(route)]
+    assert config["spec"]["clusters"] == [a.cluster, *(f.cluster for f in a.fallbacks)]
+    assert validate_objects(objs) == []
