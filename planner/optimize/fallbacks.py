@@ -188,7 +188,9 @@ def candidates(ws: WorkloadSet, builder: CandidateBuilder, siblings: Siblings,
                ceiling: float = math.inf) -> list[Option]:
     """Every option worth ranking as a fallback. Zone siblings are added only for options
     whose own cost is under ``ceiling`` (the premium limit): candidate generation kept the
-    cheapest zone of each region, so the other zones cost at least as much."""
+    cheapest zone of each region whose price it trusts, so the other zones cost at least as
+    much, and a sibling whose price row is flagged (:mod:`planner.catalog.sanity`) or has no
+    spot price is refused as candidate generation refuses it (its capacity reasons)."""
     by_pool: dict[str, Option] = {}
     for o in (*wc.options, *wc.alternatives):
         by_pool.setdefault(o.pool_id, o)
@@ -197,7 +199,7 @@ def candidates(ws: WorkloadSet, builder: CandidateBuilder, siblings: Siblings,
         view = _WorkloadView(w, ws)
         for o in [o for o in by_pool.values() if o.monthly <= ceiling]:
             for offer in siblings.of(o.offer):
-                if o.spot and offer.spot_price is None:
+                if builder._capacity_reasons(w, offer, o.spot, o.variant.share):
                     continue
                 variant = replace(o.variant, offer=offer)
                 if variant.pool_id in by_pool:

@@ -110,6 +110,23 @@ def test_fallback_over_a_declared_quota_if_used_is_not_offered() -> None:
         "us-east1"]
 
 
+def test_a_zone_sibling_at_a_flagged_price_is_not_offered() -> None:
+    """us-central1-b sells the choice's type at $5/h, under 40 % of its median across regions:
+    a price row the planner does not trust (planner/catalog/sanity.py). It is not the choice,
+    and not a fallback at a negative premium either."""
+    from planner.catalog.sanity import catalog_flags
+
+    places = [PLACES[0], ("gcp", "us-central1", "us-central1-b", "a2-highgpu-8g", "5.0000"),
+              PLACES[2], ("gcp", "europe-west4", "europe-west4-a", "a2-highgpu-8g", "30.0000")]
+    cat = catalog(places)
+    assert [(f.offer.zone, f.spot) for f in catalog_flags(cat)] == [("us-central1-b", False)]
+    p = placed(plan([job("train", "A100:8", 10, fallbacks=policy(2, "30%", ["zone", "region"]))],
+                    cat), "train")
+    assert p.zone == "us-central1-a"
+    assert [f.zone for f in p.fallbacks] == ["europe-west4-a", "us-east1-b"]
+    assert all(f.premium > 0 for f in p.fallbacks)
+
+
 def test_fallback_pools_are_min_zero_and_shared() -> None:
     p = plan([job("a", "A100:8", 10, fallbacks=policy(1)),
               job("b", "A100:8", 20, fallbacks=policy(1))])
