@@ -89,3 +89,34 @@ def test_queue_flavor_order_is_each_jobs_ranking() -> None:
             assert [n for n in order if n in local] == local, (p.workload, cluster)
             checked += 1
     assert checked >= 5
+
+
+def test_fallback_pools_get_labels_and_taints_like_primary_pools() -> None:
+    """A fallback-only pool is labelled with its own id, capacity and accelerator and the
+    teams whose jobs list it, and tainted like the primary GPU pools (GKE args)."""
+    plan = _plan()
+    specs = plan_specs(plan)
+    team_of = {p.workload: p.team for p in plan.placements}
+
+    def config(pool_id: str) -> dict[str, object]:
+        node_config: dict[str, object] = gcp_node_pool_args(
+            specs.pool(stable_id(pool_id)))["node_config"]
+        return node_config
+
+    primary = [p for p in plan.pools if p.cloud == "gcp" and p.workloads]
+    fallback_only = [p for p in plan.pools if p.cloud == "gcp" and p.fallback_for
+                     and not p.workloads]
+    assert primary and fallback_only
+    (taints,) = {str(config(p.id)["taints"]) for p in primary}
+    assert "nvidia.com/gpu" in taints
+    for pool in fallback_only:
+        cfg = config(pool.id)
+        assert str(cfg["taints"]) == taints
+        labels = cfg["labels"]
+        assert isinstance(labels, dict)
+        assert labels["gpuplan.io/pool"] == stable_id(pool.id)
+        assert labels["gpuplan.io/capacity"] == pool.capacity
+        assert labels["gpuplan.io/accelerator"] == str(pool.accelerator).lower()
+        teams = {team_of[w] for w in pool.fallback_for}
+        assert {k for k in labels if k.startswith("gpuplan.io/team-")} == {
+            f"gpuplan.io/team-{stable_id(t)}" for t in teams}
