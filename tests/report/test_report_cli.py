@@ -86,6 +86,7 @@ def test_a_diff_against_a_git_ref(tmp_path: Path) -> None:
     (["{plan}", "--out", "{tmp}/no/such/dir/report.html"], "does not exist"),
     (["{plan}", "--base", "{missing}"], "file not found"),
     (["{plan}", "--base", "{plan}", "--base-ref", "HEAD"], "not both"),
+    (["{plan}", "--base-ref", "--output={tmp}/written-by-git"], "--base-ref: not a git ref: '-"),
     (["{plan}", "--format", "pdf"], "--format"),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(
