@@ -422,9 +422,10 @@ def short_cluster(name: str) -> str:
 
 def requests(jobs: list[JobSpec], flavor: PoolSpec) -> FlavorQuota:
     """Sum of the requests of the pods of ``jobs`` as a quota on ``flavor`` (GPUs counted
-    in its slots)."""
+    in its slots), with every GPU resource the flavor's nodes offer (0 where none is
+    asked: a queue covers each resource of its flavors, a mig-layout pool has several)."""
     pods = [r for j in jobs for r in j.roles]
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = dict.fromkeys(flavor.gpu_resources, 0)
     for r in pods:
         if r.gpus:
             counts[r.gpu_resource] = counts.get(r.gpu_resource, 0) + r.replicas * r.gpus

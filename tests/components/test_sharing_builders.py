@@ -4,6 +4,7 @@ request one slot, and the GPU Operator's config. Brief §6 cases 11 and 12."""
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from components.builders.sharing import (
     gpu_operator_values,
 )
 from components.builders.specs import PlanSpecs, plan_specs
-from planner.plan import Plan, PoolSharing, read_plan
+from planner.plan import Plan, PoolSharing, layout_id, read_plan
 from tests.k8s_validator import validate_objects
 from tests.plan_factory import make_plan
 
@@ -49,8 +50,9 @@ def test_each_cloud_gets_its_own_knob(specs: PlanSpecs) -> None:
     assert aks["gpu_instance_profile"] == "MIG1g"  # 1g.10gb of an A100 80GB
     eks_ts = pool_args(_pool(specs, "aws", "time-slicing"))
     assert eks_ts["labels"]["nvidia.com/device-plugin.config"] == "time-slicing-8"
-    eks_mig = pool_args(_pool(specs, "aws", "mig"))
-    assert eks_mig["labels"]["nvidia.com/mig.config"] == "all-1g.10gb"
+    eks_mig = pool_args(_pool(specs, "aws", "mig-layout"))  # one H100: 1g.10gb + 3g.40gb
+    assert eks_mig["labels"]["nvidia.com/mig.config"] == "gpuplan-" + layout_id(
+        (("1g.10gb", "3g.40gb"),))
     # EKS autoscalers cannot see slots: the shared pool is kept at its planned size
     assert eks_ts["scaling_config"]["min_size"] == eks_ts["scaling_config"]["desired_size"] == 1
 
@@ -150,19 +152,21 @@ def test_operator_mig_jobs_request_their_mig_resource(specs: PlanSpecs) -> None:
     """Under the GPU Operator's mixed strategy a slot is ``nvidia.com/mig-<profile>``; every
     such resource of the cluster is covered in the ClusterQueue's one group, 0 elsewhere."""
     objects = plan_objects(specs)
-    eks = _pool(specs, "aws", "mig")
-    [job] = [o for o in objects[eks.cluster] if o["kind"] == "Job"
-             and o["metadata"]["labels"]["gpuplan.io/pool"] == eks.name]
-    resources = job["spec"]["template"]["spec"]["containers"][0]["resources"]
-    assert resources["limits"] == {"nvidia.com/mig-1g.10gb": "1"}
+    eks = _pool(specs, "aws", "mig-layout")
+    jobs = {o["metadata"]["name"]: o for o in objects[eks.cluster] if o["kind"] == "Job"
+            and o["metadata"]["labels"]["gpuplan.io/pool"] == eks.name}
+    limits = {name: job["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+              for name, job in jobs.items()}
+    assert limits == {"ocr-eks": {"nvidia.com/mig-1g.10gb": "1"},
+                      "rerank-eks": {"nvidia.com/mig-3g.40gb": "1"}}
     for cq in (o for o in objects[eks.cluster] if o["kind"] == "ClusterQueue"):
         [group] = cq["spec"]["resourceGroups"]
         assert group["coveredResources"] == ["cpu", "memory", "nvidia.com/gpu",
-                                             "nvidia.com/mig-1g.10gb"]
+                                             "nvidia.com/mig-1g.10gb", "nvidia.com/mig-3g.40gb"]
         for flavor in group["flavors"]:
             quota = {r["name"]: r["nominalQuota"] for r in flavor["resources"]}
             if flavor["name"] != eks.name:
-                assert quota["nvidia.com/mig-1g.10gb"] == "0"
+                assert quota["nvidia.com/mig-1g.10gb"] == quota["nvidia.com/mig-3g.40gb"] == "0"
     for cluster, objs in objects.items():
         assert validate_objects(objs) == [], cluster
 
@@ -181,6 +185,11 @@ def test_operator_config_matches_the_pools(specs: PlanSpecs) -> None:
                 assert pool.flavor_labels["nvidia.com/mig.config"] == sharing.operator_config
                 [layout] = mig[sharing.operator_config]
                 assert layout["mig-devices"] == {sharing.profile: sharing.slots_per_gpu}
+            elif sharing.mode == "mig-layout":
+                assert pool.flavor_labels["nvidia.com/mig.config"] == sharing.operator_config
+                devices = {i: entry.get("mig-devices", {}) for entry in
+                           mig[sharing.operator_config] for i in entry["devices"]}
+                assert devices == {i: dict(Counter(gpu)) for i, gpu in enumerate(sharing.layout)}
             else:
                 config = yaml.safe_load(plugin[sharing.operator_config])
                 kind = "timeSlicing" if sharing.mode == "time-slicing" else "mps"
@@ -245,10 +254,14 @@ def test_pulumi_installs_the_gpu_operator_and_its_config_on_eks(tmp_path: Path) 
     assert sorted(r.inputs["metadata"]["name"] for r in maps) == [
         DEVICE_PLUGIN_CONFIG, MIG_PARTED_CONFIG]
     groups = [r for r in resources if r.type == "aws:eks/nodeGroup:NodeGroup"]
-    labels = {k: v for g in groups for k, v in g.inputs["labels"].items()
-              if k.startswith("nvidia.com/")}
-    assert labels == {"nvidia.com/device-plugin.config": "time-slicing-8",
-                      "nvidia.com/mig.config": "all-1g.10gb"}
+    labels = sorted((k, v) for g in groups for k, v in g.inputs["labels"].items()
+                    if k.startswith("nvidia.com/"))
+    assert labels == [("nvidia.com/device-plugin.config", "time-slicing-8"),
+                      ("nvidia.com/mig.config", "gpuplan-" + layout_id((("1g.10gb", "3g.40gb"),)))]
+    [parted] = [r for r in maps if r.inputs["metadata"]["name"] == MIG_PARTED_CONFIG]
+    configs = yaml.safe_load(parted.inputs["data"]["config.yaml"])["mig-configs"]
+    assert configs["gpuplan-" + layout_id((("1g.10gb", "3g.40gb"),))] == [
+        {"devices": [0], "mig-enabled": True, "mig-devices": {"1g.10gb": 1, "3g.40gb": 1}}]
 
 
 def _layout_plan() -> Plan:

@@ -23,7 +23,7 @@ import pytest
 from components.program.mocks import Recorded, run_mocked
 from components.program.stack import load_plan, program, read_config
 from components.terraform.render import render_terraform
-from planner.plan import Plan, dumps_plan, loads_plan, stable_id
+from planner.plan import Plan, dumps_plan, layout_id, loads_plan, stable_id
 from tests.plan_factory import make_plan
 
 REPO = Path(__file__).resolve().parents[2]
@@ -193,6 +193,39 @@ def test_every_pool_is_the_same_in_pulumi_and_terraform(name: str, tmp_path: Pat
     assert sorted(tf_side) == sorted(pulumi_side)
     for pool, described in pulumi_side.items():
         assert tf_side[pool] == without_known_gaps(plan, pool, described), pool
+
+
+def knobs(side: dict[str, Any]) -> list[tuple[str, ...]]:
+    """Each pool's sharing knob as a reader saw it: GKE partition size or sharing config,
+    the AKS GPU instance profile, the EKS GPU Operator config labels."""
+    out = []
+    for d in side.values():
+        gpu = d["gpu"]
+        if isinstance(gpu, tuple) and gpu[2]:
+            out.append(("gke", "gpu_partition_size", gpu[2]))
+        if isinstance(gpu, tuple) and gpu[3]:
+            out.append(("gke", "gpu_sharing_config", gpu[3], str(gpu[4])))
+        if isinstance(gpu, str):
+            out.append(("aks", "gpu_instance_profile", gpu))
+        for key in ("nvidia.com/mig.config", "nvidia.com/device-plugin.config"):
+            if d["image"] and key in d["labels"]:
+                out.append(("eks", key, d["labels"][key]))
+    return sorted(out)
+
+
+def test_each_clouds_sharing_knob_reaches_both_sides(tmp_path: Path) -> None:
+    """Parity of the sharing example is not vacuous: every cloud's knob is set, the same,
+    in the Pulumi inputs and in the Terraform resources (GKE partition size and MPS, the
+    AKS MIG profile, the EKS time-slicing and mig-layout operator configs)."""
+    pulumi_side, tf_side = pools_both_ways(plan_of("sharing"), tmp_path)
+    layout = "gpuplan-" + layout_id((("1g.10gb", "3g.40gb"),))
+    expected = sorted([("gke", "gpu_partition_size", "3g.20gb"),
+                       ("gke", "gpu_sharing_config", "MPS", "4"),
+                       ("aks", "gpu_instance_profile", "MIG1g"),
+                       ("eks", "nvidia.com/device-plugin.config", "time-slicing-8"),
+                       ("eks", "nvidia.com/mig.config", layout)])
+    assert knobs(pulumi_side) == expected
+    assert knobs(tf_side) == expected
 
 
 def test_placement_groups_and_the_known_terraform_gap(tmp_path: Path) -> None:
