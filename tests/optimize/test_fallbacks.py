@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ from tests.synthetic import (
     fallback_catalog,
     fallback_policy,
     job,
+    offer,
     workload_set,
 )
 
@@ -125,6 +127,44 @@ def test_a_zone_sibling_at_a_flagged_price_is_not_offered() -> None:
     assert p.zone == "us-central1-a"
     assert [f.zone for f in p.fallbacks] == ["europe-west4-a", "us-east1-b"]
     assert all(f.premium > 0 for f in p.fallbacks)
+
+
+@pytest.mark.parametrize(("regions", "expected"), [
+    ({}, ["us-central1", "us-east1", "us-east-1"]),
+    ({"deny": ["us-east1"]}, ["us-central1", "us-east-1", "eastus"]),
+    ({"allow": ["us-central1", "eastus"]}, ["us-central1", "eastus"]),
+])
+def test_fallbacks_keep_the_region_policy(regions: dict[str, list[str]],
+                                          expected: list[str]) -> None:
+    """Without a policy the three cheapest other places; a denied region is skipped for the
+    next one; an allow list leaves two places, and the note says why there are not three."""
+    rule = policy(3, "60%", ["zone", "region", "cloud"])
+    p = placed(plan([job("train", "A100:8", 10, fallbacks=rule, regions=regions)]), "train")
+    assert [f.region for f in p.fallbacks] == expected
+    assert (p.fallback_note is None) == (len(expected) == 3)
+
+
+@pytest.mark.parametrize("deadline", [None, 12])
+def test_fallbacks_keep_the_deadline(deadline: int | None) -> None:
+    """A V100:8 node at $16/h runs the 10 h A100 job in about 20.5 h: within the premium it is
+    the fourth fallback; with a 12 h deadline it is not offered and Azure's A100 takes its
+    rank."""
+    v100 = offer("gcp", "us-east1", "n1-highmem-96-v100x8", "V100", 8, "16.0000",
+                 zone="us-east1-c")
+    base = catalog()
+    cat = Catalog(base.meta, (*base.offers, v100))
+    extra = {} if deadline is None else {"deadline_hours": deadline}
+    w = job("train", "A100:8", 10, fallbacks=policy(4, "60%", ["zone", "region", "cloud"]),
+            resources={"accelerators": ["A100:8", "V100:8"]}, **extra)
+    p = placed(plan([w], cat), "train")
+    assert p.accelerator == "A100" and p.runtime_hours == 10.0
+    got = [f.offer for f in p.fallbacks]
+    assert len(got) == 4 and (v100.key in got) == (deadline is None)
+    if deadline is not None:
+        assert got[-1].startswith("azure/") and all(f.runtime_hours <= deadline
+                                                    for f in p.fallbacks)
+    else:
+        assert next(f for f in p.fallbacks if f.offer == v100.key).runtime_hours > 12
 
 
 def test_fallback_pools_are_min_zero_and_shared() -> None:
