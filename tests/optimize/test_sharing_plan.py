@@ -1,10 +1,17 @@
 """GPU sharing planned: the design brief's acceptance cases (briefs/gpu_sharing.md §6).
 
 Prices are the shared SkyPilot catalog's on-demand rows (us-central1 / us-east-1, as the
-brief says), so each expectation can be checked by hand against its CSV. Cases 2 and 3
-(per-GPU MIG fit) are in tests/catalog/test_gpus.py and, planned, in
-test_sharing_layouts.py; cases 12 and 13 (Kueue flavor, diff) in tests/components and
-tests/review.
+brief says), so each expectation can be checked by hand against its CSV. Where the cases
+are:
+
+* 1, 4-10, 14 here; 11 here (client counts demanded) and in
+  tests/components/test_sharing_builders.py (a pool outside 2..48 is refused);
+* 2 and 3 (per-GPU MIG fit): the geometry in tests/catalog/test_gpus.py, planned on EKS
+  and an existing cluster in test_sharing_layouts.py;
+* 12 (Kueue flavor and quota in slices): tests/components/test_sharing_builders.py;
+* 13 (a profile change is a pool replacement): tests/review/test_sharing_diff.py.
+
+Where the brief is wrong (case 1 with 8 jobs, case 4, case 2 on AWS) the test says so.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.builders.pool_args import aks_agent_pool_name, gke_node_pool_name
+from components.builders.pool_args import aks_agent_pool_name, gke_node_pool_name, pool_args
 from components.builders.specs import plan_specs
 from planner.optimize.planning import plan_workloads
 from planner.plan import Plan
@@ -27,6 +27,9 @@ def _plan(catalog: Any, where: str, profile: str) -> Plan:
 @pytest.mark.parametrize(("where", "before", "after", "note"), [
     ("cloud: gcp, region: us-central1", "1g.5gb", "2g.10gb", "GKE recreates the node pool"),
     ("cloud: azure, region: eastus", "1g.10gb", "2g.20gb", "a new AKS agent pool"),
+    # the brief's own profiles on AKS: an A100 40GB (ND96asr_v4), MIG1g -> MIG2g
+    ("accelerators: A100, cloud: azure, region: eastus", "1g.5gb", "2g.10gb",
+     "a new AKS agent pool"),
 ])
 def test_case13_profile_change_is_a_replacement(full_catalog: Any, where: str, before: str,
                                                 after: str, note: str) -> None:
@@ -43,6 +46,10 @@ def test_case13_profile_change_is_a_replacement(full_catalog: Any, where: str, b
     old, cur = plan_specs(base).pools[0], plan_specs(new).pools[0]
     name = gke_node_pool_name if old.cloud == "gcp" else aks_agent_pool_name
     assert name(old) != name(cur)  # a new pool at the cloud, never an in-place change
+    if old.cloud == "azure":
+        profiles = {"1g.5gb": "MIG1g", "2g.10gb": "MIG2g", "1g.10gb": "MIG1g", "2g.20gb": "MIG2g"}
+        assert pool_args(old)["gpu_instance_profile"] == profiles[before]
+        assert pool_args(cur)["gpu_instance_profile"] == profiles[after]
 
 
 def test_same_machines_in_the_same_mode_are_not_a_replacement(full_catalog: Any) -> None:
