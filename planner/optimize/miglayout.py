@@ -23,8 +23,10 @@ jobs still running (``max_p ceil(c_lp / n_p)``, ``n_p`` instances of ``p`` a nod
 only if that saves node-hours over the pools the jobs leave (one offer and capacity type:
 one node price). Moves are made greedily, the largest saving first, until none saves.
 
-The solver's lower bound is that of the MILP, which has homogeneous MIG pools only; a
-merged plan can cost less than it, and then reports its cost as the bound (gap 0).
+The MILP's own bounds hold for one MIG profile a pool only, and a merged plan can cost
+less. When a merge was made, the plan's lower bound is instead the LP relaxation of
+:func:`layout_relaxation` (each such job at the least share it can hold in any layout),
+with the same workloads placed, and the solver status says so.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from fractions import Fraction
 from planner.catalog.gpus import MigGeometry, assign_node, mig_geometry
 from planner.optimize.candidates import Option, Variant
 from planner.optimize.sharing import Mode, Slot, platform
-from planner.optimize.solve import Solution
+from planner.optimize.solve import Model, Solution
 from planner.plan import PoolSharing
 from planner.plancost import exact_share, node_hours, peak_nodes, pieces
 from planner.spec.model import WorkloadSet
@@ -71,7 +73,11 @@ def merge_mig_layouts(sol: Solution, ws: WorkloadSet) -> Solution:
     for o in chosen.values():
         held[o.pool_id].extend(o.pieces)
     return dataclasses.replace(sol, chosen=dict(sorted(chosen.items())),
-                               nodes={pid: peak_nodes(p) for pid, p in sorted(held.items())})
+                               nodes={pid: peak_nodes(p) for pid, p in sorted(held.items())},
+                               status=f"{sol.status}; {MERGED}")
+
+
+MERGED = "then mig-layout pools (bound: LP with layouts)"
 
 
 def _groups(sol: Solution) -> list[Pools]:
@@ -173,7 +179,12 @@ def _moved(o: Option, profile: str, mode: Mode, geometry: MigGeometry, gpus: int
     slot = Slot(mode, profile, sum(g.count(profile) for g in mode.layout), p.memory_gib,
                 p.compute / geometry.compute, "hard")
     v = o.variant
-    variant = Variant(v.offer, v.spot, share, v.choice, mode, slot)
+    return _with_share(o, Variant(v.offer, v.spot, share, v.choice, mode, slot), hours_per_month)
+
+
+def _with_share(o: Option, variant: Variant, hours_per_month: float) -> Option:
+    """``o`` as ``variant`` (its pool and node share), its costs following the share."""
+    share = variant.share
     hourly = o.nodes * share * o.node_price
     egress = o.run_cost - o.hourly * o.runtime
     run_cost = hourly * o.runtime + egress
@@ -183,6 +194,26 @@ def _moved(o: Option, profile: str, mode: Mode, geometry: MigGeometry, gpus: int
         monthly=run_cost * runs, objective=o.objective + (run_cost - o.run_cost) * runs,
         run_share=o.nodes * share, pieces=tuple(pieces(o.nodes * share, o.run_hours,
                                                        hours_per_month)))
+
+
+def layout_relaxation(model: Model, ws: WorkloadSet) -> Model:
+    """``model`` with every option that could join a mig-layout pool at its instance's
+    memory slices of a node (the least it can hold there): the LP of this model bounds
+    plans with layouts, where the model's own bound holds for one profile a pool only."""
+    wanted = {w.name: w.shared.mig for w in ws.workloads if w.shared and w.shared.mig}
+    hours = ws.pricing.hours_per_month
+
+    def relaxed(o: Option) -> Option:
+        profile = _instance(o, wanted) if platform(o.offer) in LAYOUT_PLATFORMS else None
+        geometry = mig_geometry(o.offer.accelerator)
+        if profile is None or geometry is None or (p := geometry.profile(profile)) is None:
+            return o
+        share = p.slices / (geometry.slices * int(o.offer.accelerator_count))
+        return _with_share(o, dataclasses.replace(o.variant, share=share), hours)
+
+    return dataclasses.replace(model, workloads=[
+        dataclasses.replace(wc, options=[relaxed(o) for o in wc.options])
+        for wc in model.workloads])
 
 
 def _honest(merged: list[Option], profiles: list[str], layout: Layout) -> bool:

@@ -36,9 +36,13 @@ from planner.optimize.fallbacks import (
     plan_fallbacks,
     worst_case,
 )
-from planner.optimize.miglayout import merge_mig_layouts, pool_sharing_of_layout
+from planner.optimize.miglayout import (
+    layout_relaxation,
+    merge_mig_layouts,
+    pool_sharing_of_layout,
+)
 from planner.optimize.progress import NoProgress, Progress
-from planner.optimize.solve import Limit, Model, Solution, attach_bound, solve
+from planner.optimize.solve import Limit, Model, Solution, attach_bound, lp_bound, solve
 from planner.plan import (
     Alternative,
     CatalogInfo,
@@ -161,8 +165,13 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
             break
         model.idle_reserve.update(over)
         solution = solve(model, time_limit, progress, bound=False)
-    solution = merge_mig_layouts(solution, ws)
-    attach_bound(model, solution, time_limit)
+    merged = merge_mig_layouts(solution, ws)
+    if merged is solution:
+        attach_bound(model, solution, time_limit)
+    else:  # the MILP's bounds hold for one MIG profile a pool (planner.optimize.miglayout)
+        solution = merged
+        relaxed = lp_bound(layout_relaxation(model, ws), time_limit / 4, set(solution.chosen))
+        solution.lower_bound = min(relaxed or 0.0, solution.cost)
     report.stage("assembling")
     fallbacks = choose_fallbacks(ws, builder, catalog, cands, model, solution)
     return assemble(ws, catalog, cands, model, solution, time_limit, fallbacks)

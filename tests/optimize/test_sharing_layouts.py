@@ -51,6 +51,22 @@ def test_case2_two_profiles_share_one_gpu_on_eks(full_catalog: Any) -> None:
     assert reprice(plan).totals == plan.totals
     # the operator keeps the pool at its planned size (autoscalers cannot see instances)
     assert pool.min_nodes == pool.max_nodes == 1
+    # the MILP's bound holds for one profile a pool; the plan's is the LP with layouts,
+    # here tight: both jobs at their slices fill the node all month
+    assert plan.solver.status.endswith("; then mig-layout pools (bound: LP with layouts)")
+    assert plan.solver.lower_bound == plan.totals.monthly == Decimal("5022.4000")
+
+
+def test_a_merged_plan_reports_a_bound_that_holds_with_layouts(full_catalog: Any) -> None:
+    """Two 2-hour batch jobs merged: the bound is the LP with layouts (their slices'
+    share-hours, idle not counted), below the plan, never the homogeneous MILP's bound
+    clipped to the plan's cost (which would claim a gap of 0 it cannot show)."""
+    plan = _plan(full_catalog, ["1g.10gb", "3g.40gb"],
+                 kind="kind: batch, work: {duration_hours: 2, runs_per_month: 30}")
+    assert _pools(plan)[0][2] == "mig-layout:1g.10gb+3g.40gb"
+    assert plan.totals.monthly == Decimal("412.8000")  # 60 node-hours at $6.88
+    assert plan.solver.lower_bound == Decimal("258.0000")  # 5/8 of them
+    assert plan.solver.gap == Decimal("0.375")
 
 
 def test_case2_three_instances_need_two_gpus(full_catalog: Any) -> None:
