@@ -424,12 +424,77 @@ class UnplacedReason(Model):
     detail: str
 
 
+class Unblock(Model):
+    """One minimal way to place an unplaced workload: relax every constraint of ``relax``
+    together (a constraint id such as ``quota:gcp/...`` or ``budget:team``, or a rejection
+    reason such as ``region-not-allowed``) and it could run on ``offer``, for ``monthly``:
+    what the plan would then pay a month for it, everyone else where they are (a slot
+    alone on its node pays the node). Minimal: no smaller set would do."""
+
+    relax: tuple[Annotated[str, Field(min_length=1, max_length=256)], ...] = Field(
+        min_length=1, max_length=16)
+    offer: str = Field(min_length=1, max_length=256)
+    monthly: Usd
+
+    @model_validator(mode="after")
+    def _sorted(self) -> Unblock:
+        if list(self.relax) != sorted(set(self.relax)):
+            raise FieldValueError("relax", "constraint ids must be sorted and unique")
+        return self
+
+
 class Unplaced(Model):
+    """A workload the plan could not place: why (``reasons``) and ``unblock``, the minimal
+    sets of constraints any one of which, relaxed, would place it (fewest members first,
+    then cheapest). Empty when no constraint the declaration sets is in the way (the
+    offers' own facts, or the solver's trade-off: see ``reasons``)."""
+
     workload: Annotated[Label, Id("workload")]
     team: TeamName
     reasons: tuple[UnplacedReason, ...]
-    blocking: tuple[str, ...] = Field((), description="smallest set of constraint ids blocking it")
+    unblock: tuple[Unblock, ...] = Field((), max_length=64)
     rejected: tuple[Rejection, ...] = ()
+
+    @model_validator(mode="after")
+    def _minimal(self) -> Unplaced:
+        sets = [frozenset(u.relax) for u in self.unblock]
+        for i, s in enumerate(sets):
+            if any(j != i and t <= s for j, t in enumerate(sets)):
+                raise FieldValueError(("unblock", i, "relax"), "not minimal: another set of "
+                                      "unblock is contained in it")
+        order = [(len(u.relax), u.monthly, u.relax) for u in self.unblock]
+        if order != sorted(order):
+            raise FieldValueError("unblock", "sets must be ordered by size, then monthly cost")
+        return self
+
+
+def machine_text(p: Placement, pool: Pool) -> str:
+    """The machine a job runs on and its part of it: the node's GPUs and, where it does not
+    take them all, the job's: ``n1-highcpu-16 2×V100 (uses 1)``; on a shared pool its slot:
+    ``a2-highgpu-1g 1×A100 (uses one 1g.10gb slot)``, ``g6.xlarge 1×L4 (uses one
+    time-slicing:8 slot)``."""
+    if not p.accelerator:
+        return p.instance_type
+    text = f"{p.instance_type} {pool.accelerator_count:g}×{p.accelerator}"
+    s = pool.sharing
+    if s is not None:
+        name = s.profile if s.mode == "mig" and s.profile else p.slot if s.mode == "mig-layout" \
+            else mode_name(s.mode, s.profile, s.clients)
+        return f"{text} (uses one {name} slot)"
+    if p.gpus_per_node < pool.accelerator_count:
+        return f"{text} (uses {p.gpus_per_node:g})"
+    return text
+
+
+def unblock_text(u: Unplaced, code: str = "") -> str:
+    """What would place ``u``, in a line: "any one of: a ($x/month), b + c ($y/month)",
+    "relax a + b ($x/month)" for one set, "nothing to relax" for none; ``code`` quotes ids
+    (markdown: a backtick)."""
+    if not u.unblock:
+        return "nothing to relax"
+    sets = [" + ".join(f"{code}{cid}{code}" for cid in x.relax) + f" (${x.monthly:,.2f}/month)"
+            for x in u.unblock]
+    return ("relax " + sets[0]) if len(sets) == 1 else "any one of: " + ", ".join(sets)
 
 
 class Binding(Model):

@@ -106,7 +106,11 @@ def test_infeasible_names_blocking_constraint() -> None:
     assert not p.placements
     [u] = p.unplaced
     assert u.workload == "big"
-    assert "quota" in u.blocking
+    # more quota in either region, spot, or another cloud: each alone would place it
+    sets = {x.relax for x in u.unblock}
+    assert {("quota:gcp/us-central1/NVIDIA_A100_GPUS/on-demand",),
+            ("quota:gcp/us-east1/NVIDIA_A100_GPUS/on-demand",)} <= sets
+    assert all(len(s) == 1 for s in sets)
     assert any(r.code == "quota" for r in u.reasons)
 
 
@@ -115,15 +119,17 @@ def test_unplaced_by_budget_names_budget() -> None:
              teams={"ml": {"monthly_budget": "300"}})
     assert [pl.workload for pl in p.placements] == ["a"]
     [u] = p.unplaced
-    assert u.workload == "b" and u.blocking == ("budget:ml",)
+    assert u.workload == "b" and {x.relax for x in u.unblock} == {("budget:ml",)}
+    assert u.unblock[0].monthly > 0 and [r.code for r in u.reasons] == ["budget"]
 
 
 def test_unknown_shape_lists_reasons() -> None:
     p = plan([job("x", "T4:8")])
     [u] = p.unplaced
     # No offer has eight T4s; the smaller ones also lack the default host for eight.
-    assert u.blocking == ("accelerator-count", "cpus", "memory")
-    assert u.reasons[0].code == "accelerator-count"
+    # Only a different request would run: nothing to relax, the reasons say why.
+    assert u.unblock == ()
+    assert [r.code for r in u.reasons][:3] == ["accelerator-count", "cpus", "memory"]
 
 
 def test_spot_risk_and_egress_in_cost() -> None:

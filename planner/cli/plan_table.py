@@ -10,13 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from planner.cli.output import console, fmt_money
-from planner.plan import Placement, Plan
+from planner.plan import Plan, machine_text, unblock_text
 from planner.utilization import use_text, utilization_text
-
-
-def _gpus(p: Placement) -> str:
-    return f" {p.accelerator}:{p.gpus_per_node:g}" if p.accelerator else ""
-
 
 NUMERIC = ("nodes", "GPU util")
 
@@ -36,8 +31,7 @@ def print_plan(plan: Plan, warnings: Sequence[str] = ()) -> None:
                          else "left")
     pools = {pool.id: pool for pool in plan.pools}
     for p in plan.placements:
-        instance = p.instance_type + _gpus(p) + (
-            f" ({p.node_share:.0%} of node)" if p.node_share < 1 else "")
+        instance = machine_text(p, pools[p.pool])
         table.add_row(p.workload, p.team, p.cloud, p.zone or p.region, instance, str(p.nodes),
                       p.capacity, fmt_money(p.hourly), fmt_money(p.cost.total, 2),
                       fmt_money(p.monthly, 2), utilization_text(pools[p.pool]))
@@ -66,8 +60,8 @@ def print_plan(plan: Plan, warnings: Sequence[str] = ()) -> None:
         out.print(f"[bold yellow]warning[/] {escape(warning)}")
     for u in plan.unplaced:
         why = "; ".join(r.detail for r in u.reasons[:3])
-        out.print(f"[bold red]unplaced[/] {u.workload} ({u.team}): blocked by "
-                  f"{', '.join(u.blocking)} — {why}")
+        out.print(f"[bold red]unplaced[/] {u.workload} ({u.team}): {why}; to place it: "
+                  f"{escape(unblock_text(u))}")
     for b in plan.binding:
         out.print(f"binding {b.id}: {b.used} of {b.limit} {b.unit} ({', '.join(b.workloads)})")
     s = plan.solver

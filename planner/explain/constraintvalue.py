@@ -125,7 +125,7 @@ def _signed(d: Decimal) -> str:
 
 
 def _affected(plan: Plan, b: Binding) -> list[str]:
-    blocked = [u.workload for u in plan.unplaced if b.id in u.blocking]
+    blocked = [u.workload for u in plan.unplaced if any(b.id in x.relax for x in u.unblock)]
     return sorted(set(b.workloads) | set(blocked))
 
 

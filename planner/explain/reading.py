@@ -27,8 +27,8 @@ JSON schema (``kind`` = ``"gpuplan/explain"``, ``version`` = 1; keys sorted):
   monthly, budget, over_budget, paid_gpu_hours, used_gpu_hours, utilization}], by_cloud /
   by_region: [{name, hourly, monthly, paid_gpu_hours, used_gpu_hours, utilization}],
   pools: [pool use], utilization_warnings: [str], placements: [{workload,
-  team, cloud, region, zone, instance_type, capacity, nodes, monthly}],
-  binding: [constraint], unplaced: [{workload, team, blocking: [blocker],
+  team, cloud, region, zone, instance_type, machine, capacity, nodes, monthly}],
+  binding: [constraint], unplaced: [{workload, team, unblock: [unblock],
   reasons: [{code, detail}]}], solver: {method, status, lower_bound, gap},
   worst_case, warnings}`` (``worst_case``: the plan's ``{monthly, delta, by_team,
   over_budget}`` with every workload that has fallbacks on its first one, or ``null``;
@@ -42,10 +42,11 @@ JSON schema (``kind`` = ``"gpuplan/explain"``, ``version`` = 1; keys sorted):
   first, adding up to its idle GPU-hours
 * ``workloads``: ``[workload]`` in the order named, where a workload is
   ``{workload, team, status: placed|unplaced, placement, cost, alternatives,
-  cheaper, binding, blocking, reasons}``:
+  cheaper, binding, unblock, reasons}``:
 
-  - ``placement``: ``{pool, cluster, cloud, region, zone, instance_type,
-    capacity, accelerator, gpus_per_node, nodes, node_share}`` or ``null``
+  - ``placement``: ``{pool, cluster, cloud, region, zone, instance_type, machine,
+    capacity, accelerator, gpus_per_node, nodes, node_share}`` or ``null`` (``machine``:
+    ``n1-highcpu-16 2×V100 (uses 1)``, the node's GPUs and the job's part)
   - ``pool_use``: the ``pool use`` of its pool (placed only), else ``null``
   - ``slot``: on a shared pool ``{mode, slot, slots_per_node, memory_gib, isolation,
     node_hourly, slot_hourly, whole_gpu_hourly, text, why_shared}``, else ``null``:
@@ -57,7 +58,8 @@ JSON schema (``kind`` = ``"gpuplan/explain"``, ``version`` = 1; keys sorted):
     delta_pct, blocked_by}]`` cheapest first
   - ``cheaper``: ``[{source: constraint|tradeoff|rejection, reason, place,
     count, at_least, examples, best_delta, constraint, text}]``
-  - ``binding``: ``[constraint]``; ``blocking``: ``[blocker]`` (unplaced only)
+  - ``binding``: ``[constraint]``; ``unblock``: ``[unblock]`` (unplaced only): any one
+    of these places it
   - ``fallbacks``: ``[{rank, pool, cluster, offer, cloud, region, zone, instance_type,
     capacity, accelerator, nodes, runtime_hours, monthly, premium, premium_pct, scope,
     why}]`` in rank order (the plan's, :class:`planner.plan.Fallback`); ``fallback_note``:
@@ -65,7 +67,9 @@ JSON schema (``kind`` = ``"gpuplan/explain"``, ``version`` = 1; keys sorted):
 
 * a ``constraint`` is ``{id, kind, used, limit, unit, workloads, text}``; a
   ``blocker`` is ``{id, text, constraint}`` (``constraint`` null when the id
-  is a rejection reason rather than a limit)
+  is a rejection reason rather than a limit); an ``unblock`` is ``{relax: [blocker],
+  offer, monthly}``: relax all of ``relax`` together and the workload runs on ``offer``,
+  the plan paying ``monthly`` $/month for it (the plan's ``unplaced[].unblock``)
 * ``what_if`` and ``constraints``: see :mod:`planner.explain.whatif` (``null`` and
   ``null`` unless asked for)
 """
@@ -94,6 +98,7 @@ from planner.plan import (
     Rejection,
     Unplaced,
     WorstCase,
+    machine_text,
 )
 from planner.plan import GroupCost as PlanGroupCost
 from planner.utilization import PoolUse, pool_use, pool_uses, utilization, utilization_warnings
@@ -128,20 +133,33 @@ class Constraint(_Model):
 
 
 class Blocker(_Model):
-    """One member of the smallest set keeping an unplaced workload out."""
+    """One constraint keeping an unplaced workload out."""
 
     id: str
     text: str
     constraint: Constraint | None
 
 
+class UnblockView(_Model):
+    """Relax every member of ``relax`` and the workload runs on ``offer`` for
+    ``monthly`` $/month (what the plan would pay)."""
+
+    relax: tuple[Blocker, ...]
+    offer: str
+    monthly: Decimal
+
+
 class Where(_Model):
+    """Where a workload runs; ``machine``: the instance, its GPUs and the job's part
+    (``n1-highcpu-16 2×V100 (uses 1)``, :func:`planner.plan.machine_text`)."""
+
     pool: str
     cluster: str
     cloud: str
     region: str
     zone: str | None
     instance_type: str
+    machine: str
     capacity: str
     accelerator: str | None
     gpus_per_node: float
@@ -222,7 +240,7 @@ class WorkloadView(_Model):
     alternatives: tuple[AlternativeView, ...]
     cheaper: tuple[CheaperGroup, ...]
     binding: tuple[Constraint, ...]
-    blocking: tuple[Blocker, ...]
+    unblock: tuple[UnblockView, ...]
     reasons: tuple[Reason, ...]
     slot: SlotView | None = None
     fallbacks: tuple[Fallback, ...] = ()
@@ -250,6 +268,7 @@ class PlacedLine(_Model):
     region: str
     zone: str | None
     instance_type: str
+    machine: str
     capacity: str
     nodes: int
     monthly: Decimal
@@ -258,7 +277,7 @@ class PlacedLine(_Model):
 class UnplacedView(_Model):
     workload: str
     team: str
-    blocking: tuple[Blocker, ...]
+    unblock: tuple[UnblockView, ...]
     reasons: tuple[Reason, ...]
 
 
@@ -359,7 +378,8 @@ def describe(b: Binding, place: str | None = None) -> str:
     if kind == "deadline":
         return f"the deadline of {rest} (runs {used} h of {limit} h allowed)"
     if kind == "locality":
-        return f"locality of {rest} (all {limit} nodes in one pool)"
+        return (f"locality of {rest} (its {limit} nodes are whole nodes of one pool; one node "
+                f"its workers share would cost less)")
     return f"{b.id} ({used} of {limit} {b.unit})"
 
 
@@ -382,15 +402,26 @@ def blocker(plan: Plan, cid: str) -> Blocker:
                        "(other workloads rank higher)", constraint=None)
     kind, _, rest = cid.partition(":")
     if rest and kind in ("quota", "budget", "capacity"):
-        return Blocker(id=cid, text=f"{kind} {rest} is exhausted", constraint=None)
+        return Blocker(id=cid, text=f"{kind} {rest} has no room for it", constraint=None)
     return Blocker(id=cid, text=REASON_TEXT.get(cid, cid), constraint=None)
 
 
+def unblock_views(plan: Plan, u: Unplaced) -> tuple[UnblockView, ...]:
+    """``u``'s minimal relaxation sets, each member as a sentence."""
+    return tuple(UnblockView(relax=tuple(blocker(plan, cid) for cid in x.relax), offer=x.offer,
+                             monthly=x.monthly) for x in u.unblock)
+
+
 # -- one workload ------------------------------------------------------------
-def _where(p: Placement) -> Where:
+def _machine(plan: Plan, p: Placement) -> str:
+    return machine_text(p, plan.pool(p.pool))
+
+
+def _where(plan: Plan, p: Placement) -> Where:
     return Where(pool=p.pool, cluster=p.cluster, cloud=p.cloud, region=p.region, zone=p.zone,
-                 instance_type=p.instance_type, capacity=p.capacity, accelerator=p.accelerator,
-                 gpus_per_node=p.gpus_per_node, nodes=p.nodes, node_share=p.node_share)
+                 instance_type=p.instance_type, machine=_machine(plan, p), capacity=p.capacity,
+                 accelerator=p.accelerator, gpus_per_node=p.gpus_per_node, nodes=p.nodes,
+                 node_share=p.node_share)
 
 
 def _cost(p: Placement) -> CostView:
@@ -411,11 +442,11 @@ def _alternative(a: Alternative) -> AlternativeView:
 def _placed_view(plan: Plan, p: Placement) -> WorkloadView:
     bindings = _bindings(plan)
     return WorkloadView(
-        workload=p.workload, team=p.team, status="placed", placement=_where(p), cost=_cost(p),
+        workload=p.workload, team=p.team, status="placed", placement=_where(plan, p), cost=_cost(p),
         alternatives=tuple(_alternative(a) for a in p.alternatives),
         cheaper=cheaper_groups(plan, p.alternatives, p.rejected),
         binding=tuple(constraint_view(bindings[b]) for b in p.binding if b in bindings),
-        blocking=(), reasons=(), slot=slot_view(plan, p),
+        unblock=(), reasons=(), slot=slot_view(plan, p),
         fallbacks=p.fallbacks, fallback_note=p.fallback_note,
         pool_use=pool_use(plan, plan.pool(p.pool)),
     )
@@ -459,7 +490,7 @@ def _unplaced_view(plan: Plan, u: Unplaced) -> WorkloadView:
         workload=u.workload, team=u.team, status="unplaced", placement=None, cost=None,
         alternatives=(), cheaper=tuple(_rejection_groups(u.rejected, cheaper_only=False)),
         binding=tuple(constraint_view(b) for b in plan.binding if u.workload in b.workloads),
-        blocking=tuple(blocker(plan, cid) for cid in u.blocking),
+        unblock=unblock_views(plan, u),
         reasons=tuple(Reason(code=r.code, detail=r.detail) for r in u.reasons),
     )
 
@@ -555,12 +586,12 @@ def plan_overview(plan: Plan, warn_utilization: Decimal | None = None) -> Overvi
         by_region=tuple(_group(k, v) for k, v in sorted(plan.totals.by_region.items())),
         placements=tuple(PlacedLine(
             workload=p.workload, team=p.team, cloud=p.cloud, region=p.region, zone=p.zone,
-            instance_type=p.instance_type, capacity=p.capacity, nodes=p.nodes,
-            monthly=p.monthly) for p in plan.placements),
+            instance_type=p.instance_type, machine=_machine(plan, p), capacity=p.capacity,
+            nodes=p.nodes, monthly=p.monthly) for p in plan.placements),
         binding=tuple(constraint_view(b) for b in plan.binding),
         unplaced=tuple(UnplacedView(
             workload=u.workload, team=u.team,
-            blocking=tuple(blocker(plan, cid) for cid in u.blocking),
+            unblock=unblock_views(plan, u),
             reasons=tuple(Reason(code=r.code, detail=r.detail) for r in u.reasons))
             for u in plan.unplaced),
         solver=SolverView(method=plan.solver.method, status=plan.solver.status,

@@ -61,6 +61,7 @@ MAX_SHAPE_OPTIONS = 120
 EXAMPLES_KEPT = 5  # cheapest offers named per rejection reason (counts are exact)
 EXISTING = "k8s"
 ModeVariant = tuple[Mode, float, list[str], Slot | None]  # mode, node share, reasons, slot
+RelaxKey = tuple[frozenset[str], str]  # rejection reasons, the quota domain if one is quota
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ class Rejections:
 class Shape:
     variants: list[Variant]
     rejected: dict[str, Rejections]
-    reason_sets: set[frozenset[str]]
+    relaxable: dict[RelaxKey, Variant]
     dominated: int
 
 
@@ -154,11 +155,18 @@ class Option:
 
 @dataclass
 class WorkloadCandidates:
+    """A workload's options for the solver (``options``), the longer list explain ranks
+    (``alternatives``), its rejected offers by reason, and ``relaxable``: for each set of
+    reasons some rejected offer failed, the cheapest such offer (per unit of work, alone
+    on its nodes): what relaxing exactly that set would open (:mod:`planner.optimize.unblock`;
+    a ``quota`` rejection is kept per quota, the key's second part, since each is its own
+    limit)."""
+
     workload: Workload
     options: list[Option]
     alternatives: list[Option]
     rejected: dict[str, Rejections]
-    blocking: tuple[str, ...]
+    relaxable: dict[RelaxKey, Variant]
 
 
 def slot_share(share: float) -> float:
@@ -245,7 +253,7 @@ class CandidateBuilder:
     def _build_shape(self, w: Workload) -> Shape:
         rejected: dict[str, Rejections] = {}
         passing: list[tuple[float, Variant]] = []
-        reason_sets: set[frozenset[str]] = set()
+        relaxable: dict[RelaxKey, tuple[float, Variant]] = {}
         for choice, offer, modes in self._shape_variants(w):
             for spot in (False, True):
                 if spot and offer.cloud == EXISTING:
@@ -254,9 +262,10 @@ class CandidateBuilder:
                     reasons = base + self._capacity_reasons(w, offer, spot, share)
                     variant = Variant(offer, spot, min(share, 1.0), choice, mode, slot)
                     if reasons:
-                        _reject(rejected, reasons, _unit_cost(w, variant, alone=True), variant,
-                                keep_sorted=False)
-                        reason_sets.add(frozenset(reasons))
+                        unit = _unit_cost(w, variant, alone=True)
+                        _reject(rejected, reasons, unit, variant, keep_sorted=False)
+                        _keep_cheapest(relaxable, self._relax_key(reasons, offer, spot), unit,
+                                       variant)
                     else:
                         passing.append((_unit_cost(w, variant), variant))
         for entry in rejected.values():
@@ -265,7 +274,8 @@ class CandidateBuilder:
         whole = [v for v in kept if v.share >= 1.0][:MAX_SHAPE_OPTIONS]
         limit = MAX_SHAPE_OPTIONS if w.shared is not None else MAX_SHAPE_OPTIONS // 2
         shared = [v for v in kept if v.share < 1.0][:limit]
-        return Shape(whole + shared, rejected, reason_sets, dominated)
+        return Shape(whole + shared, rejected, {k: v for k, (_, v) in relaxable.items()},
+                     dominated)
 
     def _shape_variants(self, w: Workload) -> Iterator[tuple[AcceleratorChoice, Offer,
                                                               list[ModeVariant]]]:
@@ -387,6 +397,15 @@ class CandidateBuilder:
             reasons.append("no-cluster-in-region")
         return reasons
 
+    @staticmethod
+    def _relax_key(reasons: list[str], offer: Offer, spot: bool) -> RelaxKey:
+        """A rejected offer's reasons, and its quota domain when one is ``quota``."""
+        if "quota" not in reasons:
+            return frozenset(reasons), ""
+        family = quota_family(offer.cloud, offer.quota_family, spot)
+        return frozenset(reasons), "/".join(quota_key_of(
+            offer.cloud, offer.region, family, "spot" if spot else "on-demand"))
+
     def _capacity_reasons(self, w: Workload, offer: Offer, spot: bool, share: float) -> list[str]:
         policy = w.resources.spot_policy
         reasons = []
@@ -414,20 +433,31 @@ class CandidateBuilder:
         rejected = {k: Rejections(v.count, v.examples, v.units, owned=False)
                     for k, v in shape.rejected.items()}
         options: list[Option] = []
-        reason_sets = set(shape.reason_sets)
+        own: dict[RelaxKey, tuple[float, Variant]] = {}
         view = _WorkloadView(w, self.ws)
         for variant in shape.variants:
             option, reason = self._option(view, variant)
             if option is None:
                 assert reason is not None
-                _reject(rejected, [reason], _unit_cost(w, variant, alone=True), variant)
-                reason_sets.add(frozenset([reason]))
+                unit = _unit_cost(w, variant, alone=True)
+                _reject(rejected, [reason], unit, variant)
+                _keep_cheapest(own, (frozenset([reason]), ""), unit, variant)
                 continue
             options.append(option)
         options.sort(key=_option_order)
         chosen = _diversify(options)
-        blocking = () if options else minimal_blocking_set(reason_sets)
-        return WorkloadCandidates(w, chosen, options[:MAX_OPTIONS * 2], rejected, blocking)
+        relaxable = shape.relaxable
+        if own:  # the shape's table is shared: copy it only when this workload adds to it
+            relaxable = {**relaxable, **{k: v for k, (_, v) in own.items()}}
+        return WorkloadCandidates(w, chosen, options[:MAX_OPTIONS * 2], rejected, relaxable)
+
+    def relaxed_option(self, w: Workload, v: Variant) -> Option | None:
+        """``v`` priced for ``w`` as if its rejection reasons were relaxed (the deadline
+        included); None where the work cannot be converted to a runtime on it."""
+        view = _WorkloadView(w, self.ws)
+        view.deadline = None
+        option, _ = self._option(view, v)
+        return option
 
     def _option(self, w: _WorkloadView, v: Variant) -> tuple[Option | None, str | None]:
         offer = v.offer
@@ -551,40 +581,13 @@ def _reject(table: dict[str, Rejections], reasons: list[str], unit: float, v: Va
             del entry.examples[EXAMPLES_KEPT:]
 
 
-# Facts about an offer that no setting can change; an offer failing one of these is
-# not something the user could unlock, so it does not count towards "blocking".
-FIXED_REASONS = frozenset({"accelerator-count", "multi-node-whole-nodes", "cpus", "memory",
-                           "no-spot-price", "no-throughput-data", "no-mig", "slot-memory",
-                           "isolation", "compute"})
-
-
-def minimal_blocking_set(reason_sets: Iterable[frozenset[str]]) -> tuple[str, ...]:
-    """Smallest set of constraints that together rule out every offer.
-
-    Each offer failed a set of reasons; a blocking set must contain at least
-    one reason of every offer that only failed relaxable constraints (a
-    minimum hitting set, found exactly: the reason codes are few). Offers
-    that fail a fixed fact are left out unless nothing else is left, in which
-    case the fixed facts themselves are the answer.
-    """
-    sets = {s for s in reason_sets if s and not (s & FIXED_REASONS)}
-    if not sets:
-        fixed = set().union(*reason_sets) & FIXED_REASONS if reason_sets else set()
-        return tuple(sorted(fixed)) or ("no-offers",)
-    return hitting_set(sets)
-
-
-def hitting_set(sets: set[frozenset[str]]) -> tuple[str, ...]:
-    """Exact minimum hitting set over a small universe; ties broken alphabetically."""
-    import itertools
-
-    universe = sorted(set().union(*sets))
-    for size in range(1, len(universe) + 1):
-        for combo in itertools.combinations(universe, size):
-            chosen = set(combo)
-            if all(s & chosen for s in sets):
-                return combo
-    return tuple(universe)
+def _keep_cheapest(table: dict[RelaxKey, tuple[float, Variant]], reasons: RelaxKey,
+                   unit: float, v: Variant) -> None:
+    """Keep ``v`` as the offer relaxing ``reasons`` would open if it is the cheapest yet
+    (per unit of work; ties to the first offer key)."""
+    cur = table.get(reasons)
+    if cur is None or unit < cur[0] or (unit == cur[0] and v.offer.key < cur[1].offer.key):
+        table[reasons] = (unit, v)
 
 
 def _prune_dominated(passing: list[tuple[float, Variant]]) -> tuple[list[Variant], int]:

@@ -5,10 +5,11 @@ that the constraint rules out, given everyone else's placement, than it is
 charged now (:class:`Marginal`: the option at its marginal price, whole-node
 hours included; the workload at its share of its pool's nodes and idle): a quota or cluster
 capacity without room for the extra nodes, or a team budget without room for
-the cost. A workload that could not be placed is **blocked** by the
-smallest set of constraints that rule out its least-blocked option.
+the cost. What would place a workload that could not be placed is
+:mod:`planner.optimize.unblock`'s: its minimal relaxation sets.
 Deadline and locality bind when an offer cheaper than the chosen one was
-rejected for being too slow, or for needing to split a multi-node job.
+rejected for that reason alone: too slow, or a node its multi-node job's workers would
+share (a 16-GPU node for both of a 2-node A100:8 job's workers), cheaper whole.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from planner.optimize.candidates import Option, WorkloadCandidates, _unit_cost
+from planner.optimize.candidates import Option, _unit_cost
 from planner.optimize.solve import Model, Solution, quota_key
 from planner.plan import Binding, Plan, money
 from planner.plancost import PoolLoad, pieces
@@ -157,18 +158,6 @@ def blocked_by(model: Model, sol: Solution, o: Option, use: Usage | None = None)
     return found[0] if found else None
 
 
-def blocking_for_unplaced(model: Model, sol: Solution, wc: WorkloadCandidates) -> tuple[str, ...]:
-    """Smallest set of constraints (given everyone else's placement) that rules out
-    every option of ``wc``: a minimum hitting set of each option's violations."""
-    from planner.optimize.candidates import hitting_set
-
-    use = usage(model, sol)
-    sets = {frozenset(violations(model, sol, use, o)) for o in wc.options}
-    if not sets or frozenset() in sets:
-        return ("solver-tradeoff",)
-    return hitting_set(sets)
-
-
 def binding_constraints(model: Model, sol: Solution) -> list[Binding]:
     """Constraints that stop a workload from an option the plan would pay less for
     than the workload is charged now (:class:`Marginal`: charged includes its part of
@@ -230,8 +219,10 @@ def _rejection_bindings(model: Model, sol: Solution, marginal: Marginal) -> list
             continue
         unit = charged_unit_cost(w, o, marginal)
         for reason, kind in (("deadline", "deadline"), ("multi-node-whole-nodes", "locality")):
-            r = wc.rejected.get(reason)
-            if r and r.cheaper_than(unit) > 0:
+            # Only an offer rejected for this reason alone: relaxing it would open that one
+            # (a spot offer that also breaks use_spot: false would stay closed).
+            alone = wc.relaxable.get((frozenset([reason]), ""))
+            if alone is not None and _unit_cost(w, alone, alone=True) < unit - 1e-12:
                 limit = w.deadline_hours if kind == "deadline" else float(w.num_nodes)
                 used = o.runtime if kind == "deadline" else float(w.num_nodes)
                 out.append(Binding(

@@ -24,7 +24,6 @@ from planner.optimize.facts import (
     Usage,
     binding_constraints,
     blocked_by,
-    blocking_for_unplaced,
     charged_unit_cost,
     usage,
 )
@@ -43,6 +42,7 @@ from planner.optimize.miglayout import (
 )
 from planner.optimize.progress import NoProgress, Progress
 from planner.optimize.solve import Limit, Model, Solution, attach_bound, lp_bound, solve
+from planner.optimize.unblock import Unblocking, unblocking
 from planner.plan import (
     Alternative,
     CatalogInfo,
@@ -57,6 +57,7 @@ from planner.plan import (
     SolverInfo,
     TeamSummary,
     Totals,
+    Unblock,
     Unplaced,
     UnplacedReason,
     money,
@@ -174,7 +175,7 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
         solution.lower_bound = min(relaxed or 0.0, solution.cost)
     report.stage("assembling")
     fallbacks = choose_fallbacks(ws, builder, catalog, cands, model, solution)
-    return assemble(ws, catalog, cands, model, solution, time_limit, fallbacks)
+    return assemble(ws, catalog, cands, model, solution, time_limit, fallbacks, builder)
 
 
 def choose_fallbacks(ws: WorkloadSet, builder: CandidateBuilder, catalog: Catalog,
@@ -214,7 +215,8 @@ def _price(ws: WorkloadSet, model: Model, sol: Solution) -> PlanCost:
 
 
 def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates], model: Model,
-             sol: Solution, time_limit: float, fallbacks: Fallbacks | None = None) -> Plan:
+             sol: Solution, time_limit: float, fallbacks: Fallbacks | None = None,
+             builder: CandidateBuilder | None = None) -> Plan:
     by_name = {wc.workload.name: wc for wc in cands}
     bindings = binding_constraints(model, sol)
     binding_ids = defaultdict(list)
@@ -239,8 +241,10 @@ def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates],
     if fb:
         placements = attach(placements, fb, lambda o: cluster_for(ws, o))
         pools = fallback_pools(pools, placements, fb, lambda o: pool_of(ws, o, clusters))
+    builder = builder or CandidateBuilder(ws, catalog)
     unplaced = [
-        _unplaced(wc, model, sol) for wc in cands if wc.workload.name not in sol.chosen
+        _unplaced(wc, unblocking(wc, builder, model, sol, use, marginal))
+        for wc in cands if wc.workload.name not in sol.chosen
     ]
     totals = priced.totals
     worst, warnings = worst_case(ws, placements, totals) if fb else (None, ())
@@ -441,20 +445,28 @@ def _rejections(wc: WorkloadCandidates, chosen: Option | None,
     return tuple(out)
 
 
-def _unplaced(wc: WorkloadCandidates, model: Model, sol: Solution) -> Unplaced:
+TRADEOFF_TEXT = "placing it would cost more than leaving it out (other workloads rank higher)"
+
+
+def _unplaced(wc: WorkloadCandidates, found: Unblocking) -> Unplaced:
+    """Why ``wc``'s workload is unplaced: the limits its options broke (or the solver's
+    trade-off), else its offers' rejection reasons; and what would place it."""
     w = wc.workload
     if wc.options:
-        blocking = blocking_for_unplaced(model, sol, wc)
-        reasons = tuple(UnplacedReason(code=b.split(":", 1)[0], detail=f"{b} is exhausted")
-                        for b in blocking)
+        reasons = tuple(UnplacedReason(code=b.split(":", 1)[0], detail=f"{b} has no room for it")
+                        for b in found.limits)
+        if found.tradeoff:
+            reasons += (UnplacedReason(code="solver-tradeoff", detail=TRADEOFF_TEXT),)
     else:
-        blocking = wc.blocking
         ranked = sorted(wc.rejected.items(), key=lambda kv: (-kv[1].count, kv[0]))
         reasons = tuple(
             UnplacedReason(code=code, detail=f"{r.count} offers: {_reason_text(code, r)}")
             for code, r in ranked
         ) or (UnplacedReason(code="no-offers", detail=REASON_TEXT["no-offers"]),)
-    return Unplaced(workload=w.name, team=w.team, reasons=reasons, blocking=tuple(blocking),
+    unblock = tuple(sorted((Unblock(relax=r.relax, offer=r.offer, monthly=money(r.monthly))
+                            for r in found.sets),
+                           key=lambda u: (len(u.relax), u.monthly, u.relax)))
+    return Unplaced(workload=w.name, team=w.team, reasons=reasons, unblock=unblock,
                     rejected=_rejections(wc, None))
 
 

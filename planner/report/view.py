@@ -454,12 +454,15 @@ def binding_section(plan: Plan, values: Sequence[ConstraintValue] | None) -> Sec
 
 
 def unplaced_section(plan: Plan) -> Section:
+    """Each unplaced workload, why, and what would place it: any one of its minimal
+    relaxation sets (each set's members all relaxed together), with what it would cost."""
     rows = tuple((u.workload, u.team,
                   "; ".join(f"{r.code}: {r.detail}" for r in u.reasons) or "-",
-                  " + ".join(blocker(plan, cid).text for cid in u.blocking) or "-")
+                  "; ".join(" + ".join(blocker(plan, cid).text for cid in x.relax)
+                            + f" (then {usd(x.monthly)}/month)" for x in u.unblock) or "-")
                  for u in plan.unplaced)
     table = Table("tbl-unplaced", "Unplaced workloads",
-                  ("Workload", "Team", "Why", "Relax all of these to place it"),
+                  ("Workload", "Team", "Why", "Relax any one of these to place it"),
                   (False, False, False, False), rows)
     intro = (f"{len(rows)} workloads could not be placed." if rows
              else "Every workload is placed.")

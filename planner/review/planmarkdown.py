@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from planner.plan import Plan
+from planner.plan import Plan, machine_text, unblock_text
 from planner.templating import render
 from planner.utilization import use_text, utilization_text
 
@@ -18,4 +18,4 @@ def plan_markdown(plan: Plan, warnings: Sequence[str] = ()) -> str:
     are quoted under the tables."""
     pools = {pool.id: pool for pool in plan.pools}
     return render("plan.md.j2", plan=plan, pools=pools, util=utilization_text, use=use_text,
-                  extra_warnings=tuple(warnings))
+                  unblock_text=unblock_text, machine=machine_text, extra_warnings=tuple(warnings))

@@ -115,21 +115,30 @@ def test_placed_workload_has_breakdown_alternatives_and_binding_quota(plan_dir: 
     assert "cheaper offer" in text and "8 of 8 GPUs used" in text
 
 
-def test_unplaced_names_the_smallest_blocking_set(plan_dir: Path) -> None:
+def test_unplaced_says_what_would_place_it(plan_dir: Path) -> None:
+    """Each way to place an unplaced job is one relaxation here (issue 18: it was shown as
+    one set "quota + region + spot" that blocks it), with the constraint it names."""
     plan = plans.planned("unplaced")
     by_name = {u.workload: u for u in plan.unplaced}
     doc = json.loads(_ok(_plan("unplaced", plan_dir), "second", "no-room", "-f", "json"))
     second, no_room = doc["workloads"]
     assert second["status"] == "unplaced" and second["placement"] is None
-    assert [b["id"] for b in second["blocking"]] == list(by_name["second"].blocking)
-    assert second["blocking"][0]["constraint"]["used"] == "8.0"
-    assert [b["id"] for b in no_room["blocking"]] == list(by_name["no-room"].blocking)
-    assert "quota" in [b["id"] for b in no_room["blocking"]]
+    quota = "quota:gcp/us-central1/NVIDIA_A100_GPUS/on-demand"
+    assert [[b["id"] for b in x["relax"]] for x in second["unblock"]] == [
+        list(x.relax) for x in by_name["second"].unblock]
+    assert {x.relax for x in by_name["second"].unblock} == {
+        ("spot-not-allowed",), ("region-pinned",), (quota,)}
+    (held,) = [x for x in second["unblock"] if x["relax"][0]["id"] == quota]
+    assert held["relax"][0]["constraint"]["used"] == "8.0"
+    assert held["monthly"] == str(by_name["second"].unblock[-1].monthly)
+    assert any(x["relax"][0]["id"] == "quota:aws/us-east-1/P/on-demand"
+               for x in no_room["unblock"])
     text = _ok(_plan("unplaced", plan_dir), "second")
-    assert ("Blocked by (smallest set of constraints): "
-            "quota:gcp/us-central1/NVIDIA_A100_GPUS/on-demand") in text
+    assert "To place it, relax any one of:" in text
+    assert f"    - {quota}: then $293.87/month on gcp/us-central1" in text
     md = _ok(_plan("unplaced", plan_dir), "-f", "md")
-    assert "`second` (research) is blocked by `quota:gcp/us-central1/NVIDIA_A100_GPUS/on-demand`" in md
+    assert "`second` (research): placed by relaxing any one of: `spot-not-allowed`" in md
+    assert f"`region-pinned` ($194.22/month), `{quota}` ($293.87/month)" in md
 
 
 def test_explain_reads_the_plan_only(plan_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -91,7 +91,11 @@ def test_every_workload_placed_or_explained(spec: dict[str, Any]) -> None:
     assert placed | unplaced == {w["name"] for w in spec["workloads"]}
     assert not placed & unplaced
     for u in plan.unplaced:
-        assert u.reasons and u.blocking
+        assert u.reasons
+        for x in u.unblock:  # each way to place it is minimal and names what it costs
+            assert x.relax and x.offer and x.monthly >= 0
+            assert not any(y.relax != x.relax and set(y.relax) <= set(x.relax)
+                           for y in u.unblock)
 
 
 @SETTINGS

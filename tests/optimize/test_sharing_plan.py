@@ -114,7 +114,7 @@ def test_case5_t4_has_no_mig(full_catalog: Any) -> None:
     (unplaced,) = plan.unplaced
     assert [r.code for r in unplaced.reasons][:1] == ["no-mig"]
     assert "T4 has no MIG" in unplaced.reasons[0].detail
-    assert unplaced.blocking == ("no-mig",)
+    assert unplaced.unblock == ()  # only another request (GPU or profile) would run
 
 
 def test_case6_eight_small_jobs_time_slice_one_l4(full_catalog: Any) -> None:
