@@ -15,6 +15,10 @@ only when a workload asks (``resources.burstable: true``) or names the instance 
 AWS ``t*`` (``t2``, ``t3``, ``t3a``, ``t4g``), Azure ``B*`` (``B2s``, ``B2pts_v2``, ...),
 GCP ``e2-micro``, ``e2-small``, ``e2-medium`` (shared-core), ``f1-micro``, ``g1-small``.
 
+**Constrained vCPUs.** An Azure constrained-vCPU size (``Standard_E4-2as_v5``: an
+``E4as_v5`` with 2 of its 4 vCPUs running, priced as the whole size) has the vCPUs after the
+dash; price lists give the whole size's count (:func:`usable_vcpus`).
+
 **Default host per GPU.** A request that gives no ``cpus`` (or no ``memory``) for a GPU
 gets at least :data:`HOST_PER_GPU` x GPUs, taken from the smallest host each cloud
 bundles with that GPU (per GPU, over all of a cloud's sizes), so that every cloud's
@@ -71,6 +75,18 @@ def arch_of(cloud: str, instance_type: str) -> str:
     """``arm64`` or ``x86_64`` for a type whose source does not say."""
     pattern = _ARM.get(cloud)
     return "arm64" if pattern is not None and pattern.match(instance_type) else "x86_64"
+
+
+_CONSTRAINED = re.compile(r"^Standard_[A-Za-z]+\d+-(\d+)")
+
+
+def usable_vcpus(cloud: str, instance_type: str, vcpus: float) -> float:
+    """The vCPUs a machine runs: fewer than listed for an Azure constrained-vCPU size."""
+    if cloud == "azure":
+        constrained = _CONSTRAINED.match(instance_type)
+        if constrained:
+            return min(vcpus, float(constrained.group(1)))
+    return vcpus
 
 
 def is_burstable(cloud: str, instance_type: str) -> bool:

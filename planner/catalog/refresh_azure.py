@@ -35,6 +35,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from planner.catalog.machines import usable_vcpus
 from planner.catalog.model import Offer
 from planner.catalog.quotafamily import on_demand_family
 from planner.catalog.refresh_azure_skus import AzureSkus
@@ -138,7 +139,8 @@ def build_offers(prices: Mapping[tuple[str, str, bool], Decimal],
         offers.append(Offer(
             "azure", region, None, size, shape.accelerator,
             shape.accelerator_count if shape.accelerator else 0.0, shape.accelerator_memory_gib,
-            shape.vcpus, shape.memory_gib, price, prices.get((region, size, True)),
+            usable_vcpus("azure", size, shape.vcpus), shape.memory_gib, price,
+            prices.get((region, size, True)),
             on_demand_family("azure", size, shape.accelerator), None, shape.arch))
     return offers, skipped, restricted
 

@@ -41,7 +41,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import TracebackType
 
-from planner.catalog.machines import arch_of
+from planner.catalog.machines import arch_of, usable_vcpus
 from planner.catalog.model import Offer
 from planner.catalog.quotafamily import on_demand_family
 from planner.errors import CatalogError
@@ -264,7 +264,8 @@ def read_whole_instances(path: Path, cloud: str,
                 cloud, region, (row[i_zone].strip() or None) if i_zone is not None else None,
                 itype, acc, count,
                 parse.gpu_memory(row[i_info]) if acc and i_info is not None else None,
-                parse.number(row[i_cpu], "vCPUs"), parse.number(row[i_mem], "MemoryGiB"),
+                usable_vcpus(cloud, itype, parse.number(row[i_cpu], "vCPUs")),
+                parse.number(row[i_mem], "MemoryGiB"),
                 price, parse.money(row[i_spot], "SpotPrice"), family,
                 buckets.get((itype, region)),
                 (row[i_arch].strip() if i_arch is not None else "") or arches.setdefault(

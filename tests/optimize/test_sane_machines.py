@@ -3,6 +3,7 @@ families unless asked, no prices that look wrong (issue 18, on the shared catalo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +117,18 @@ def test_default_host_scales_with_gpus() -> None:
     assert default_host("V100", 8) == (40, 384)
     assert default_host("SomeNewGPU", 2) == (8, 32)
     assert default_host(None, 0) is None
+
+
+def test_a_constrained_vcpu_size_has_the_vcpus_it_runs(full_catalog: Any) -> None:
+    # Standard_E4-2as_v5 is an E4as_v5 with 2 of its 4 vCPUs running, at the same price;
+    # the SkyPilot catalog lists 4. A 4-vCPU request must not land on it.
+    from planner.catalog.machines import usable_vcpus
+
+    assert usable_vcpus("azure", "Standard_E4-2as_v5", 4) == 2
+    assert usable_vcpus("azure", "Standard_E4as_v5", 4) == 4
+    assert usable_vcpus("gcp", "n2-standard-4", 4) == 4
+    (row,) = [o for o in full_catalog.offers_for(None)
+              if o.instance_type == "Standard_E4-2as_v5" and o.region == "centralindia"]
+    assert row.vcpus == 2
+    p, _ = _only(_plan(full_catalog, {"cpus": "4+", "memory": "32+", "cloud": "azure"}))
+    assert not re.match(r"Standard_[A-Za-z]+\d+-\d", p.instance_type), p.instance_type
