@@ -3,20 +3,12 @@ whole-GPU twin has none (the same workloads otherwise)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 from planner.spec.model import WorkloadSet
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "plan_scale.py"
+from tests.benchmark_script import load
 
 
 def _module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("plan_scale", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("plan_scale")
 
 
 def test_sharing_mix_has_a_third_shared_and_a_whole_gpu_twin() -> None:
