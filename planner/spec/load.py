@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from planner.catalog.model import Catalog
 from planner.errors import FieldValueError, SpecError, format_path
 from planner.names import PATTERN_HELP
+from planner.spec.bulk import with_shared_parts
 from planner.spec.check import check_against_catalog
 from planner.spec.model import WorkloadSet
 from planner.spec.yamlsrc import LineMap, load_yaml
@@ -96,9 +97,12 @@ def validate_workloads(data: Any, filename: str, catalog: Catalog | None = None,
 def _validate(data: dict[str, Any], lines: LineMap, filename: str,
               catalog: Catalog | None) -> WorkloadSet:
     try:
-        ws = WorkloadSet.model_validate(data)
-    except ValidationError as exc:
-        raise first_error(exc, data, filename, lines) from None
+        ws = WorkloadSet.model_validate(with_shared_parts(data))
+    except ValidationError:  # validated again as written: errors are located in ``data``
+        try:
+            ws = WorkloadSet.model_validate(data)
+        except ValidationError as exc:
+            raise first_error(exc, data, filename, lines) from None
     check_references(ws, filename, lines)
     if catalog is not None:
         check_against_catalog(ws, catalog, filename, lines)
