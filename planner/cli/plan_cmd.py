@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from planner.cli.app import state
+
+if TYPE_CHECKING:
+    from planner.cli.progress_display import Display
+    from planner.plan import Plan
 
 
 class PlanFormat(StrEnum):
@@ -58,6 +62,9 @@ def plan(
     allow_price_outliers: Annotated[bool, typer.Option(
         "--allow-price-outliers", help="Use catalog rows whose price looks wrong (see `planner "
         "catalog check`); recorded in the plan as pricing.allow_price_outliers.")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No progress display (it shows only when stderr is a terminal).")
+    ] = False,
 ) -> None:
     """Plan the cheapest valid placement of every workload in FILE.
 
@@ -87,20 +94,15 @@ def plan(
         from planner.errors import UsageError
 
         raise UsageError("missing FILE (workloads.yaml), or give --check plan.json")
-    from planner.catalog.load import load_catalog
     from planner.cli.output import write_atomic
+    from planner.cli.progress_display import progress_for
     from planner.errors import InfeasibleError
-    from planner.optimize.planning import plan_workloads
     from planner.plan import dumps_plan
-    from planner.spec.load import load_workloads
 
-    catalog = load_catalog(state(ctx).catalog)
-    workloads = load_workloads(file, catalog)
-    if allow_price_outliers:
-        workloads = workloads.model_copy(update={"pricing": workloads.pricing.model_copy(
-            update={"allow_price_outliers": True})})
-    _warn_if_stale(catalog.meta.date, max_catalog_age)
-    result = plan_workloads(workloads, catalog, time_limit=time_limit)
+    with progress_for(quiet) as display:
+        result = _read_and_plan(ctx, file, display, time_limit=time_limit,
+                                max_catalog_age=max_catalog_age,
+                                allow_price_outliers=allow_price_outliers)
     text = dumps_plan(result)
     failed = strict and bool(result.unplaced)
     if out is not None and not failed:  # nothing is written when --strict fails
@@ -127,7 +129,25 @@ def plan(
         raise InfeasibleError(f"{len(result.unplaced)} workload(s) could not be placed: {names}")
 
 
-def _warn_if_stale(date: str, max_age_days: int) -> None:
+def _read_and_plan(ctx: typer.Context, file: Path, display: Display, *,
+                   time_limit: float | None, max_catalog_age: int,
+                   allow_price_outliers: bool) -> Plan:
+    """Read the catalog and FILE (the "reading" stage), then plan, reporting to ``display``."""
+    from planner.catalog.load import load_catalog
+    from planner.optimize.planning import plan_workloads
+    from planner.spec.load import load_workloads
+
+    display.stage("reading")
+    catalog = load_catalog(state(ctx).catalog)
+    workloads = load_workloads(file, catalog)
+    if allow_price_outliers:
+        workloads = workloads.model_copy(update={"pricing": workloads.pricing.model_copy(
+            update={"allow_price_outliers": True})})
+    _warn_if_stale(catalog.meta.date, max_catalog_age, display)
+    return plan_workloads(workloads, catalog, time_limit=time_limit, progress=display)
+
+
+def _warn_if_stale(date: str, max_age_days: int, display: Display) -> None:
     """Warn on stderr when the catalog is older than ``max_age_days`` (CLI reads the clock)."""
     import datetime
 
@@ -137,7 +157,7 @@ def _warn_if_stale(date: str, max_age_days: int) -> None:
         return
     message = staleness_warning(date, datetime.date.today(), max_age_days)
     if message:
-        typer.echo(f"warning: {message}", err=True)
+        display.warn(message)
 
 
 def check_plan_file(ctx: typer.Context, plan_path: Path, declaration: Path | None,
