@@ -144,7 +144,15 @@ def _read_and_plan(ctx: typer.Context, file: Path, display: Display, *,
         workloads = workloads.model_copy(update={"pricing": workloads.pricing.model_copy(
             update={"allow_price_outliers": True})})
     _warn_if_stale(catalog.meta.date, max_catalog_age, display)
-    return plan_workloads(workloads, catalog, time_limit=time_limit, progress=display)
+    return plan_workloads(workloads, catalog, time_limit=time_limit, progress=display,
+                          processes=cores())
+
+
+def cores() -> int:
+    """CPU cores this process may run on: the size of the pool a large model is solved in."""
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _warn_if_stale(date: str, max_age_days: int, display: Display) -> None:

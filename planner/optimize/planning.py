@@ -19,6 +19,7 @@ from planner.optimize.candidates import (
     quota_key_of,
 )
 from planner.optimize.costmodel import run_cost
+from planner.optimize.decompose import attach_parts_bound, solve_parts
 from planner.optimize.facts import (
     Marginal,
     Usage,
@@ -41,7 +42,7 @@ from planner.optimize.miglayout import (
     pool_sharing_of_layout,
 )
 from planner.optimize.progress import NoProgress, Progress
-from planner.optimize.solve import Limit, Model, Solution, attach_bound, lp_bound, solve
+from planner.optimize.solve import Limit, Model, Solution, lp_bound
 from planner.optimize.unblock import Unblocking, unblocking
 from planner.plan import (
     Alternative,
@@ -140,12 +141,14 @@ def build_model(ws: WorkloadSet, cands: list[WorkloadCandidates]) -> Model:
 
 
 def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | None = None,
-                   progress: Progress | None = None) -> Plan:
+                   progress: Progress | None = None, processes: int = 1) -> Plan:
     """Plan ``ws`` on ``catalog``. Deterministic for a given input (order-insensitive)
     when the solver finishes within its time limit (default: :func:`default_time_limit`).
 
     ``progress`` hears of each stage, each workload's candidates and each better
     solution (:mod:`planner.optimize.progress`); it does not change the plan.
+    A large model is solved in parts (:mod:`planner.optimize.decompose`) on up to
+    ``processes`` processes; the plan is the same for any number.
     """
     if time_limit is None:
         time_limit = default_time_limit(len(ws.workloads))
@@ -159,16 +162,16 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
         report.advance(done)
     model = build_model(ws, cands)
     report.stage("solving")
-    solution = solve(model, time_limit, progress, bound=False)
+    solution = solve_parts(model, time_limit, progress, processes=processes, bound=False)
     for _ in range(IDLE_BUDGET_ROUNDS):
         over = _idle_over_budget(ws, model, solution)
         if not over:
             break
         model.idle_reserve.update(over)
-        solution = solve(model, time_limit, progress, bound=False)
+        solution = solve_parts(model, time_limit, progress, processes=processes, bound=False)
     merged = merge_mig_layouts(solution, ws)
     if merged is solution:
-        attach_bound(model, solution, time_limit)
+        attach_parts_bound(model, solution, time_limit)
     else:  # the MILP's bounds hold for one MIG profile a pool (planner.optimize.miglayout)
         solution = merged
         relaxed = lp_bound(layout_relaxation(model, ws), time_limit / 4, set(solution.chosen))

@@ -110,6 +110,7 @@ class Model:
     teams: dict[str, str]  # workload -> team
     priorities: dict[str, int]
     idle_reserve: dict[str, float] = field(default_factory=dict)
+    penalty_base: float | None = None  # a part of a larger model keeps the whole's M (decompose)
 
     def budget_room(self, team: str) -> float:
         """What the budget row allows a team's own lines: its budget less the part
@@ -204,11 +205,17 @@ def penalties(model: Model) -> dict[str, float]:
     priority (x1 at 0 to x2 at 1000). Leaving a workload out then always costs more
     than running it anywhere, and more than moving another workload to any option it
     has; it is kept this small because a larger M weakens the LP relaxation."""
-    top = max((o.objective - o.compute + o.node_price * node_hours(o.pieces)
-               for wc in model.workloads for o in wc.options), default=0.0)
-    base = 2.0 * top + 1000.0
+    base = model.penalty_base if model.penalty_base is not None else penalty_base(model)
     return {wc.workload.name: base * (1.0 + wc.workload.priority / 1000.0)
             for wc in model.workloads}
+
+
+def penalty_base(model: Model) -> float:
+    """M at priority 0: twice the dearest single option (idle rest of its node included)
+    plus $1,000 (see :func:`penalties`)."""
+    top = max((o.objective - o.compute + o.node_price * node_hours(o.pieces)
+               for wc in model.workloads for o in wc.options), default=0.0)
+    return 2.0 * top + 1000.0
 
 
 def quota_key(o: Option) -> tuple[str, str, str, str]:

@@ -1,0 +1,433 @@
+"""Solving a large model in parts: independent components, then rolling chunks.
+
+**Components.** Two workloads meet in the MILP (:mod:`planner.optimize.solve`) only
+through a row they share: a declared quota, an existing cluster's capacity, their
+team's budget, or the level rows of a pool where nodes are shared (a pool where some
+candidate holds part of a node). Whole-node pools are priced on the x columns and
+couple no one. Union-find over those keys splits the model into components with no
+row in common, so the MILP is the sum of the components' MILPs: each is solved on
+its own with the whole model's unplaced penalties (``Model.penalty_base``), the
+union of their optima is an optimum of the whole, and the sum of their lower bounds
+is a lower bound of the whole.
+
+**Order and processes.** Components are ordered by their first workload's name and
+solved by :func:`planner.optimize.solve.solve` (HiGHS single-threaded, seed 0), in a
+process pool of ``processes`` (fork) or in this process when it is 1; results are
+taken in component order. The plan therefore does not depend on the number of
+processes, under the same proviso as the whole MILP: each solve ends before its
+time limit. Each part gets the time limit in proportion to its columns (at least
+:data:`MIN_PART_SECONDS`).
+
+**Too large a component** (more than :data:`CHUNK_COLUMNS` option columns) is solved
+by *rolling fix-and-optimize*: its workloads sorted by priority (highest first),
+then by the pool of their cheapest option (jobs that could share nodes stay
+together), then by name, cut into consecutive chunks of at most
+:data:`CHUNK_COLUMNS` columns; each chunk is a MILP over its own workloads with what
+the earlier chunks left of every quota and cluster capacity (their pools' peak
+nodes) and team budget (their monthly lines), the earlier choices fixed. The union is
+feasible: a pool's peak with two chunks' jobs is at most the sum of each chunk's
+peaks (``ceil(a + b) <= ceil(a) + ceil(b)``) and budget lines add up. Its lower
+bound is the Lagrangian relaxation of the quota, capacity and budget rows over the
+workloads it placed (:func:`lagrangian_bound`), maximized by subgradient steps: a
+valid bound at every multiplier. A chunk whose MILP finds no integer point is placed
+by the greedy heuristic, and the plan's solver status says so.
+
+Small models (at most :data:`DECOMPOSE_COLUMNS` columns) are solved whole, exactly as
+before: a process pool would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from planner.optimize.candidates import Option, WorkloadCandidates
+from planner.optimize.progress import Progress
+from planner.optimize.solve import (
+    RANK_EPS,
+    TIE_EPS,
+    Model,
+    Solution,
+    attach_bound,
+    peaks,
+    penalties,
+    penalty_base,
+    quota_key,
+    solve,
+)
+from planner.plancost import SHARE_TOLERANCE
+
+DECOMPOSE_COLUMNS = 20_000  # at most this many option columns: one MILP, as before
+CHUNK_COLUMNS = 120_000  # a component larger than this is solved in rolling chunks
+MIN_PART_SECONDS = 0.5
+SUBGRADIENT_STEPS = 60
+
+Key = tuple[str, object]
+
+
+def decomposed(model: Model) -> bool:
+    """Whether :func:`solve_parts` splits ``model`` (else it is one MILP, bound later)."""
+    return _columns(model.workloads) > DECOMPOSE_COLUMNS
+
+
+def solve_parts(model: Model, time_limit: float, progress: Progress | None = None, *,
+                processes: int = 1, bound: bool = True) -> Solution:
+    """Solve ``model`` whole or in parts (module docstring). A split model's solution
+    always carries its lower bound; a whole one only with ``bound`` (see
+    :func:`planner.optimize.solve.solve`)."""
+    if not decomposed(model):
+        return solve(model, time_limit, progress, bound=bound)
+    model = replace(model, penalty_base=penalty_base(model))
+    parts = [part for part in components(model) if _columns(part.workloads)]
+    total = _columns(model.workloads)
+    limits = [max(MIN_PART_SECONDS, time_limit * _columns(p.workloads) / total) for p in parts]
+    solved = _run_parts(parts, limits, progress, processes)
+    return _merge(model, parts, solved)
+
+
+def attach_parts_bound(model: Model, sol: Solution, time_limit: float) -> None:
+    """The lower bound of a whole-model solution; a split one has its own already."""
+    if not decomposed(model):
+        attach_bound(model, sol, time_limit)
+
+
+# -- components ---------------------------------------------------------------
+def components(model: Model) -> list[Model]:
+    """The model's independent parts, each a Model with its own rows, ordered by their
+    first workload's name (workloads keep the model's order within a part)."""
+    shared = _shared_pools(model.workloads)
+    parent = list(range(len(model.workloads)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[Key, int] = {}
+    for i, wc in enumerate(model.workloads):
+        for key in _keys(model, wc, shared):
+            j = owner.setdefault(key, i)
+            a, b = root(i), root(j)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[WorkloadCandidates]] = defaultdict(list)
+    for i, wc in enumerate(model.workloads):
+        groups[root(i)].append(wc)
+    ordered = sorted(groups.values(), key=lambda g: min(wc.workload.name for wc in g))
+    return [_sub_model(model, group) for group in ordered]
+
+
+def _keys(model: Model, wc: WorkloadCandidates, shared: set[str]) -> Iterable[Key]:
+    team = model.teams[wc.workload.name]
+    if team in model.budgets:
+        yield ("budget", team)
+    for o in wc.options:
+        if o.pool_id in shared:
+            yield ("pool", o.pool_id)
+        q = quota_key(o)
+        if q in model.quotas:
+            yield ("quota", q)
+        if o.offer.cloud == "k8s" and o.offer.region in model.capacities:
+            yield ("capacity", o.offer.region)
+
+
+def _shared_pools(workloads: Sequence[WorkloadCandidates]) -> set[str]:
+    """Pools where some candidate holds part of a node: their level rows couple jobs."""
+    return {o.pool_id for wc in workloads for o in wc.options
+            if any(abs(s - round(s)) > SHARE_TOLERANCE for _, s in o.pieces)}
+
+
+def _sub_model(model: Model, group: list[WorkloadCandidates]) -> Model:
+    names = [wc.workload.name for wc in group]
+    teams = {model.teams[n] for n in names}
+    return Model(group, dict(model.quotas), dict(model.capacities),
+                 {t: b for t, b in model.budgets.items() if t in teams},
+                 {n: model.teams[n] for n in names}, {n: model.priorities[n] for n in names},
+                 {t: r for t, r in model.idle_reserve.items() if t in teams},
+                 model.penalty_base)
+
+
+def _columns(workloads: Sequence[WorkloadCandidates]) -> int:
+    return sum(len(wc.options) for wc in workloads)
+
+
+# -- running the parts ---------------------------------------------------------
+@dataclass(frozen=True)
+class PartResult:
+    """A part's solution without its Option objects (cheap to send between processes):
+    each placed workload's position in its options list."""
+
+    chosen: dict[str, int]
+    method: str
+    status: str
+    objective: float
+    lower_bound: float
+    variables: int
+    constraints: int
+
+
+def _run_parts(parts: list[Model], limits: list[float], progress: Progress | None,
+               processes: int) -> list[PartResult]:
+    """Each part's result, in part order, in this process or a pool of ``processes``."""
+    if processes <= 1 or len(parts) <= 1:
+        out: list[PartResult] = []
+        for part, limit in zip(parts, limits, strict=True):
+            done = sum(r.objective - _unplaced(p, r) for p, r in zip(parts, out, strict=False))
+            out.append(solve_part(part, limit, _Offset(progress, done) if progress else None))
+        return out
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(processes, len(parts)), mp_context=context) as pool:
+        futures = [pool.submit(solve_part, part, limit) for part, limit in zip(parts, limits,
+                                                                                strict=True)]
+        results = []
+        for future in futures:  # part order, whatever order they finish in
+            results.append(future.result())
+            if progress is not None:
+                progress.incumbent(sum(r.objective - _unplaced(p, r) for p, r in
+                                       zip(parts, results, strict=False)), None, None)
+        return results
+
+
+def solve_part(part: Model, time_limit: float, progress: Progress | None = None) -> PartResult:
+    """One component: one MILP, or rolling chunks when too large; with its lower bound."""
+    if _columns(part.workloads) > CHUNK_COLUMNS:
+        sol = rolling(part, time_limit, progress)
+        sol.lower_bound = lagrangian_bound(part, sol)
+    else:
+        sol = solve(part, time_limit, progress, bound=True)
+    return _result(part, sol)
+
+
+def _result(part: Model, sol: Solution) -> PartResult:
+    position = {id(o): i for wc in part.workloads for i, o in enumerate(wc.options)}
+    return PartResult({name: position[id(o)] for name, o in sorted(sol.chosen.items())},
+                      sol.method, sol.status, sol.objective, sol.lower_bound, sol.variables,
+                      sol.constraints)
+
+
+def _unplaced(part: Model, result: PartResult) -> float:
+    pen = penalties(part)
+    return sum(p for name, p in pen.items() if name not in result.chosen)
+
+
+def _merge(model: Model, parts: list[Model], results: list[PartResult]) -> Solution:
+    chosen: dict[str, Option] = {}
+    for part, result in zip(parts, results, strict=True):
+        options = {wc.workload.name: wc.options for wc in part.workloads}
+        for name, i in result.chosen.items():
+            chosen[name] = options[name][i]
+    pen = penalties(model)
+    optionless = sum(pen[wc.workload.name] for wc in model.workloads if not wc.options)
+    methods = {r.method for r in results}
+    method = next((m for m in ("milp", "greedy") if m in methods), "none")
+    sol = Solution(dict(sorted(chosen.items())), peaks(chosen), method,
+                   _status(results), sum(r.objective for r in results) + optionless,
+                   0.0, sum(r.variables for r in results), sum(r.constraints for r in results),
+                   pen)
+    sol.lower_bound = min(sum(r.lower_bound for r in results), sol.cost)
+    return sol
+
+
+def _status(results: list[PartResult]) -> str:
+    """One part: its status. Several: how many parts ended how (greedy ones named)."""
+    if len(results) == 1:
+        return results[0].status
+    counts = Counter(r.status for r in results)
+    return f"{len(results)} independent parts: " + ", ".join(
+        f"{n} {status}" for status, n in sorted(counts.items()))
+
+
+class _Offset:
+    """Reports a part's incumbents as the running total with the parts before it."""
+
+    def __init__(self, progress: Progress, before: float) -> None:
+        self.progress, self.before = progress, before
+
+    def stage(self, name: str, total: int = 0) -> None:
+        pass
+
+    def advance(self, done: int) -> None:
+        pass
+
+    def incumbent(self, dollars: float, bound: float | None, gap: float | None) -> None:
+        self.progress.incumbent(self.before + dollars, None, None)
+
+
+# -- rolling fix-and-optimize ---------------------------------------------------
+def rolling(model: Model, time_limit: float, progress: Progress | None = None) -> Solution:
+    """Chunks of the model solved in turn, each within what the earlier ones left."""
+    chunks = _chunks(model)
+    total = _columns(model.workloads)
+    used_quota: dict[tuple[str, str, str, str], float] = defaultdict(float)
+    used_cluster: dict[str, float] = defaultdict(float)
+    spent: dict[str, float] = defaultdict(float)
+    chosen: dict[str, Option] = {}
+    statuses: list[str] = []
+    variables = constraints = 0
+    for chunk in chunks:
+        part = _residual(model, chunk, used_quota, used_cluster, spent)
+        limit = max(MIN_PART_SECONDS, time_limit * _columns(chunk) / total)
+        before = sum(o.monthly for o in chosen.values())
+        sol = solve(part, limit, _Offset(progress, before) if progress else None, bound=False)
+        statuses.append(sol.status)
+        variables += sol.variables
+        constraints += sol.constraints
+        for name, o in sol.chosen.items():
+            spent[model.teams[name]] += o.monthly
+        reps = {o.pool_id: o for _, o in sorted(sol.chosen.items())}
+        for pool, nodes in peaks(sol.chosen).items():
+            o = reps[pool]
+            used_quota[quota_key(o)] += nodes * o.units_per_node
+            if o.offer.cloud == "k8s":
+                used_cluster[o.offer.region] += nodes
+        chosen.update(sol.chosen)
+    pen = penalties(model)
+    counts = Counter(statuses)
+    status = f"rolling fix-and-optimize over {len(chunks)} chunks: " + ", ".join(
+        f"{n} {s}" for s, n in sorted(counts.items()))
+    method = "greedy" if all(s.startswith("greedy") for s in statuses) else "milp"
+    objective = _objective(model, chosen, pen)
+    return Solution(dict(sorted(chosen.items())), peaks(chosen), method, status, objective, 0.0,
+                    variables, constraints, pen)
+
+
+def _chunks(model: Model) -> list[list[WorkloadCandidates]]:
+    order = sorted(model.workloads, key=lambda wc: (
+        -wc.workload.priority, wc.options[0].pool_id if wc.options else "", wc.workload.name))
+    chunks: list[list[WorkloadCandidates]] = [[]]
+    size = 0
+    for wc in order:
+        if chunks[-1] and size + len(wc.options) > CHUNK_COLUMNS:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(wc)
+        size += len(wc.options)
+    return chunks
+
+
+def _residual(model: Model, chunk: list[WorkloadCandidates],
+              used_quota: dict[tuple[str, str, str, str], float],
+              used_cluster: dict[str, float], spent: dict[str, float]) -> Model:
+    """A chunk's Model: the limits less what earlier chunks use."""
+    part = _sub_model(model, chunk)
+    part.quotas = {k: replace(q, limit=max(0.0, q.limit - used_quota.get(k, 0.0)))
+                   for k, q in model.quotas.items()}
+    part.capacities = {c: (replace(lim, limit=max(0.0, lim.limit - used_cluster.get(c, 0.0))), g)
+                       for c, (lim, g) in model.capacities.items()}
+    part.budgets = {t: b - spent.get(t, 0.0) for t, b in part.budgets.items()}
+    return part
+
+
+def _objective(model: Model, chosen: dict[str, Option], pen: dict[str, float]) -> float:
+    """The MILP objective of a placement: own lines, whole nodes, tie-breaks, penalties."""
+    from planner.optimize.solve import loads, pool_compute
+
+    prices = {o.pool_id: o.node_price for o in chosen.values()}
+    total = pool_compute(loads(chosen), prices)
+    for wc in model.workloads:
+        o = chosen.get(wc.workload.name)
+        if o is None:
+            total += pen[wc.workload.name]
+            continue
+        position = next(i for i, other in enumerate(wc.options) if other is o)
+        total += o.objective - o.compute + RANK_EPS * o.rank + TIE_EPS * position
+    return total
+
+
+# -- Lagrangian bound --------------------------------------------------------------
+def lagrangian_bound(model: Model, sol: Solution, steps: int = SUBGRADIENT_STEPS) -> float:
+    """A lower bound on the cost of placing the workloads ``sol`` placed.
+
+    Relax the whole-node rows (nodes = the jobs' shares, the LP's cost: each option its
+    own lines plus its share-hours at the node price, with its tie-break) and move the
+    quota, capacity and budget rows into the objective with multipliers ``lam >= 0``:
+    ``L(lam) = sum_w min_o (c_o + lam . a_o) - lam . limits`` is at most the optimum
+    for every ``lam`` (weak duality). Subgradient steps (Polyak, towards ``sol.cost``)
+    raise it; the best value seen is returned (at most ``sol.cost``).
+    """
+    import numpy as np
+
+    arrays = _relaxed_arrays(model, set(sol.chosen))
+    if arrays is None:
+        return 0.0
+    cost, rows, coefs, starts, limits = arrays
+    lam = np.zeros(len(limits) + 1)  # the last row is "none": its multiplier stays 0
+    best, theta, stale = -math.inf, 1.0, 0
+    target = sol.cost
+    for _ in range(steps):
+        adjusted = cost + (lam[rows] * coefs).sum(axis=1)
+        mins = np.minimum.reduceat(adjusted, starts)
+        value = float(mins.sum() - lam[:-1] @ limits)
+        if value > best + 1e-9:
+            best, stale = value, 0
+        else:
+            stale += 1
+            if stale >= 5:
+                theta, stale = theta / 2, 0
+        picked = _first_minima(adjusted, mins, starts)
+        usage = np.bincount(rows[picked].ravel(), weights=coefs[picked].ravel(),
+                            minlength=len(lam))[:-1]
+        grad = usage - limits
+        norm = float(grad @ grad)
+        if norm <= 1e-12 or target - value <= 1e-9:
+            break
+        lam[:-1] = np.maximum(0.0, lam[:-1] + theta * (target - value) / norm * grad)
+    return min(max(best, 0.0), sol.cost)
+
+
+def _relaxed_arrays(model: Model, placed: set[str]) -> tuple[Any, ...] | None:
+    """Per option of the placed workloads (contiguous per workload): relaxed cost, its
+    three rows (quota, capacity, budget; "none" = the last) and coefficients; each
+    workload's first option; and the rows' limits."""
+    import numpy as np
+
+    shared = _shared_pools(model.workloads)
+    quota_rows = {k: i for i, k in enumerate(sorted(model.quotas))}
+    cluster_rows = {c: len(quota_rows) + i for i, c in enumerate(sorted(model.capacities))}
+    budget_rows = {t: len(quota_rows) + len(cluster_rows) + i
+                   for i, t in enumerate(sorted(model.budgets))}
+    limits = ([model.quotas[k].limit for k in sorted(model.quotas)]
+              + [model.capacities[c][0].limit for c in sorted(model.capacities)]
+              + [model.budget_room(t) for t in sorted(model.budgets)])
+    none = len(limits)
+    cost: list[float] = []
+    rows: list[tuple[int, int, int]] = []
+    coefs: list[tuple[float, float, float]] = []
+    starts: list[int] = []
+    for wc in model.workloads:
+        if wc.workload.name not in placed or not wc.options:
+            continue
+        starts.append(len(cost))
+        budget = budget_rows.get(model.teams[wc.workload.name], none)
+        for position, o in enumerate(wc.options):
+            tie = RANK_EPS * o.rank + TIE_EPS * position
+            own = o.objective
+            if o.pool_id in shared:
+                own += o.node_price * sum(h * s for h, s in o.pieces) - o.compute
+            cost.append(own + tie)
+            q = quota_rows.get(quota_key(o), none)
+            c = cluster_rows.get(o.offer.region, none) if o.offer.cloud == "k8s" else none
+            rows.append((q, c, budget))
+            coefs.append((o.units_per_node * o.share, o.share, o.monthly))
+    if not starts:
+        return None
+    return (np.array(cost), np.array(rows, dtype=np.int64), np.array(coefs),
+            np.array(starts, dtype=np.int64), np.array(limits, dtype=float))
+
+
+def _first_minima(adjusted: Any, mins: Any, starts: Any) -> Any:
+    """Index of each workload's first cheapest option."""
+    import numpy as np
+
+    owner = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(adjusted))))
+    at_min = np.flatnonzero(adjusted <= mins[owner] + 1e-9)
+    _, first = np.unique(owner[at_min], return_index=True)
+    return at_min[first]
+

@@ -1,0 +1,131 @@
+"""Solving in parts: the same plan as the whole MILP, whatever the number of processes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+
+from planner.optimize import decompose
+from planner.optimize.candidates import CandidateBuilder
+from planner.optimize.planning import build_model, plan_workloads
+from planner.optimize.solve import solve
+from planner.plan import Plan, dumps_plan
+from planner.spec.model import WorkloadSet
+from tests.optimize.test_planner_properties import SETTINGS, workload_sets
+from tests.synthetic import job, small_catalog, workload_set
+
+
+def _split(monkeypatch: pytest.MonkeyPatch, chunk: int | None = None) -> None:
+    """Decompose every model (and roll components above ``chunk`` columns)."""
+    monkeypatch.setattr(decompose, "DECOMPOSE_COLUMNS", 0)
+    if chunk is not None:
+        monkeypatch.setattr(decompose, "CHUNK_COLUMNS", chunk)
+
+
+def _without_solver(plan: Plan) -> dict[str, Any]:
+    """The plan without the solver's own figures (parts count variables differently)."""
+    data = json.loads(dumps_plan(plan))
+    data.pop("solver")
+    return data  # type: ignore[no-any-return]
+
+
+def _four_parts() -> WorkloadSet:
+    """Team a (budget) on A100 slots; an A100 quota in us-central1 shared by c's whole-node
+    jobs and a's slots; b's A100 slots outside us-central1 (joined by their shared pools);
+    whole-node T4, L4 and A100 jobs on their own."""
+    jobs = [job(f"a{i}", "A100:1", hours=20 + 7 * i, team="a",
+                regions={"allow": ["us-central1"]}) for i in range(5)]
+    jobs += [job(f"b{i}", "A100:1", hours=30 + 5 * i, team="b",
+                 regions={"deny": ["us-central1"]}) for i in range(3)]
+    jobs += [job("t0", "T4:1", hours=5, team="b"), job("t1", "L4:1", hours=8, team="b")]
+    jobs += [job(f"c{i}", "A100:8", hours=12 + i, team="c",
+                 regions={"allow": ["us-central1"]}) for i in range(4)]
+    jobs += [job("d0", "A100:8", hours=40, team="d", resources={"use_spot": True}),
+             job("e0", "T4:4", hours=9, team="e")]
+    quotas = [{"cloud": "gcp", "region": "us-central1", "family": "NVIDIA_A100_GPUS",
+               "limit": 16}]
+    teams = {"a": {"monthly_budget": "3000"}, "b": {}, "c": {}, "d": {}, "e": {}}
+    return workload_set(jobs, teams=teams, quotas=quotas)
+
+
+def test_components_are_the_rows_workloads_share() -> None:
+    ws = _four_parts()
+    builder = CandidateBuilder(ws, small_catalog())
+    model = build_model(ws, [builder.candidates(w) for w in sorted(ws.workloads,
+                                                                   key=lambda w: w.name)])
+    parts = [sorted(wc.workload.name for wc in p.workloads)
+             for p in decompose.components(model)]
+    assert sorted(n for p in parts for n in p) == sorted(w.name for w in ws.workloads)
+    by_name = {n: tuple(p) for p in parts for n in p}
+    assert by_name["a0"] == by_name["a4"] == by_name["c0"]  # budget, quota
+    assert by_name["b0"] == by_name["b1"] == by_name["b2"] != by_name["a0"]  # shared pools
+    assert by_name["t0"] == ("t0",) and by_name["t1"] == ("t1",)  # whole nodes, no rows
+    assert by_name["d0"] == ("d0",)  # spot A100 nodes: pools no one else can take
+    assert len(parts) >= 4
+    assert [p[0] for p in parts] == sorted(p[0] for p in parts)
+
+
+def test_split_plan_is_the_whole_milps_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = plan_workloads(_four_parts(), small_catalog(), time_limit=20)
+    _split(monkeypatch)
+    split = plan_workloads(_four_parts(), small_catalog(), time_limit=20)
+    assert "independent parts" in split.solver.status
+    assert _without_solver(split) == _without_solver(whole)
+    assert split.solver.lower_bound <= split.totals.monthly
+
+
+@SETTINGS
+@given(workload_sets())
+def test_split_plans_equal_whole_plans(spec: dict[str, Any]) -> None:
+    def plan() -> Plan:
+        ws = workload_set([dict(w) for w in spec["workloads"]], teams=spec["teams"],
+                          quotas=spec["quotas"])
+        return plan_workloads(ws, small_catalog(), time_limit=10)
+
+    whole = plan()
+    with pytest.MonkeyPatch.context() as patch:
+        _split(patch)
+        split = plan()
+    assert _without_solver(split) == _without_solver(whole)
+
+
+@pytest.mark.parametrize("chunk", [None, 30])
+def test_same_bytes_for_one_two_and_four_processes(monkeypatch: pytest.MonkeyPatch,
+                                                   chunk: int | None) -> None:
+    _split(monkeypatch, chunk)
+    plans = {n: dumps_plan(plan_workloads(_four_parts(), small_catalog(), time_limit=20,
+                                          processes=n)) for n in (1, 2, 4)}
+    assert plans[1] == plans[2] == plans[4]
+
+
+def test_rolling_chunks_are_feasible_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of a few columns: every quota and budget holds, and the Lagrangian bound is at
+    most the whole MILP's optimum, which is at most the rolling plan's cost."""
+    ws = _four_parts()
+    whole = plan_workloads(ws, small_catalog(), time_limit=20)
+    _split(monkeypatch, chunk=12)
+    rolled = plan_workloads(ws, small_catalog(), time_limit=20)
+    assert "rolling fix-and-optimize over" in rolled.solver.status
+    a100 = sum(p.nodes * p.accelerator_count for p in rolled.pools
+               if p.cloud == "gcp" and p.region == "us-central1" and p.accelerator == "A100"
+               and p.capacity == "on-demand")
+    assert a100 <= 16
+    team_a = next(t for t in rolled.teams if t.name == "a")
+    assert team_a.monthly <= 3000
+    if {u.workload for u in rolled.unplaced} == {u.workload for u in whole.unplaced}:
+        assert rolled.solver.lower_bound <= whole.totals.monthly <= rolled.totals.monthly
+
+
+def test_lagrangian_bound_is_below_the_optimum_and_at_least_the_plain_one() -> None:
+    ws = _four_parts()
+    builder = CandidateBuilder(ws, small_catalog())
+    model = build_model(ws, [builder.candidates(w) for w in sorted(ws.workloads,
+                                                                   key=lambda w: w.name)])
+    sol = solve(model, 20)
+    with_rows = decompose.lagrangian_bound(model, sol)
+    plain = decompose.lagrangian_bound(model, sol, steps=1)  # lam = 0: each job's cheapest
+    assert 0 < plain <= with_rows <= sol.cost + 1e-6
+    assert with_rows <= sol.lower_bound + 1e-6 or sol.gap > 0
