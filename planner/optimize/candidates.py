@@ -35,6 +35,7 @@ shared requests ``no-mig``, ``slot-memory``, ``isolation``, ``compute``,
 from __future__ import annotations
 
 import bisect
+import copy
 import functools
 import json
 import math
@@ -235,12 +236,16 @@ class CandidateBuilder:
         self.allow = frozenset(ws.sharing.allow)
         self.demand = ClientDemand(ws, catalog.accelerators)
         self._shapes: dict[str, Shape] = {}
+        self._computed: dict[tuple[object, ...], WorkloadCandidates] = {}
 
     # -- shape level -------------------------------------------------------
+    def _shape_key(self, w: Workload) -> str:
+        return json.dumps([w.resources.model_dump(mode="json"), w.num_nodes, w.kind,
+                           w.regions.model_dump(mode="json"), w.gpu_fraction, w.mig_profile],
+                          sort_keys=True)
+
     def shape(self, w: Workload) -> Shape:
-        key = json.dumps([w.resources.model_dump(mode="json"), w.num_nodes, w.kind,
-                          w.regions.model_dump(mode="json"), w.gpu_fraction, w.mig_profile],
-                         sort_keys=True)
+        key = self._shape_key(w)
         if key not in self._shapes:
             self._shapes[key] = self._build_shape(w)
         return self._shapes[key]
@@ -429,6 +434,18 @@ class CandidateBuilder:
 
     # -- workload level ----------------------------------------------------
     def candidates(self, w: Workload) -> WorkloadCandidates:
+        """``w``'s options, alternatives and rejections. Workloads that differ only in
+        what the options do not read (name, team, priority, image, command, env,
+        fallbacks) share one computation; each gets its own Option objects, named."""
+        key = (self._shape_key(w), repr(w.work), repr(w.topology), w.deadline_hours, w.data,
+               w.time_value_per_hour)
+        first = self._computed.get(key)
+        if first is None:
+            first = self._computed[key] = self._compute(w)
+            return first
+        return _renamed(first, w)
+
+    def _compute(self, w: Workload) -> WorkloadCandidates:
         shape = self.shape(w)
         rejected = {k: Rejections(v.count, v.examples, v.units, owned=False)
                     for k, v in shape.rejected.items()}
@@ -489,6 +506,22 @@ class CandidateBuilder:
             units_per_node=quota_units_per_node(offer.cloud, offer.vcpus, offer.gpus),
             rank=v.choice.rank, preferred=(cluster.region if cluster else region) in w.prefer,
         ), None
+
+
+def _renamed(first: WorkloadCandidates, w: Workload) -> WorkloadCandidates:
+    """``first``'s candidates for ``w``: the same figures on Option objects of its own."""
+    copies: dict[int, Option] = {}
+
+    def own(o: Option) -> Option:
+        if id(o) not in copies:
+            copies[id(o)] = copy.copy(o)
+            copies[id(o)].workload = w.name
+        return copies[id(o)]
+
+    rejected = {k: Rejections(v.count, v.examples, v.units, owned=False)
+                for k, v in first.rejected.items()}
+    return WorkloadCandidates(w, [own(o) for o in first.options],
+                              [own(o) for o in first.alternatives], rejected, dict(first.relaxable))
 
 
 class _WorkloadView:

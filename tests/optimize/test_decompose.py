@@ -129,3 +129,25 @@ def test_lagrangian_bound_is_below_the_optimum_and_at_least_the_plain_one() -> N
     plain = decompose.lagrangian_bound(model, sol, steps=1)  # lam = 0: each job's cheapest
     assert 0 < plain <= with_rows <= sol.cost + 1e-6
     assert with_rows <= sol.lower_bound + 1e-6 or sol.gap > 0
+
+
+def _fields(o: Any) -> tuple[Any, ...]:
+    return tuple(getattr(o, f) for f in o.__slots__ if f != "workload")
+
+
+def test_twins_share_one_computation_and_get_their_own_options() -> None:
+    """Workloads differing only in name, team and priority: the same options as computed
+    alone, on their own objects, named for them."""
+    twins = [job("x", "A100:1", hours=30, team="a", priority=5),
+             job("y", "A100:1", hours=30, team="b", priority=9), job("z", "A100:1", hours=31)]
+    ws = workload_set(twins, teams={"a": {}, "b": {}, "ml": {}})
+    shared = CandidateBuilder(ws, small_catalog())
+    got = {w.name: shared.candidates(w) for w in ws.workloads}
+    assert len(shared._computed) == 2
+    for w in ws.workloads:
+        alone = CandidateBuilder(ws, small_catalog()).candidates(w)
+        mine = got[w.name]
+        assert [_fields(o) for o in mine.options] == [_fields(o) for o in alone.options]
+        assert [_fields(o) for o in mine.alternatives] == [_fields(o) for o in alone.alternatives]
+        assert {o.workload for o in mine.options + mine.alternatives} == {w.name}
+    assert not {id(o) for o in got["x"].options} & {id(o) for o in got["y"].options}
