@@ -26,6 +26,10 @@ every shared request turned into one whole GPU of its type (``whole_gpu_objectiv
 the cost before sharing; ``sharing_saving_pct`` compares the two (objective = the pools'
 cost as the solver sees it, idle slots included).
 
+``--end-to-end`` measures only what a user waits for: ``planner plan FILE --out plan.json``
+as a whole process per size (wall and CPU seconds, the largest process's peak RSS, the
+plan's solver status, gap and counts, and a hash of plan.json).
+
 ``--fallbacks N`` gives every team a capacity-fallback policy (``count: N``, 30 %
 premium, any scope) and reports, besides the plan's own figures (``wall_s`` includes
 choosing the fallbacks), how many workloads got fallbacks, the fallbacks and min-0
@@ -276,6 +280,40 @@ def read_cpu(path: Path) -> float:
     return round(float(out.stdout), 3)
 
 
+def end_to_end(n: int, seed: int, catalog_dir: str) -> dict[str, Any]:
+    """``planner plan FILE --out plan.json`` as a whole process (start-up, reading,
+    candidates, solving on a pool sized to the cores, writing): wall and CPU seconds
+    (the process and its pool), the peak RSS of its largest process, and the plan's figures."""
+    import hashlib
+
+    import yaml
+
+    with tempfile.TemporaryDirectory() as tmp:
+        spec, out = Path(tmp) / f"synthetic-{n}.yaml", Path(tmp) / "plan.json"
+        spec.write_text(yaml.safe_dump(synthetic(n, seed)))
+        planner = Path(sys.executable).with_name("planner")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run([str(planner), "--catalog", catalog_dir, "plan", str(spec), "--out",
+                        str(out), "--format", "json", "--quiet", "--max-catalog-age-days",
+                        "100000"], check=True, stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        plan = json.loads(out.read_text())
+        solver = plan["solver"]
+        return {
+            "workloads": n, "seed": seed, "end_to_end_wall_s": round(wall, 3),
+            "end_to_end_cpu_s": round((after.ru_utime - before.ru_utime)
+                                      + (after.ru_stime - before.ru_stime), 3),
+            "peak_rss_mib_largest_process": round(after.ru_maxrss / 1024, 1),
+            "method": solver["method"], "status": solver["status"], "gap": solver["gap"],
+            "lower_bound": solver["lower_bound"], "monthly": plan["totals"]["monthly"],
+            "placed": len(plan["placements"]), "unplaced": len(plan["unplaced"]),
+            "candidates": solver["candidates"],
+            "plan_json_sha256": hashlib.sha256(out.read_bytes()).hexdigest()[:16],
+        }
+
+
 def single_workload_cli() -> float:
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "one.yaml"
@@ -303,8 +341,20 @@ def main() -> None:
                         help="sharing: 35%% shared-GPU requests, compared with whole GPUs")
     parser.add_argument("--fallbacks", type=int, default=0,
                         help="every team keeps this many capacity fallbacks (30%% premium)")
+    parser.add_argument("--end-to-end", action="store_true",
+                        help="only planner plan FILE --out plan.json as a whole process per size")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.end_to_end and args.one is not None:
+        print(json.dumps(end_to_end(args.one, args.seed, args.catalog)))
+        return
+    if args.end_to_end:  # each size in a fresh process: RUSAGE_CHILDREN's peak is its own
+        for n in [int(s) for s in args.sizes.split(",")]:
+            out = subprocess.run([sys.executable, __file__, "--one", str(n), "--end-to-end",
+                                  "--seed", str(args.seed), "--catalog", args.catalog],
+                                 check=True, capture_output=True, text=True)
+            print(out.stdout.strip(), flush=True)
+        return
     if args.one is not None:
         print(json.dumps(run_one(args.one, args.seed, args.catalog, args.time_limit, args.mix,
                                  args.fallbacks)))
