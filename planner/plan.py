@@ -536,6 +536,14 @@ class Totals(Model):
         return self
 
 
+class BoundCap(Model):
+    """A workload whose feasible offers were not all priced for the bound (a shape's cap)."""
+
+    workload: WorkloadName
+    priced: int = Field(ge=0, description="feasible options priced")
+    left_out: int = Field(ge=1, description="feasible offers never priced")
+
+
 class SolverInfo(Model):
     method: Literal["milp", "greedy", "none"]
     status: str
@@ -546,6 +554,27 @@ class SolverInfo(Model):
     variables: int = Field(ge=0)
     constraints: int = Field(ge=0)
     candidates: int = Field(ge=0)
+    bound_scope: Literal["candidates", "all-offers"] = Field(
+        "candidates", description="the set lower_bound holds over: the solver's candidates, "
+        "or every feasible offer (column generation; except those in capped)")
+    columns_generated: int = Field(0, ge=0, description="options column generation added")
+    capped: tuple[BoundCap, ...] = Field(
+        (), description="workloads with feasible offers the bound never priced")
+
+    @property
+    def scope_text(self) -> str:
+        """Over which set the gap is measured, in words (plan and explain texts)."""
+        return scope_text(self.bound_scope, len(self.capped))
+
+
+def scope_text(scope: str, capped: int) -> str:
+    """The set a plan's gap is measured over, in words: all offers (naming how many
+    workloads' offers a cap left unpriced), or the solver's candidates."""
+    if scope != "all-offers":
+        return "over the solver's candidates"
+    if not capped:
+        return "over all offers"
+    return f"over all offers ({capped} workload{'s' if capped != 1 else ''} capped)"
 
 
 class WorstCase(Model):

@@ -66,7 +66,7 @@ def print_plan(plan: Plan, warnings: Sequence[str] = ()) -> None:
         out.print(f"binding {b.id}: {b.used} of {b.limit} {b.unit} ({', '.join(b.workloads)})")
     s = plan.solver
     out.print(f"[dim]catalog {plan.catalog.date}; solver {s.method} ({s.status}), "
-              f"bound {fmt_money(s.lower_bound, 2)}, gap {float(s.gap):.2%}[/]")
+              f"bound {fmt_money(s.lower_bound, 2)}, gap {float(s.gap):.2%} {s.scope_text}[/]")
 
 
 def print_fallbacks(plan: Plan) -> None:

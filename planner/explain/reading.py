@@ -286,6 +286,9 @@ class SolverView(_Model):
     status: str
     lower_bound: Decimal
     gap: Decimal
+    bound_scope: str
+    capped: int  # workloads whose offers the bound did not all price
+    scope_text: str
 
 
 class Overview(_Model):
@@ -595,7 +598,9 @@ def plan_overview(plan: Plan, warn_utilization: Decimal | None = None) -> Overvi
             reasons=tuple(Reason(code=r.code, detail=r.detail) for r in u.reasons))
             for u in plan.unplaced),
         solver=SolverView(method=plan.solver.method, status=plan.solver.status,
-                          lower_bound=plan.solver.lower_bound, gap=plan.solver.gap),
+                          lower_bound=plan.solver.lower_bound, gap=plan.solver.gap,
+                          bound_scope=plan.solver.bound_scope, capped=len(plan.solver.capped),
+                          scope_text=plan.solver.scope_text),
         worst_case=plan.worst_case, warnings=plan.warnings, pools=uses,
         utilization_warnings=utilization_warnings(plan, warn_utilization, uses),
     )

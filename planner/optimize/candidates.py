@@ -42,6 +42,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from planner.catalog.machines import default_host, is_burstable
 from planner.catalog.model import Catalog, Offer
@@ -109,6 +110,7 @@ class Shape:
     rejected: dict[str, Rejections]
     relaxable: dict[RelaxKey, Variant]
     dominated: int
+    cut: int = 0  # feasible variants left out by MAX_SHAPE_OPTIONS (never priced)
 
 
 @dataclass(slots=True, eq=False)
@@ -154,6 +156,23 @@ class Option:
         return self.node_price * self.run_share * self.run_hours
 
 
+@dataclass(frozen=True)
+class OptionPool:
+    """Every feasible option of a workload (its shape's variants that pass its own checks,
+    cheapest first) as arrays, for pricing by :mod:`planner.optimize.colgen`: the
+    variant's position in ``variants`` (the shape's list, shared by its workloads), the
+    MILP objective, the monthly own lines and the peak share of each option."""
+
+    variants: list[Variant]
+    index: Any  # numpy int32
+    objective: Any  # numpy float64, $/month
+    monthly: Any
+    share: Any  # nodes' worth at the peak hour
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
 @dataclass
 class WorkloadCandidates:
     """A workload's options for the solver (``options``), the longer list explain ranks
@@ -168,6 +187,8 @@ class WorkloadCandidates:
     alternatives: list[Option]
     rejected: dict[str, Rejections]
     relaxable: dict[RelaxKey, Variant]
+    pool: OptionPool | None = None  # every feasible option, for column generation
+    cut: int = 0  # feasible offers never priced (the shape's MAX_SHAPE_OPTIONS cap)
 
 
 def slot_share(share: float) -> float:
@@ -279,8 +300,9 @@ class CandidateBuilder:
         whole = [v for v in kept if v.share >= 1.0][:MAX_SHAPE_OPTIONS]
         limit = MAX_SHAPE_OPTIONS if w.shared is not None else MAX_SHAPE_OPTIONS // 2
         shared = [v for v in kept if v.share < 1.0][:limit]
+        cut = len(kept) - len(whole) - len(shared)
         return Shape(whole + shared, rejected, {k: v for k, (_, v) in relaxable.items()},
-                     dominated)
+                     dominated, cut)
 
     def _shape_variants(self, w: Workload) -> Iterator[tuple[AcceleratorChoice, Offer,
                                                               list[ModeVariant]]]:
@@ -451,8 +473,9 @@ class CandidateBuilder:
                     for k, v in shape.rejected.items()}
         options: list[Option] = []
         own: dict[RelaxKey, tuple[float, Variant]] = {}
+        index: dict[int, int] = {}  # id(option) -> its variant's position in the shape
         view = _WorkloadView(w, self.ws)
-        for variant in shape.variants:
+        for position, variant in enumerate(shape.variants):
             option, reason = self._option(view, variant)
             if option is None:
                 assert reason is not None
@@ -461,12 +484,21 @@ class CandidateBuilder:
                 _keep_cheapest(own, (frozenset([reason]), ""), unit, variant)
                 continue
             options.append(option)
+            index[id(option)] = position
         options.sort(key=_option_order)
         chosen = _diversify(options)
         relaxable = shape.relaxable
         if own:  # the shape's table is shared: copy it only when this workload adds to it
             relaxable = {**relaxable, **{k: v for k, (_, v) in own.items()}}
-        return WorkloadCandidates(w, chosen, options[:MAX_OPTIONS * 2], rejected, relaxable)
+        return WorkloadCandidates(w, chosen, options[:MAX_OPTIONS * 2], rejected, relaxable,
+                                  _option_pool(shape.variants, options, index), shape.cut)
+
+    def option_at(self, w: Workload, position: int) -> Option:
+        """The option of ``w`` on its shape's variant at ``position`` (one that passed
+        ``w``'s checks: see :class:`OptionPool`)."""
+        option, _ = self._option(_WorkloadView(w, self.ws), self.shape(w).variants[position])
+        assert option is not None
+        return option
 
     def relaxed_option(self, w: Workload, v: Variant) -> Option | None:
         """``v`` priced for ``w`` as if its rejection reasons were relaxed (the deadline
@@ -494,15 +526,12 @@ class CandidateBuilder:
         run_cost = hourly * runtime + egress
         region = offer.region
         cluster = self.clusters.get(region) if offer.cloud == EXISTING else None
-        capacity = "spot" if v.spot else "on-demand"
         return Option(
             workload=w.name, variant=v, nodes=w.nodes, runtime=runtime, rework=rework,
             run_cost=run_cost, monthly=run_cost * w.runs,
             objective=(run_cost + w.time_value * runtime) * w.runs, hourly=hourly,
             run_share=w.nodes * v.share, run_hours=base * w.runs, pieces=tuple(held),
-            node_price=node_price, pool_id=v.pool_id,
-            domain=(offer.cloud, region, quota_family(offer.cloud, offer.quota_family, v.spot),
-                    capacity),
+            node_price=node_price, pool_id=v.pool_id, domain=variant_domain(v),
             units_per_node=quota_units_per_node(offer.cloud, offer.vcpus, offer.gpus),
             rank=v.choice.rank, preferred=(cluster.region if cluster else region) in w.prefer,
         ), None
@@ -521,7 +550,16 @@ def _renamed(first: WorkloadCandidates, w: Workload) -> WorkloadCandidates:
     rejected = {k: Rejections(v.count, v.examples, v.units, owned=False)
                 for k, v in first.rejected.items()}
     return WorkloadCandidates(w, [own(o) for o in first.options],
-                              [own(o) for o in first.alternatives], rejected, dict(first.relaxable))
+                              [own(o) for o in first.alternatives], rejected, dict(first.relaxable),
+                              first.pool, first.cut)
+
+
+def variant_domain(v: Variant) -> tuple[str, str, str, str]:
+    """(cloud, region, quota family, capacity type) of the quota ``v`` draws on (for an
+    existing cluster: cloud ``k8s``, region its name)."""
+    offer = v.offer
+    return (offer.cloud, offer.region, quota_family(offer.cloud, offer.quota_family, v.spot),
+            "spot" if v.spot else "on-demand")
 
 
 class _WorkloadView:
@@ -548,6 +586,22 @@ class _WorkloadView:
             self._runtimes[key] = runtime_hours(self.workload, accelerator, count,
                                                 self.hours_per_month)
         return self._runtimes[key]
+
+
+def _option_pool(variants: list[Variant], options: list[Option],
+                 index: dict[int, int]) -> OptionPool:
+    import numpy as np
+
+    return OptionPool(
+        variants, np.fromiter((index[id(o)] for o in options), np.int32, len(options)),
+        np.fromiter((o.objective for o in options), np.float64, len(options)),
+        np.fromiter((o.monthly for o in options), np.float64, len(options)),
+        np.fromiter((o.share for o in options), np.float64, len(options)))
+
+
+def option_order(o: Option) -> tuple[float, int, bool, int, str]:
+    """The sort key of a workload's options (see :func:`_option_order`)."""
+    return _option_order(o)
 
 
 def _option_order(o: Option) -> tuple[float, int, bool, int, str]:

@@ -8,7 +8,9 @@ bytes, whatever order the workloads were declared in.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 from planner.catalog.model import Catalog
 from planner.optimize.candidates import (
@@ -18,6 +20,7 @@ from planner.optimize.candidates import (
     WorkloadCandidates,
     quota_key_of,
 )
+from planner.optimize.colgen import ColumnGeneration, all_offer_bound
 from planner.optimize.costmodel import run_cost
 from planner.optimize.decompose import attach_parts_bound, solve_parts
 from planner.optimize.facts import (
@@ -46,6 +49,7 @@ from planner.optimize.solve import Limit, Model, Solution, lp_bound
 from planner.optimize.unblock import Unblocking, unblocking
 from planner.plan import (
     Alternative,
+    BoundCap,
     CatalogInfo,
     ClusterRef,
     Cost,
@@ -141,7 +145,8 @@ def build_model(ws: WorkloadSet, cands: list[WorkloadCandidates]) -> Model:
 
 
 def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | None = None,
-                   progress: Progress | None = None, processes: int = 1) -> Plan:
+                   progress: Progress | None = None, processes: int = 1,
+                   all_offers: bool = True) -> Plan:
     """Plan ``ws`` on ``catalog``. Deterministic for a given input (order-insensitive)
     when the solver finishes within its time limit (default: :func:`default_time_limit`).
 
@@ -149,6 +154,9 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
     solution (:mod:`planner.optimize.progress`); it does not change the plan.
     A large model is solved in parts (:mod:`planner.optimize.decompose`) on up to
     ``processes`` processes; the plan is the same for any number.
+    ``all_offers`` (default) prices every feasible offer by column generation
+    (:mod:`planner.optimize.colgen`): the search gets the options that price out and the
+    bound holds over all offers; off, both stay within the pruned candidates.
     """
     if time_limit is None:
         time_limit = default_time_limit(len(ws.workloads))
@@ -162,23 +170,49 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
         report.advance(done)
     model = build_model(ws, cands)
     report.stage("solving")
-    solution = solve_parts(model, time_limit, progress, processes=processes, bound=False)
+    gen = ColumnGeneration(model, builder.option_at) if all_offers else None
+    solution = _solve(model, gen, time_limit, progress, processes)
     for _ in range(IDLE_BUDGET_ROUNDS):
         over = _idle_over_budget(ws, model, solution)
         if not over:
             break
         model.idle_reserve.update(over)
-        solution = solve_parts(model, time_limit, progress, processes=processes, bound=False)
+        solution = _solve(model, gen, time_limit, progress, processes)
     merged = merge_mig_layouts(solution, ws)
     if merged is solution:
-        attach_parts_bound(model, solution, time_limit)
+        scope = _bound(model, gen, solution, time_limit)
     else:  # the MILP's bounds hold for one MIG profile a pool (planner.optimize.miglayout)
         solution = merged
         relaxed = lp_bound(layout_relaxation(model, ws), time_limit / 4, set(solution.chosen))
         solution.lower_bound = min(relaxed or 0.0, solution.cost)
+        # layouts are priced over the searched options only: the bound's scope says so
+        scope = BoundScope("candidates", gen.added_to_model if gen else 0, ())
     report.stage("assembling")
     fallbacks = choose_fallbacks(ws, builder, catalog, cands, model, solution)
-    return assemble(ws, catalog, cands, model, solution, time_limit, fallbacks, builder)
+    return assemble(ws, catalog, cands, model, solution, time_limit, fallbacks, builder,
+                    scope)
+
+
+def _solve(model: Model, gen: ColumnGeneration | None, time_limit: float,
+           progress: Progress | None, processes: int) -> Solution:
+    """The MILP over the candidates plus every option column generation adds."""
+    if gen is not None:
+        gen.set_budgets()
+        gen.grow()
+    return solve_parts(model, time_limit, progress, processes=processes, bound=False)
+
+
+def _bound(model: Model, gen: ColumnGeneration | None, sol: Solution,
+           time_limit: float) -> BoundScope:
+    """Set ``sol.lower_bound``: over all offers with column generation
+    (:func:`planner.optimize.colgen.all_offer_bound`), else over the candidates."""
+    if gen is None or sol.method == "none":
+        attach_parts_bound(model, sol, time_limit)
+        return BoundScope("candidates", 0, ())
+    sol.lower_bound, result = all_offer_bound(gen, sol)
+    caps = tuple(BoundCap(workload=c.workload, priced=c.priced, left_out=c.left_out)
+                 for c in result.caps)
+    return BoundScope("all-offers", gen.added_to_model, caps)
 
 
 def choose_fallbacks(ws: WorkloadSet, builder: CandidateBuilder, catalog: Catalog,
@@ -217,9 +251,19 @@ def _price(ws: WorkloadSet, model: Model, sol: Solution) -> PlanCost:
                       ws.pricing.hours_per_month)
 
 
+@dataclass(frozen=True)
+class BoundScope:
+    """Over which set the plan's lower bound holds (see :class:`planner.plan.SolverInfo`)."""
+
+    scope: Literal["candidates", "all-offers"]
+    generated: int
+    capped: tuple[BoundCap, ...]
+
+
 def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates], model: Model,
              sol: Solution, time_limit: float, fallbacks: Fallbacks | None = None,
-             builder: CandidateBuilder | None = None) -> Plan:
+             builder: CandidateBuilder | None = None,
+             scope: BoundScope | None = None) -> Plan:
     by_name = {wc.workload.name: wc for wc in cands}
     bindings = binding_constraints(model, sol)
     binding_ids = defaultdict(list)
@@ -267,6 +311,9 @@ def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates],
             gap=_gap(totals.monthly, sol.lower_bound), time_limit_s=time_limit,
             variables=sol.variables, constraints=sol.constraints,
             candidates=sum(len(wc.options) for wc in cands),
+            **({} if scope is None else dict(bound_scope=scope.scope,
+                                             columns_generated=scope.generated,
+                                             capped=scope.capped)),
         ),
         worst_case=worst, warnings=warnings,
         spec=canonical_spec(ws),

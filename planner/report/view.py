@@ -214,7 +214,7 @@ def build_report(plan: Plan, label: str, *, diff: PlanDiff | None = None,
     facts = [f"Plan: {label}", f"Prices: {plan.catalog.source} ({plan.catalog.date})",
              f"{number(plan.hours_per_month)} hours per month",
              f"Solver: {plan.solver.method}, {plan.solver.status}, gap "
-             f"{percent(plan.solver.gap, Decimal(1))}"]
+             f"{percent(plan.solver.gap, Decimal(1))} {plan.solver.scope_text}"]
     if diff is not None:
         facts.insert(1, f"Compared with: {diff.base.label}")
     return Report(title="gpuplan cost report", facts=tuple(facts), kpis=kpis(plan),

@@ -1,0 +1,548 @@
+"""Column generation: the LP relaxation over every feasible option, and the bound it gives.
+
+Candidate generation (:mod:`planner.optimize.candidates`) hands the MILP a pruned
+set: the cheapest ``MAX_OPTIONS`` options of each workload, at most
+``MAX_PER_DOMAIN`` per quota domain. A bound computed over that set is a bound
+for the pruned model only. This module prices every other feasible option of
+every workload (its :class:`~planner.optimize.candidates.OptionPool`) against
+the duals of the LP relaxation, adds those that price out, and repeats; the
+MILP then searches the pruned set plus every option added, and the plan's
+``lower_bound`` holds over all offers (``solver.bound_scope: all-offers``).
+
+The relaxation, and why it needs no node or level columns
+    The MILP's relaxation (:mod:`planner.optimize.solve`) drops the integrality
+    of the node counts n. Each n has a positive price and only the cover rows
+    n >= S hold it up, so at an optimum n = S: a shared pool's levels then charge
+    every option exactly its share-hours at the node rate (its ``compute``), and
+    the pool's peak n is the sum of its options' peak shares. In the relaxation
+    an option is therefore one column: cost = its objective (compute included),
+    1 in its workload's assignment row, units x share in its quota row, share in
+    its cluster's capacity row, its monthly own lines in its team's budget row.
+    The LP below is exactly that (rows: assign, quota, capacity, budget); its
+    value equals the MILP relaxation's over the same options.
+
+    Fixed cost of a pool the pruned set never opened (Lagrangian argument): the
+    only fixed charge in the MILP is the whole node, and it lives in the
+    integrality of n alone. Relaxing that integrality is a Lagrangian relaxation
+    in which opening a pool costs nothing beyond its share-hours, so pricing an
+    option of an unopened pool against the assign, quota, capacity and budget
+    duals is exact for the relaxation: no node or level column has to exist for
+    the reduced cost to be right. When such an option enters, the MILP gives its
+    pool level and node columns as it builds the model (``pool_levels`` reads the
+    options), and the whole nodes (idle included) are charged there, in the
+    search, where they belong.
+
+Pricing (numpy over every workload's options at once)
+    d[w,o] = objective[w,o] - y_assign[w] - monthly[w,o] y_budget[team w]
+             - share[w,o] (units[v] y_quota[q(v)] + y_capacity[c(v)])
+    The bracket depends only on the offer variant v (quota domain, units per node,
+    cluster): computed once per round for every variant of every shape, and shared
+    by all the workloads of that shape. Each round adds, per workload, its option
+    of least reduced cost when that is below ``-ENTER_TOL``; ties go to the
+    cheapest (the pool's order). No wall clock: at most ``MAX_ROUNDS`` rounds.
+
+The bound (valid at every round, not only at convergence)
+    For duals y that are sign-feasible (<= rows: y <= 0) and any x of the full
+    model, c x = y A x + d x >= y b + sum_w rhs_w min_o d[w,o] (each workload's
+    assignment row sums its columns, the unplaced column included, to rhs_w).
+    At convergence the correction is 0 and the bound is the LP value; capped by
+    ``MAX_ROUNDS`` it is still valid, only weaker. The plan's bound is this LP with
+    exactly the plan's placed workloads placed (the unplaced ones' rows set to 0,
+    no unplaced columns), generated on from the same columns: a bound on the
+    dollars of placing that set on any offer within the budgets themselves (the idle
+    reserves of ``plan_workloads`` tighten its search, not the bound;
+    :meth:`ColumnGeneration.placed_bound`).
+
+The search's own bound over all offers (reduced costs)
+    At the relaxation's optimum (duals y, value z) every option outside the MILP has
+    reduced cost at least ``margin``, the least of them. A solution of the full model
+    that uses any of them costs at least z + margin (c x >= y b + d x, d >= 0 on the
+    rest), and one that uses none is a solution of the searched MILP, so the optimum
+    over all offers is at least min(HiGHS's MIP dual bound, z + margin). Less the
+    penalties of the workloads the plan leaves out, this bounds the plan's dollars
+    as the MIP dual bound always has (the penalties dominate, so an optimum leaves
+    the same workloads out). It holds only where the MILP's rows are the true ones:
+    not after idle reserves tightened budget rows. The plan reports the larger of
+    the two bounds (:func:`all_offer_bound`).
+
+Scope: every option of a workload's shape variants that passes its own checks.
+A shape keeps at most ``MAX_SHAPE_OPTIONS`` variants per node kind; where that
+cap cuts, the plan lists the workload and how many feasible offers were never
+priced. Variants merged at shape level (a dearer zone or instance of the same
+region, GPU shape and capacity type) are not priced either: see
+:func:`planner.optimize.candidates._prune_dominated`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from planner.optimize.candidates import Option, OptionPool, Variant, option_order, variant_domain
+from planner.optimize.solve import Model, penalties, quota_key
+
+MAX_ROUNDS = 60
+EXTRA_PER_WORKLOAD = 4  # options of least reduced cost each workload's MILP gets beyond
+EXTRA_COLUMNS = 4_000  # ... or this many over all workloads, if that is more per workload
+ENTER_TOL = 1e-6  # $/month: a reduced cost above -ENTER_TOL does not enter
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A workload with feasible offers that were never priced, and how many."""
+
+    workload: str
+    priced: int
+    left_out: int
+
+
+@dataclass
+class Generated:
+    """What column generation did: rounds, options added, the LP bound (objective units,
+    penalties included) and the caps that still apply."""
+
+    rounds: int = 0
+    added: int = 0
+    bound: float | None = None
+    caps: tuple[Cap, ...] = ()
+    converged: bool = False
+
+
+@dataclass
+class _Flat:
+    """Every workload's pool in one set of arrays (workload after workload)."""
+
+    workload: Any  # int32: index into model.workloads
+    variant: Any  # int32: global variant id
+    position: Any  # int32: the variant's position in its shape's list
+    objective: Any
+    monthly: Any
+    share: Any
+    starts: Any  # int64: first flat index of each workload (len W + 1)
+
+
+@dataclass
+class _Rows:
+    assign: int  # assignment rows are 0 .. W-1
+    quota: dict[tuple[str, str, str, str], int]
+    capacity: dict[str, int]
+    budget: dict[str, int]
+    lower: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+
+
+class ColumnGeneration:
+    """The LP relaxation of ``model`` over every workload's pool, grown column by column.
+
+    ``make(w, position)`` builds the :class:`Option` of workload ``w`` on its shape's
+    variant at ``position`` (:meth:`CandidateBuilder.option_at`)."""
+
+    def __init__(self, model: Model, make: Any) -> None:
+        import numpy as np
+
+        self.model = model
+        self.make = make
+        self.penalties = penalties(model)
+        self.flat = _flatten(model)
+        self.rows = _rows(model)
+        self.variant_rows = _variant_rows(model, self.rows)
+        team_rows = [self.rows.budget.get(model.teams[wc.workload.name], -1)
+                     for wc in model.workloads]
+        self.budget_of = np.array(team_rows, dtype=np.int64)
+        self.in_lp = np.zeros(len(self.flat.objective), dtype=bool)
+        self.column: list[int] = []  # LP x column -> flat index
+        self.highs = None
+        self.rhs = np.ones(len(model.workloads))
+        self.allow_unplaced = True
+        self.added_to_model = 0  # options extend_model gave the MILP
+        # (LP value, least reduced cost of an option outside it) at the last convergence
+        self.relaxation: tuple[float, float] | None = None
+        self._last_duals: Any = None
+
+    # -- the LP -------------------------------------------------------------
+    def _start(self) -> None:
+        import highspy
+        import numpy as np
+
+        h = _quiet_highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        h.setOptionValue("random_seed", 0)
+        inf = highspy.kHighsInf
+        rows = self.rows
+        lower = np.array([v if v > -1e300 else -inf for v in rows.lower])
+        upper = np.array([v if v < 1e300 else inf for v in rows.upper])
+        h.addRows(len(lower), lower, upper, 0, np.zeros(len(lower), dtype=np.int32),
+                  np.zeros(0, dtype=np.int32), np.zeros(0))
+        self.highs = h
+        count = len(self.model.workloads)
+        pen = np.array([self.penalties[wc.workload.name] for wc in self.model.workloads])
+        h.addCols(count, pen, np.zeros(count), np.full(count, inf), count,
+                  np.arange(count, dtype=np.int32), np.arange(count, dtype=np.int32),
+                  np.ones(count))
+        self.u_cols = count
+        self._add(self._initial())
+
+    def _initial(self) -> list[int]:
+        """Flat indices of the options already in the model (the pruned candidates)."""
+        out: list[int] = []
+        for wi, wc in enumerate(self.model.workloads):
+            if wc.pool is None:
+                continue
+            start = int(self.flat.starts[wi])
+            where = {int(p): start + k for k, p in enumerate(wc.pool.index)}
+            ids = {id(v): k for k, v in enumerate(wc.pool.variants)}
+            out.extend(where[ids[id(o.variant)]] for o in wc.options)
+        return out
+
+    def _add(self, flat_indices: list[int]) -> None:
+        import highspy
+        import numpy as np
+
+        if not flat_indices:
+            return
+        f, vr = self.flat, self.variant_rows
+        starts, index, value = [0], [], []
+        for j in flat_indices:
+            v, share = int(f.variant[j]), float(f.share[j])
+            entries = [(int(f.workload[j]), 1.0)]
+            if vr.quota[v] >= 0:
+                entries.append((int(vr.quota[v]), float(vr.units[v]) * share))
+            if vr.capacity[v] >= 0:
+                entries.append((int(vr.capacity[v]), share))
+            b = int(self.budget_of[f.workload[j]])
+            if b >= 0:
+                entries.append((b, float(f.monthly[j])))
+            for r, a in sorted(entries):
+                index.append(r)
+                value.append(a)
+            starts.append(len(index))
+        n = len(flat_indices)
+        assert self.highs is not None
+        self.highs.addCols(n, np.asarray(f.objective[flat_indices], dtype=np.float64),
+                           np.zeros(n), np.full(n, highspy.kHighsInf), len(index),
+                           np.array(starts[:-1], dtype=np.int32), np.array(index, dtype=np.int32),
+                           np.array(value))
+        self.in_lp[flat_indices] = True
+        self.column.extend(flat_indices)
+
+    def _duals(self) -> Any | None:
+        """Row duals of the current LP made sign-feasible, or None if it is not optimal."""
+        import highspy
+        import numpy as np
+
+        h = self.highs
+        assert h is not None
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        y = np.array(h.getSolution().row_dual)
+        y[len(self.model.workloads):] = np.minimum(y[len(self.model.workloads):], 0.0)
+        return y
+
+    def reduced_costs(self, y: Any) -> Any:
+        """d[w,o] of every option of every workload (see the module docstring)."""
+        import numpy as np
+
+        f, vr = self.flat, self.variant_rows
+        ext = np.append(y, 0.0)  # row -1 (none) prices at 0
+        per_variant = vr.units * ext[vr.quota] + ext[vr.capacity]
+        budget = ext[self.budget_of][f.workload]
+        return f.objective - ext[f.workload] - f.share * per_variant[f.variant] - f.monthly * budget
+
+    def _bound(self, y: Any, d: Any) -> float:
+        """y b + sum_w rhs_w min(d over w's options, and its unplaced column if allowed)."""
+        import numpy as np
+
+        rows = self.rows
+        upper = np.array(rows.upper)
+        b = np.where(np.isfinite(upper) & (upper < 1e300), upper, 0.0)
+        count = len(self.model.workloads)
+        b[:count] = self.rhs
+        best = _segment_min(d, self.flat.starts)
+        if self.allow_unplaced:
+            pen = np.array([self.penalties[wc.workload.name] for wc in self.model.workloads])
+            best = np.minimum(best, pen - y[:count])
+        return float(y @ b + self.rhs @ np.where(np.isfinite(best), best, 0.0))
+
+    def run(self) -> Generated:
+        """Generate until no option prices out (or ``MAX_ROUNDS``); the bound of the last
+        round's duals."""
+        import numpy as np
+
+        if self.highs is None:
+            self._start()
+        out = Generated()
+        added_before = len(self.column)
+        for rounds in range(1, MAX_ROUNDS + 1):
+            y = self._duals()
+            if y is None:
+                break
+            d = self.reduced_costs(y)
+            out.rounds, out.bound = rounds, self._bound(y, d)
+            self._last_duals = y
+            outside = np.where(self.in_lp | (self.rhs[self.flat.workload] == 0), np.inf, d)
+            enter = _entering(outside, self.flat.starts)
+            if not enter:
+                out.converged = True
+                if self.allow_unplaced:
+                    self.relaxation = (out.bound, float(outside.min(initial=np.inf)))
+                break
+            self._add(enter)
+        out.added = len(self.column) - added_before
+        out.caps = tuple(Cap(wc.workload.name, len(wc.pool or ()), wc.cut)
+                         for wc in self.model.workloads if wc.cut)
+        return out
+
+    def set_budgets(self, reserve: bool = True) -> None:
+        """Budget rows from the model's budget room (idle reserves change it); without
+        ``reserve``, the budgets themselves (what any plan within budget satisfies)."""
+        for team, r in self.rows.budget.items():
+            room = self.model.budget_room(team) if reserve else self.model.budgets[team]
+            self.rows.upper[r] = room
+            if self.highs is not None:
+                self.highs.changeRowBounds(r, -_INF, self.rows.upper[r])
+
+    # -- the MILP's columns ---------------------------------------------------
+    def extend_model(self) -> int:
+        """Add every option the LP holds that the model lacks to its workload's options
+        (the MILP searches them); re-sort each changed list. Returns how many."""
+        have = {(wi, id(o.variant)) for wi, wc in enumerate(self.model.workloads)
+                for o in wc.options}
+        changed: dict[int, list[Option]] = {}
+        for j in sorted(self.column):
+            wi = int(self.flat.workload[j])
+            wc = self.model.workloads[wi]
+            assert wc.pool is not None
+            variant: Variant = wc.pool.variants[int(self.flat.position[j])]
+            if (wi, id(variant)) in have:
+                continue
+            have.add((wi, id(variant)))
+            changed.setdefault(wi, []).append(self.make(wc.workload, int(self.flat.position[j])))
+        for wi, new in changed.items():
+            wc = self.model.workloads[wi]
+            wc.options = sorted([*wc.options, *new], key=option_order)
+        count = sum(len(v) for v in changed.values())
+        self.added_to_model += count
+        return count
+
+    def grow(self) -> None:
+        """Generate, give the MILP every column and (once) those of least reduced cost
+        below the gap (:meth:`enumerate_columns`), and generate again while that changes
+        the unplaced penalties (they scale with the dearest option: the LP must price
+        what the MILP will); at most three times."""
+        import numpy as np
+
+        from planner.optimize.solve import greedy
+
+        enumerated = False
+        for _ in range(3):
+            self.relaxation = None
+            self.run()
+            self.extend_model()
+            if self.relaxation is not None and not enumerated:
+                self.enumerate_columns(greedy(self.model).objective)
+                enumerated = True
+            fresh = penalties(self.model)
+            if fresh == self.penalties:
+                return
+            self.penalties = fresh
+            if self.highs is not None:
+                count = len(self.model.workloads)
+                self.highs.changeColsCost(
+                    count, np.arange(count, dtype=np.int32),
+                    np.array([fresh[wc.workload.name] for wc in self.model.workloads]))
+        self.relaxation = None
+
+    def enumerate_columns(self, upper: float) -> int:
+        """Give the MILP, per workload, up to ``EXTRA_PER_WORKLOAD`` options outside it
+        (``EXTRA_COLUMNS`` / workloads where that is more: small models get every option
+        that can matter) of least reduced cost below ``upper - z`` (``upper``: the objective of a known
+        solution; a costlier option can only be in solutions worse than it). What stays
+        outside sets the margin of :meth:`search_bound`. Returns how many were added."""
+        import numpy as np
+
+        assert self.relaxation is not None and self._last_duals is not None
+        value, _ = self.relaxation
+        d = np.where(self.in_lp, np.inf, self.reduced_costs(self._last_duals))
+        threshold = upper - value
+        f = self.flat
+        order = np.lexsort((np.arange(len(d)), d, f.workload))
+        first = f.starts[f.workload[order]]
+        rank = np.arange(len(d)) - first
+        per_workload = max(EXTRA_PER_WORKLOAD, EXTRA_COLUMNS // max(1, len(f.starts) - 1))
+        pick = order[(rank < per_workload) & (d[order] < threshold)]
+        chosen = sorted(int(j) for j in pick)
+        if chosen:
+            self._add(chosen)
+            self.extend_model()
+        rest = np.where(self.in_lp, np.inf, d)
+        self.relaxation = (value, float(rest.min(initial=np.inf)))
+        return len(chosen)
+
+    def search_bound(self, sol: Any) -> float | None:
+        """A bound on the dollars of ``sol``'s placed set from the MILP's own dual bound,
+        valid over all offers (see the module docstring), or None where it does not hold."""
+        if (self.relaxation is None or sol.dual is None
+                or any(v > 0 for v in self.model.idle_reserve.values())):
+            return None
+        value, margin = self.relaxation
+        return min(float(sol.dual), value + margin) - sol.unplaced_penalty
+
+    # -- the plan's bound ---------------------------------------------------------
+    def placed_bound(self, placed: set[str]) -> Generated:
+        """The LP over all offers with exactly ``placed`` placed, generated on from the
+        current columns: a lower bound on the dollars (objective units without
+        penalties) of placing that set."""
+        import numpy as np
+
+        if self.highs is None:
+            self._start()
+        assert self.highs is not None
+        self.set_budgets(reserve=False)
+        rhs = np.array([1.0 if wc.workload.name in placed else 0.0
+                        for wc in self.model.workloads])
+        self.rhs, self.allow_unplaced = rhs, False
+        for wi in range(len(rhs)):
+            self.highs.changeRowBounds(wi, rhs[wi], rhs[wi])
+            self.highs.changeColBounds(wi, 0.0, 0.0)
+        return self.run()
+
+
+_INF = float("inf")
+
+
+def all_offer_bound(gen: ColumnGeneration, sol: Any) -> tuple[float, Generated]:
+    """The plan's lower bound over all offers: the larger of
+    :meth:`ColumnGeneration.search_bound` and :meth:`ColumnGeneration.placed_bound`,
+    clipped to [0, the solution's cost]."""
+    searched = gen.search_bound(sol)
+    result = gen.placed_bound(set(sol.chosen))
+    bounds = [b for b in (searched, result.bound) if b is not None]
+    return max(0.0, min(max(bounds, default=0.0), sol.cost)), result
+
+
+# -- helpers ------------------------------------------------------------------------
+def _quiet_highs() -> Any:
+    from planner.optimize.solve import _quiet_highs as quiet
+
+    return quiet()
+
+
+def _flatten(model: Model) -> _Flat:
+    import numpy as np
+
+    shapes: dict[int, int] = {}  # id(shape variants list) -> global offset
+    offset = 0
+    parts: dict[str, list[Any]] = {k: [] for k in ("workload", "variant", "position",
+                                                    "objective", "monthly", "share")}
+    starts = [0]
+    for wi, wc in enumerate(model.workloads):
+        pool = wc.pool
+        if pool is None or len(pool) == 0:
+            starts.append(starts[-1])
+            continue
+        key = id(pool.variants)
+        if key not in shapes:
+            shapes[key] = offset
+            offset += len(pool.variants)
+        parts["workload"].append(np.full(len(pool), wi, dtype=np.int32))
+        parts["variant"].append(pool.index.astype(np.int32) + shapes[key])
+        parts["position"].append(pool.index)
+        parts["objective"].append(pool.objective)
+        parts["monthly"].append(pool.monthly)
+        parts["share"].append(pool.share)
+        starts.append(starts[-1] + len(pool))
+
+    def cat(name: str, dtype: Any) -> Any:
+        return np.concatenate(parts[name]).astype(dtype) if parts[name] else np.zeros(0, dtype)
+
+    return _Flat(cat("workload", np.int32), cat("variant", np.int32), cat("position", np.int32),
+                 cat("objective", np.float64), cat("monthly", np.float64),
+                 cat("share", np.float64), np.array(starts, dtype=np.int64))
+
+
+def _rows(model: Model) -> _Rows:
+    count = len(model.workloads)
+    lower, upper = [1.0] * count, [1.0] * count
+    quota, capacity, budget = {}, {}, {}
+    for key, limit in sorted(model.quotas.items()):
+        quota[key] = len(lower)
+        lower.append(-_INF)
+        upper.append(limit.limit)
+    for cluster, (limit, _gpus) in sorted(model.capacities.items()):
+        capacity[cluster] = len(lower)
+        lower.append(-_INF)
+        upper.append(limit.limit)
+    for team in sorted(model.budgets):
+        budget[team] = len(lower)
+        lower.append(-_INF)
+        upper.append(model.budget_room(team))
+    return _Rows(count, quota, capacity, budget, lower, upper)
+
+
+@dataclass
+class _VariantRows:
+    quota: Any  # int64 row per global variant, -1 none
+    units: Any
+    capacity: Any
+
+
+def _variant_rows(model: Model, rows: _Rows) -> _VariantRows:
+    """Quota row, units per node and capacity row of every variant of every shape."""
+    import numpy as np
+
+    from planner.catalog.quotafamily import quota_units_per_node
+
+    seen: set[int] = set()
+    quota, units, capacity = [], [], []
+    for wc in model.workloads:
+        pool = wc.pool
+        if pool is None or len(pool) == 0 or id(pool.variants) in seen:
+            continue
+        seen.add(id(pool.variants))
+        for v in pool.variants:
+            offer = v.offer
+            quota.append(rows.quota.get(_quota_key(v), -1))
+            units.append(quota_units_per_node(offer.cloud, offer.vcpus, offer.gpus))
+            capacity.append(rows.capacity.get(offer.region, -1) if offer.cloud == "k8s" else -1)
+    return _VariantRows(np.array(quota, dtype=np.int64), np.array(units, dtype=np.float64),
+                        np.array(capacity, dtype=np.int64))
+
+
+def _quota_key(v: Variant) -> tuple[str, str, str, str]:
+    from planner.catalog.quotafamily import normalize_family
+
+    cloud, region, family, capacity = variant_domain(v)
+    return (cloud, region, normalize_family(family), capacity)
+
+
+def _segment_min(values: Any, starts: Any) -> Any:
+    """Minimum of each workload's slice (inf for an empty one)."""
+    import numpy as np
+
+    out = np.full(len(starts) - 1, np.inf)
+    nonempty = starts[1:] > starts[:-1]
+    if values.size:
+        mins = np.minimum.reduceat(values, starts[:-1][nonempty])
+        out[nonempty] = mins
+    return out
+
+
+def _entering(d: Any, starts: Any) -> list[int]:
+    """Per workload, the first option of least reduced cost when below -ENTER_TOL."""
+    import numpy as np
+
+    if d.size == 0:
+        return []
+    best = _segment_min(d, starts)
+    count = len(starts) - 1
+    owner = np.repeat(np.arange(count), np.diff(starts))
+    hit = np.flatnonzero((d <= best[owner]) & (d < -ENTER_TOL))
+    if hit.size == 0:
+        return []
+    _, first = np.unique(owner[hit], return_index=True)
+    return [int(j) for j in hit[first]]
+
+
+__all__ = ["Cap", "ColumnGeneration", "Generated", "OptionPool", "all_offer_bound", "quota_key"]
