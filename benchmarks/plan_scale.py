@@ -13,11 +13,10 @@ process so peak memory is its own.
 Both gaps (issue 20): ``gap`` / ``gap_all_offers`` is the plan's, its bound over every
 feasible offer (column generation, :mod:`planner.optimize.colgen`); ``pruned_gap`` is what
 the planner reported before, the same set planned with ``all_offers=False`` (search and
-bound over the pruned candidates only), with that plan's cost and placements beside it
-(``pruned_plan_cost_monthly``: the all-offer plan should never cost more). ``colgen_cpu_s``
-is column generation's CPU time (growing the LP and the plan's bound), ``columns_generated``
-the options it gave the MILP, ``capped_workloads`` / ``offers_never_priced`` where a shape's
-cap still applies.
+bound over the pruned candidates only), with that plan's cost and placements beside it.
+``colgen_cpu_s`` is column generation's CPU time (growing the LP and the plan's bound),
+``columns_generated`` the options it gave the MILP, ``capped_workloads`` /
+``offers_never_priced`` where a shape's cap still applies.
 
 Also reports ``single_workload_cli_s``: the whole ``planner plan`` process for
 one workload on the embedded catalog (start-up and catalog load included), and
