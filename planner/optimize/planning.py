@@ -7,6 +7,7 @@ bytes, whatever order the workloads were declared in.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -45,7 +46,7 @@ from planner.optimize.miglayout import (
     pool_sharing_of_layout,
 )
 from planner.optimize.progress import NoProgress, Progress
-from planner.optimize.solve import Limit, Model, Solution, lp_bound
+from planner.optimize.solve import Limit, Model, Solution, lp_bound, peaks
 from planner.optimize.unblock import Unblocking, unblocking
 from planner.plan import (
     Alternative,
@@ -178,6 +179,7 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
             break
         model.idle_reserve.update(over)
         solution = _solve(model, gen, time_limit, progress, processes)
+    solution = _drop_over_budget(ws, model, solution)
     merged = merge_mig_layouts(solution, ws)
     if merged is solution:
         scope = _bound(model, gen, solution, time_limit)
@@ -220,6 +222,33 @@ def choose_fallbacks(ws: WorkloadSet, builder: CandidateBuilder, catalog: Catalo
     """The post-solve fallback step (:mod:`planner.optimize.fallbacks`), priced like the plan."""
     return plan_fallbacks(ws, builder, catalog, cands, model, sol,
                           lambda w, o: _own_monthly(ws, w, o), lambda o: cluster_for(ws, o))
+
+
+def _drop_over_budget(ws: WorkloadSet, model: Model, sol: Solution) -> Solution:
+    """The last resort when a team is still over budget after :data:`IDLE_BUDGET_ROUNDS`
+    re-solves: idle on a shared node follows the other teams' placements, so the
+    budget rows can keep missing it. Until every team fits, each team over budget
+    leaves out its least important placed workload (lowest priority, then dearest,
+    then by name); the plan lists it unplaced. Deterministic; the same object when
+    every team fits."""
+    chosen = dict(sol.chosen)
+    current = sol
+    while over := _idle_over_budget(ws, model, current):
+        before = len(chosen)
+        for team in sorted(over):
+            mine = [name for name in sorted(chosen) if model.teams[name] == team]
+            if mine:
+                del chosen[min(mine, key=lambda n: (model.priorities[n], -chosen[n].monthly))]
+        if len(chosen) == before:
+            break
+        current = dataclasses.replace(sol, chosen=dict(sorted(chosen.items())),
+                                      nodes=peaks(chosen), status=f"{sol.status}; {OVER_BUDGET_DROPPED}")
+        priced = _price(ws, model, current)
+        current.objective = float(priced.totals.monthly) + current.unplaced_penalty
+    return current
+
+
+OVER_BUDGET_DROPPED = "then left out workloads of teams still over budget with idle"
 
 
 def _idle_over_budget(ws: WorkloadSet, model: Model, sol: Solution) -> dict[str, float]:
