@@ -6,8 +6,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parent.parent
+
+# CI replays the same examples on every run (a red CI must mean a change broke something,
+# not that this run drew a new case); locally hypothesis explores freshly each run and
+# keeps what it finds in .hypothesis/. `HYPOTHESIS_PROFILE=ci` (set by .ci/run) selects CI's.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "explore"))
 
 
 def shared_dir() -> Path:
