@@ -173,13 +173,15 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
     report.stage("solving")
     gen = ColumnGeneration(model, builder.option_at) if all_offers else None
     solution = _solve(model, gen, time_limit, progress, processes)
+    over = _idle_over_budget(model, _price(ws, model, solution))
     for _ in range(IDLE_BUDGET_ROUNDS):
-        over = _idle_over_budget(ws, model, solution)
         if not over:
             break
         model.idle_reserve.update(over)
         solution = _solve(model, gen, time_limit, progress, processes)
-    solution = _drop_over_budget(ws, model, solution)
+        over = _idle_over_budget(model, _price(ws, model, solution))
+    if over:
+        solution = _drop_over_budget(ws, model, solution, over)
     merged = merge_mig_layouts(solution, ws)
     if merged is solution:
         scope = _bound(model, gen, solution, time_limit)
@@ -224,16 +226,16 @@ def choose_fallbacks(ws: WorkloadSet, builder: CandidateBuilder, catalog: Catalo
                           lambda w, o: _own_monthly(ws, w, o), lambda o: cluster_for(ws, o))
 
 
-def _drop_over_budget(ws: WorkloadSet, model: Model, sol: Solution) -> Solution:
-    """The last resort when a team is still over budget after :data:`IDLE_BUDGET_ROUNDS`
-    re-solves: idle on a shared node follows the other teams' placements, so the
-    budget rows can keep missing it. Until every team fits, each team over budget
-    leaves out its least important placed workload (lowest priority, then dearest,
-    then by name); the plan lists it unplaced. Deterministic; the same object when
-    every team fits."""
+def _drop_over_budget(ws: WorkloadSet, model: Model, sol: Solution,
+                      over: dict[str, float]) -> Solution:
+    """The last resort when teams (``over``) are still over budget after
+    :data:`IDLE_BUDGET_ROUNDS` re-solves: idle on a shared node follows the other teams'
+    placements, so the budget rows can keep missing it. Until every team fits, each team
+    over budget leaves out its least important placed workload (lowest priority, then
+    dearest, then by name); the plan lists it unplaced. Deterministic."""
     chosen = dict(sol.chosen)
     current = sol
-    while over := _idle_over_budget(ws, model, current):
+    while over:
         before = len(chosen)
         for team in sorted(over):
             mine = [name for name in sorted(chosen) if model.teams[name] == team]
@@ -245,16 +247,17 @@ def _drop_over_budget(ws: WorkloadSet, model: Model, sol: Solution) -> Solution:
                                       nodes=peaks(chosen), status=f"{sol.status}; {OVER_BUDGET_DROPPED}")
         priced = _price(ws, model, current)
         current.objective = float(priced.totals.monthly) + current.unplaced_penalty
+        over = _idle_over_budget(model, priced)
     return current
 
 
 OVER_BUDGET_DROPPED = "then left out workloads of teams still over budget with idle"
 
 
-def _idle_over_budget(ws: WorkloadSet, model: Model, sol: Solution) -> dict[str, float]:
-    """Teams whose cost with their attributed idle exceeds the budget, with the idle to
-    reserve in their budget row so that this placement no longer fits it."""
-    priced = _price(ws, model, sol)
+def _idle_over_budget(model: Model, priced: PlanCost) -> dict[str, float]:
+    """Teams whose cost with their attributed idle (``priced``: the solution as
+    :func:`_price` prices it) exceeds the budget, with the idle to reserve in their
+    budget row so that this placement no longer fits it."""
     out = {}
     for team, budget in sorted(model.budgets.items()):
         group = priced.totals.by_team.get(team)
