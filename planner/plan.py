@@ -550,7 +550,8 @@ class SolverInfo(Model):
     objective: Usd = Field(description="plan cost as optimized (totals.monthly)")
     lower_bound: Usd
     gap: Decimal = Field(ge=0, le=1, description="(objective - bound) / objective, 0..1")
-    time_limit_s: float = Field(gt=0, le=3600)
+    time_limit_s: float = Field(gt=0, le=3600,
+                                description="the search's wall-clock safety net, seconds")
     variables: int = Field(ge=0)
     constraints: int = Field(ge=0)
     candidates: int = Field(ge=0)
@@ -560,6 +561,8 @@ class SolverInfo(Model):
     columns_generated: int = Field(0, ge=0, description="options column generation added")
     capped: tuple[BoundCap, ...] = Field(
         (), description="workloads with feasible offers the bound never priced")
+    cut_by_time_limit: bool = Field(
+        False, description="the wall-clock safety net cut the search: machine-dependent")
 
     @property
     def scope_text(self) -> str:
@@ -575,6 +578,46 @@ def scope_text(scope: str, capped: int) -> str:
     if not capped:
         return "over all offers"
     return f"over all offers ({capped} workload{'s' if capped != 1 else ''} capped)"
+
+
+
+class Move(Model):
+    """A workload the plan moves away from its pool in the base plan."""
+
+    workload: WorkloadName
+    team: TeamName
+    from_pool: Label = Field(description="its pool in the base plan (may be gone here)")
+    to_pool: PoolName
+    saving: SignedUsd = Field(description="$/month: staying (today's prices) - the new place")
+    move_price: Usd = Field(description="$ the solver charged for the move (0 if forced)")
+    forced: bool = Field(description="its base pool is no longer one of its options")
+
+
+class Kept(Model):
+    """A workload kept in its base pool although a cheaper option had room: the saving
+    was smaller than the move's price."""
+
+    workload: WorkloadName
+    team: TeamName
+    pool: PoolName
+    cloud: PoolCloud
+    region: CatalogName
+    alternative: Label = Field(description="pool id of the cheapest option with room")
+    alternative_cloud: PoolCloud
+    alternative_region: CatalogName
+    saving: Usd = Field(description="$/month moving there would save")
+    move_price: Usd = Field(description="$ a move there costs: move cost + min saving")
+
+
+class Stability(Model):
+    """How this plan relates to the base plan it was made against (``plan --base``)."""
+
+    base_placements: Count
+    moves: tuple[Move, ...] = ()
+    kept: tuple[Kept, ...] = ()
+    missing: tuple[Label, ...] = Field((), description="base workloads no longer declared")
+    move_saving: SignedUsd = Field(description="$/month the moves save")
+    saving_given_up: Usd = Field(description="$/month the kept workloads could save")
 
 
 class WorstCase(Model):
@@ -608,6 +651,7 @@ class Plan(Model):
     worst_case: WorstCase | None = Field(None, description="set when any workload has fallbacks")
     warnings: tuple[Annotated[str, Field(max_length=1000)], ...] = Field(
         (), description="not failures: e.g. a team's worst case over its budget")
+    stability: Stability | None = Field(None, description="against the base plan, if any")
     spec: dict[str, Any] = Field(description="the validated WorkloadSet, for what-if re-solves")
 
     @model_validator(mode="after")

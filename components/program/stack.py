@@ -5,6 +5,8 @@
 - ``plan``: path to a ``plan.json`` (relative paths from the project root, the
   folder of ``Pulumi.yaml``), or
 - ``workloads`` (+ optional ``catalog`` directory): plan at ``pulumi up`` time;
+  with ``basePlan`` (a ``plan.json``, e.g. the one deployed now) moving a workload
+  away from it has the price the declaration's ``stability`` section sets;
 - ``clusters``: object, per plan cluster name, what the cloud needs:
   ``clusterName`` (existing clusters' real name), ``subnetIds`` (EKS),
   ``nodeRoleArn`` (existing EKS), ``project``/``location`` (GKE),
@@ -51,6 +53,7 @@ class StackConfig:
     plan: str | None = None
     workloads: str | None = None
     catalog: str | None = None
+    base_plan: str | None = None
     clusters: dict[str, dict[str, Any]] = field(default_factory=dict)
     kubeconfigs: pulumi.Output[Any] | None = None
     jobs: bool = True
@@ -61,7 +64,8 @@ def read_config(config: pulumi.Config) -> StackConfig:
     """The ``gpuplan:*`` stack config."""
     return StackConfig(
         plan=config.get("plan"), workloads=config.get("workloads"),
-        catalog=config.get("catalog"), clusters=config.get_object("clusters") or {},
+        catalog=config.get("catalog"), base_plan=config.get("basePlan"),
+        clusters=config.get_object("clusters") or {},
         kubeconfigs=config.get_secret_object("kubeconfigs"),
         jobs=config.get_bool("jobs") is not False, multikueue=config.get("multikueue"),
     )
@@ -73,7 +77,8 @@ def _path(value: str, root: Path) -> Path:
 
 
 def load_plan(cfg: StackConfig, root: Path = REPO) -> Plan:
-    """Read ``plan``, or plan ``workloads`` on ``catalog`` (the embedded one by default)."""
+    """Read ``plan``, or plan ``workloads`` on ``catalog`` (the embedded one by default),
+    against ``basePlan`` if set."""
     if cfg.plan:
         return read_plan(_path(cfg.plan, root))
     if not cfg.workloads:
@@ -83,7 +88,14 @@ def load_plan(cfg: StackConfig, root: Path = REPO) -> Plan:
     from planner.spec.load import load_workloads
 
     catalog = load_catalog(_path(cfg.catalog, root) if cfg.catalog else None)
-    return plan_workloads(load_workloads(_path(cfg.workloads, root), catalog), catalog)
+    base = None
+    if cfg.base_plan:
+        from planner.optimize.stability import check_base
+
+        base = read_plan(_path(cfg.base_plan, root))
+        check_base(base, catalog, cfg.base_plan)
+    return plan_workloads(load_workloads(_path(cfg.workloads, root), catalog), catalog,
+                          base=base)
 
 
 def kubeconfig_for(cfg: StackConfig, name: str,

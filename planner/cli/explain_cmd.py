@@ -49,9 +49,12 @@ def explain(
     constraints: Annotated[bool, typer.Option(
         "--constraints", help="Re-solve with each binding quota, budget and cluster capacity "
         "relaxed by one step and report what it would save.")] = False,
+    base: Annotated[Path | None, typer.Option(
+        "--base", help="Re-solve against this plan (e.g. PLAN itself): moves away from it "
+        "have the price its declaration's 'stability' section sets.")] = None,
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", min=0.1, max=3600,
-        help="Solver time limit for re-solves, seconds (default: the plan's).")] = None,
+        help="Safety net for re-solves, seconds (default: the plan's).")] = None,
     warn_utilization: Annotated[str | None, typer.Option(
         "--warn-utilization", metavar="PERCENT", help="In the overview, warn about each pool "
         "whose GPU utilization (used / paid GPU-hours) is below PERCENT, and say why.")
@@ -66,6 +69,8 @@ def explain(
       planner explain plan.json llm-sft --format md
 
       planner explain plan.json --what-if quota:gcp/us-central1/NVIDIA_A100_GPUS=+16
+
+      planner explain plan.json --what-if budget:research=-10% --base plan.json
 
       planner explain plan.json --constraints --format json
 
@@ -86,10 +91,14 @@ def explain(
     changes = list(what_if or [])
     for text in changes:
         parse_change(text)  # malformed changes fail before anything is solved
+    if base is not None and not (changes or constraints):
+        from planner.errors import UsageError
+
+        raise UsageError("--base only applies to re-solves: add --what-if or --constraints")
     result = explain_plan(plan, workloads or (), overview=not (changes or constraints),
                           warn_utilization=threshold)
     if changes or constraints:
-        result = _resolved(ctx, plan, result, changes, constraints, time_limit)
+        result = _resolved(ctx, plan, result, changes, constraints, time_limit, base)
     if fmt == ExplainFormat.json:
         typer.echo(dumps_explanation(result), nl=False)
     else:
@@ -100,21 +109,24 @@ def explain(
 
 
 def _resolved(ctx: typer.Context, plan: Plan, result: Explanation, changes: list[str],
-              constraints: bool, time_limit: float | None) -> Explanation:
+              constraints: bool, time_limit: float | None, base: Path | None) -> Explanation:
     """Add the what-if and constraint-value sections (these re-solve)."""
     from planner.catalog.load import load_catalog
+    from planner.cli.baseplan import read_base
     from planner.explain.constraintvalue import constraint_values
     from planner.explain.whatif import baseline, what_if
 
     catalog = load_catalog(state(ctx).catalog)
+    anchor = read_base(base, catalog) if base is not None else None
     limit = time_limit if time_limit is not None else plan.solver.time_limit_s
-    base, source, warning = baseline(plan, catalog, time_limit=limit)
+    compared, source, warning = baseline(plan, catalog, time_limit=limit)
     if warning:
         typer.echo(f"warning: {warning}", err=True)
     update: dict[str, object] = {}
     if changes:
-        update["what_if"], _ = what_if(plan, base, changes, catalog, time_limit=limit,
-                                       base_source=source)
+        update["what_if"], _ = what_if(plan, compared, changes, catalog, time_limit=limit,
+                                       base_source=source, anchor=anchor)
     if constraints:
-        update["constraints"] = constraint_values(plan, base, catalog, time_limit=limit)
+        update["constraints"] = constraint_values(plan, compared, catalog, time_limit=limit,
+                                                  anchor=anchor)
     return result.model_copy(update=update)

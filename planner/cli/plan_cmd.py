@@ -44,10 +44,15 @@ def plan(
         "--format", help="table (for people), json (the plan itself) or md (pull requests)")
     ] = PlanFormat.table,
     strict: Annotated[bool, typer.Option(
-        "--strict", help="Exit 3 if any workload cannot be placed.")] = False,
+        "--strict", help="Exit 3 if any workload cannot be placed, or if the time-limit "
+        "safety net cut the search (the plan would depend on the machine).")] = False,
+    base: Annotated[Path | None, typer.Option(
+        "--base", help="The plan in force (plan.json): keeping a workload there is free, a "
+        "move has the price the declaration's 'stability' section sets.")] = None,
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", min=0.1, max=3600,
-        help="Seconds for the MILP search (default 5, up to 30 for thousands of workloads).")
+        help="Safety net, seconds: the search stops on deterministic limits; a plan this "
+        "cuts says so (default 300, 0.5 s a workload beyond 600, at most 3,600).")
     ] = None,
     max_catalog_age: Annotated[int, typer.Option(
         "--max-catalog-age-days", min=0, help="Warn when the catalog is older than this.")] = 30,
@@ -74,6 +79,8 @@ def plan(
 
       planner plan workloads.yaml --out plan.json --format md > comment.md
 
+      planner plan workloads.yaml --base plan.json --out plan.json   # re-plan, few moves
+
       planner --catalog ~/.cache/gpuplan/catalog/gcp plan workloads.yaml --strict
 
       planner plan workloads.yaml --check plan.json   # in CI: the committed plan is honest
@@ -88,7 +95,7 @@ def plan(
             from planner.errors import UsageError
 
             raise UsageError("--check writes nothing; leave out --out and --strict")
-        check_plan_file(ctx, check, file, time_limit)
+        check_plan_file(ctx, check, file, time_limit, base)
         return
     if file is None:
         from planner.errors import UsageError
@@ -102,9 +109,9 @@ def plan(
     with progress_for(quiet) as display:
         result = _read_and_plan(ctx, file, display, time_limit=time_limit,
                                 max_catalog_age=max_catalog_age,
-                                allow_price_outliers=allow_price_outliers)
+                                allow_price_outliers=allow_price_outliers, base=base)
     text = dumps_plan(result)
-    failed = strict and bool(result.unplaced)
+    failed = strict and (bool(result.unplaced) or result.solver.cut_by_time_limit)
     if out is not None and not failed:  # nothing is written when --strict fails
         write_atomic(out, text)
     from planner.utilization import utilization_warnings
@@ -125,14 +132,26 @@ def plan(
         if out is not None and not failed:
             typer.echo(f"wrote {out}", err=True)
     if failed:
+        raise InfeasibleError("; ".join(_strict_failures(result)))
+
+
+def _strict_failures(result: Plan) -> list[str]:
+    """Why ``--strict`` fails: workloads left unplaced, a search cut by the safety net."""
+    out = []
+    if result.unplaced:
         names = ", ".join(u.workload for u in result.unplaced)
-        raise InfeasibleError(f"{len(result.unplaced)} workload(s) could not be placed: {names}")
+        out.append(f"{len(result.unplaced)} workload(s) could not be placed: {names}")
+    if result.solver.cut_by_time_limit:
+        out.append(f"the search was cut by the {result.solver.time_limit_s:g} s time-limit "
+                   "safety net, so this plan depends on the machine (raise --time-limit)")
+    return out
 
 
 def _read_and_plan(ctx: typer.Context, file: Path, display: Display, *,
                    time_limit: float | None, max_catalog_age: int,
-                   allow_price_outliers: bool) -> Plan:
-    """Read the catalog and FILE (the "reading" stage), then plan, reporting to ``display``."""
+                   allow_price_outliers: bool, base: Path | None = None) -> Plan:
+    """Read the catalog and FILE (the "reading" stage), then plan (against ``base``, the
+    plan in force, if given), reporting to ``display``."""
     from planner.catalog.load import load_catalog
     from planner.optimize.planning import plan_workloads
     from planner.spec.load import load_workloads
@@ -143,9 +162,14 @@ def _read_and_plan(ctx: typer.Context, file: Path, display: Display, *,
     if allow_price_outliers:
         workloads = workloads.model_copy(update={"pricing": workloads.pricing.model_copy(
             update={"allow_price_outliers": True})})
+    base_plan = None
+    if base is not None:
+        from planner.cli.baseplan import read_base
+
+        base_plan = read_base(base, catalog)
     _warn_if_stale(catalog.meta.date, max_catalog_age, display)
     return plan_workloads(workloads, catalog, time_limit=time_limit, progress=display,
-                          processes=cores())
+                          processes=cores(), base=base_plan)
 
 
 def cores() -> int:
@@ -169,8 +193,9 @@ def _warn_if_stale(date: str, max_age_days: int, display: Display) -> None:
 
 
 def check_plan_file(ctx: typer.Context, plan_path: Path, declaration: Path | None,
-                    time_limit: float | None) -> None:
-    """``--check``: re-plan the plan's declaration on its catalog and compare (module doc)."""
+                    time_limit: float | None, base: Path | None = None) -> None:
+    """``--check``: re-plan the plan's declaration on its catalog (against ``base``, the
+    plan it was made against, if any) and compare (module doc)."""
     from planner.catalog.load import load_catalog
     from planner.errors import CatalogError, GuardrailError
     from planner.optimize.planning import canonical_spec, plan_workloads
@@ -195,8 +220,13 @@ def check_plan_file(ctx: typer.Context, plan_path: Path, declaration: Path | Non
                             sides, "spec")
     if not lines:
         limit = time_limit if time_limit is not None else committed.solver.time_limit_s
+        anchor = None
+        if base is not None:
+            from planner.cli.baseplan import read_base
+
+            anchor = read_base(base, catalog)
         result = check_plan(plan_path.read_text("utf-8"), committed,
-                            plan_workloads(ws, catalog, time_limit=limit), sides)
+                            plan_workloads(ws, catalog, time_limit=limit, base=anchor), sides)
         lines, rule = list(result.lines), result.rule
     for line in lines:
         typer.echo(f"  {line}")

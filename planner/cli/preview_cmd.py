@@ -39,7 +39,8 @@ def preview(
     plan: Annotated[Path | None, typer.Option(
         "--plan", help="plan.json or workloads file to deploy instead of the stack's own.")] = None,
     base: Annotated[Path | None, typer.Option(
-        "--base", help="plan.json or workloads file of what is deployed now (default: nothing).")] = None,
+        "--base", help="plan.json or workloads file of what is deployed now (default: "
+        "nothing); a workloads --plan is planned against a plan.json base.")] = None,
     fmt: Annotated[PreviewFormat, typer.Option("--format", "-f")] = PreviewFormat.text,
     show_same: Annotated[bool, typer.Option("--show-same", help="List unchanged resources too.")] = False,
     hours: Annotated[str, typer.Option(
@@ -57,7 +58,7 @@ def preview(
     for path in (plan, base):
         if path is not None and not path.is_file():
             raise PlanFileError("file not found", file=str(path))
-    new_cfg = with_plan(config, plan)
+    new_cfg = with_plan(config, plan, base)
     new = _run(new_cfg, stack)
     old = _run(with_plan(config, base), stack) if base is not None else []
     graph, changes = graph_steps(old, new, stack, new_cfg)
@@ -106,13 +107,18 @@ def stack_config(project: Path, stack: str) -> dict[str, str]:
     return out
 
 
-def with_plan(config: dict[str, str], path: Path | None) -> dict[str, str]:
-    """``config`` deploying ``path`` (a plan.json, else a workloads file) instead."""
+def with_plan(config: dict[str, str], path: Path | None,
+              base: Path | None = None) -> dict[str, str]:
+    """``config`` deploying ``path`` (a plan.json, else a workloads file) instead; a
+    workloads file is planned against ``base`` when that is a plan.json."""
     if path is None:
         return dict(config)
-    out = {k: v for k, v in config.items() if k not in ("gpuplan:plan", "gpuplan:workloads")}
+    out = {k: v for k, v in config.items()
+           if k not in ("gpuplan:plan", "gpuplan:workloads", "gpuplan:basePlan")}
     key = "gpuplan:plan" if path.suffix == ".json" else "gpuplan:workloads"
     out[key] = str(path.resolve())
+    if key == "gpuplan:workloads" and base is not None and base.suffix == ".json":
+        out["gpuplan:basePlan"] = str(base.resolve())
     return out
 
 

@@ -71,9 +71,10 @@ class Step:
     text: str
 
 
-def constraint_values(plan: Plan, base: Plan, catalog: Catalog, *,
-                      time_limit: float) -> tuple[ConstraintValue, ...]:
-    """Relax each binding quota, budget or cluster capacity in turn and re-solve."""
+def constraint_values(plan: Plan, base: Plan, catalog: Catalog, *, time_limit: float,
+                      anchor: Plan | None = None) -> tuple[ConstraintValue, ...]:
+    """Relax each binding quota, budget or cluster capacity in turn and re-solve (against
+    ``anchor``, if given: ``explain --base``)."""
     ws = spec_of(plan)
     builder = CandidateBuilder(ws, catalog)
     out = []
@@ -88,7 +89,7 @@ def constraint_values(plan: Plan, base: Plan, catalog: Catalog, *,
                 text=f"{b.id}: no option it blocks could be found to size a step"))
             continue
         new = resolve(apply_changes(ws, [parse_change(step.change)], catalog), catalog,
-                      time_limit)
+                      time_limit, anchor)
         found = moves(base, new)
         saving = base.totals.monthly - new.totals.monthly
         out.append(ConstraintValue(

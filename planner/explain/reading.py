@@ -64,6 +64,9 @@ JSON schema (``kind`` = ``"gpuplan/explain"``, ``version`` = 1; keys sorted):
     capacity, accelerator, nodes, runtime_hours, monthly, premium, premium_pct, scope,
     why}]`` in rank order (the plan's, :class:`planner.plan.Fallback`); ``fallback_note``:
     why there are fewer than the policy asks for, or ``null``
+  - ``stability``: for a plan made with ``--base``, a sentence saying why the workload
+    stayed in its base pool although a cheaper option had room, or why it moved; else
+    ``null``
 
 * a ``constraint`` is ``{id, kind, used, limit, unit, workloads, text}``; a
   ``blocker`` is ``{id, text, constraint}`` (``constraint`` null when the id
@@ -246,6 +249,7 @@ class WorkloadView(_Model):
     fallbacks: tuple[Fallback, ...] = ()
     fallback_note: str | None = None
     pool_use: PoolUse | None = None
+    stability: str | None = None  # kept or moved against the base plan (plan --base)
 
 
 class GroupCost(_Model):
@@ -452,7 +456,26 @@ def _placed_view(plan: Plan, p: Placement) -> WorkloadView:
         unblock=(), reasons=(), slot=slot_view(plan, p),
         fallbacks=p.fallbacks, fallback_note=p.fallback_note,
         pool_use=pool_use(plan, plan.pool(p.pool)),
+        stability=stability_text(plan, p.workload),
     )
+
+
+def stability_text(plan: Plan, name: str) -> str | None:
+    """Why a workload stayed in or left its base-plan pool (plans made with ``--base``)."""
+    if plan.stability is None:
+        return None
+    for k in plan.stability.kept:
+        if k.workload == name:
+            return (f"kept in {k.cloud}/{k.region}: moving to {k.alternative_cloud}/"
+                    f"{k.alternative_region} would save ${k.saving:,.2f}/month, less than "
+                    f"the move cost ${k.move_price:,.2f}")
+    for m in plan.stability.moves:
+        if m.workload == name:
+            if m.forced:
+                return f"moved from {m.from_pool}: its place in the base plan is no longer an option"
+            return (f"moved from {m.from_pool}: saves ${m.saving:,.2f}/month against a move "
+                    f"cost of ${m.move_price:,.2f}")
+    return None
 
 
 SLICE_WORD = {"mig": "slice", "mig-layout": "slice", "time-slicing": "time-slice",

@@ -425,19 +425,24 @@ def compare(base: Plan, new: Plan, changes: Sequence[str], base_source: str = "p
         unplaced_after=tuple(u.workload for u in new.unplaced), binding=new.binding)
 
 
-def resolve(ws: WorkloadSet, catalog: Catalog, time_limit: float) -> Plan:
+def resolve(ws: WorkloadSet, catalog: Catalog, time_limit: float,
+            anchor: Plan | None = None) -> Plan:
+    """``ws`` planned on ``catalog``; against ``anchor`` (``explain --base``): moves away
+    from it have their price."""
     from planner.optimize.planning import plan_workloads
 
-    return plan_workloads(ws, catalog, time_limit=time_limit)
+    return plan_workloads(ws, catalog, time_limit=time_limit, base=anchor)
 
 
 def what_if(plan: Plan, base: Plan, texts: Sequence[str], catalog: Catalog, *,
-            time_limit: float, base_source: str = "plan") -> tuple[WhatIf, Plan]:
-    """Parse and apply ``texts`` to ``plan``'s workloads, re-solve, compare with ``base``."""
+            time_limit: float, base_source: str = "plan",
+            anchor: Plan | None = None) -> tuple[WhatIf, Plan]:
+    """Parse and apply ``texts`` to ``plan``'s workloads, re-solve (against ``anchor``, if
+    given), compare with ``base``."""
     changes = [parse_change(t) for t in texts]
     ws = apply_changes(spec_of(plan), changes, catalog)
     stocked = without(catalog, [c.stockout for c in changes if c.stockout is not None])
-    new = resolve(ws, stocked, time_limit)
+    new = resolve(ws, stocked, time_limit, anchor)
     return compare(base, new, [c.text for c in changes], base_source), new
 
 

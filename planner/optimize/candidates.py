@@ -51,6 +51,7 @@ from planner.catalog.throughput import relative_throughput
 from planner.optimize.costmodel import egress_per_gb, expected_rework_hours
 from planner.optimize.runtime import runtime_hours
 from planner.optimize.sharing import EXCLUSIVE, ClientDemand, Mode, Slot, choices_of, shared_modes
+from planner.optimize.stability import Base, move_rule
 from planner.plan import stable_id
 from planner.plancost import pieces
 from planner.spec.model import Cluster, Workload, WorkloadSet
@@ -110,6 +111,7 @@ class Shape:
     rejected: dict[str, Rejections]
     relaxable: dict[RelaxKey, Variant]
     dominated: int
+    by_pool: dict[str, Variant]  # every passing variant by pool id (kept only with a base)
     cut: int = 0  # feasible variants left out by MAX_SHAPE_OPTIONS (never priced)
 
 
@@ -135,6 +137,7 @@ class Option:
     units_per_node: float
     rank: int
     preferred: bool
+    move: float = 0.0  # USD the objective charges for moving here from the base plan
 
     @property
     def offer(self) -> Offer:
@@ -189,6 +192,7 @@ class WorkloadCandidates:
     relaxable: dict[RelaxKey, Variant]
     pool: OptionPool | None = None  # every feasible option, for column generation
     cut: int = 0  # feasible offers never priced (the shape's MAX_SHAPE_OPTIONS cap)
+    stay: Option | None = None  # the option in its base-plan pool, when still an option
 
 
 def slot_share(share: float) -> float:
@@ -246,8 +250,9 @@ def cluster_offers(clusters: Iterable[Cluster], catalog: Catalog) -> dict[str, l
 class CandidateBuilder:
     """Builds candidates for the workloads of one WorkloadSet against one catalog."""
 
-    def __init__(self, ws: WorkloadSet, catalog: Catalog) -> None:
+    def __init__(self, ws: WorkloadSet, catalog: Catalog, base: Base | None = None) -> None:
         self.ws = ws
+        self.base = base
         self.catalog = catalog
         self.clusters = {c.name: c for c in ws.clusters}
         self.cluster_offers = cluster_offers(ws.clusters, catalog)
@@ -258,6 +263,7 @@ class CandidateBuilder:
         self.demand = ClientDemand(ws, catalog.accelerators)
         self._shapes: dict[str, Shape] = {}
         self._computed: dict[tuple[object, ...], WorkloadCandidates] = {}
+        self._stays: dict[str, Option] = {}  # with a base: each workload's option there
 
     # -- shape level -------------------------------------------------------
     def _shape_key(self, w: Workload) -> str:
@@ -296,13 +302,15 @@ class CandidateBuilder:
                         passing.append((_unit_cost(w, variant), variant))
         for entry in rejected.values():
             entry.units.sort()
-        kept, dominated = _prune_dominated(passing)
+        base_pools = self.base.pools if self.base is not None else frozenset()
+        kept, dominated = _prune_dominated(passing, base_pools)
         whole = [v for v in kept if v.share >= 1.0][:MAX_SHAPE_OPTIONS]
         limit = MAX_SHAPE_OPTIONS if w.shared is not None else MAX_SHAPE_OPTIONS // 2
         shared = [v for v in kept if v.share < 1.0][:limit]
         cut = len(kept) - len(whole) - len(shared)
+        by_pool = {v.pool_id: v for _, v in passing} if self.base is not None else {}
         return Shape(whole + shared, rejected, {k: v for k, (_, v) in relaxable.items()},
-                     dominated, cut)
+                     dominated, by_pool, cut)
 
     def _shape_variants(self, w: Workload) -> Iterator[tuple[AcceleratorChoice, Offer,
                                                               list[ModeVariant]]]:
@@ -459,13 +467,18 @@ class CandidateBuilder:
         """``w``'s options, alternatives and rejections. Workloads that differ only in
         what the options do not read (name, team, priority, image, command, env,
         fallbacks) share one computation; each gets its own Option objects, named."""
-        key = (self._shape_key(w), repr(w.work), repr(w.topology), w.deadline_hours, w.data,
-               w.time_value_per_hour)
+        key: tuple[object, ...] = (self._shape_key(w), repr(w.work), repr(w.topology),
+                                   w.deadline_hours, w.data, w.time_value_per_hour)
+        if self.base is not None:  # its base pool and move rule price its options too
+            key += (self.base.pool_of.get(w.name), repr(move_rule(self.ws.stability, w)))
         first = self._computed.get(key)
         if first is None:
             first = self._computed[key] = self._compute(w)
             return first
-        return _renamed(first, w)
+        renamed = _renamed(first, w)
+        if renamed.stay is not None:
+            self._stays[w.name] = renamed.stay
+        return renamed
 
     def _compute(self, w: Workload) -> WorkloadCandidates:
         shape = self.shape(w)
@@ -485,19 +498,33 @@ class CandidateBuilder:
                 continue
             options.append(option)
             index[id(option)] = position
-        options.sort(key=_option_order)
+        stay = self._base_option(view, shape, options)
+        base = self.base
+        if base is None:
+            options.sort(key=option_order)
+        else:
+            options.sort(key=lambda o: option_order(o, base.rank(w.name, o.pool_id)))
         chosen = _diversify(options)
+        pinned = False
+        if stay is not None:
+            self._stays[w.name] = stay
+            pinned = move_rule(self.ws.stability, w).pinned
+            chosen = self._with_move_prices(w, stay, chosen, options)
         relaxable = shape.relaxable
         if own:  # the shape's table is shared: copy it only when this workload adds to it
             relaxable = {**relaxable, **{k: v for k, (_, v) in own.items()}}
         return WorkloadCandidates(w, chosen, options[:MAX_OPTIONS * 2], rejected, relaxable,
-                                  _option_pool(shape.variants, options, index), shape.cut)
+                                  _option_pool(shape.variants, chosen if pinned else options,
+                                               index), shape.cut, stay)
 
     def option_at(self, w: Workload, position: int) -> Option:
         """The option of ``w`` on its shape's variant at ``position`` (one that passed
-        ``w``'s checks: see :class:`OptionPool`)."""
+        ``w``'s checks: see :class:`OptionPool`), with its move price against a base."""
         option, _ = self._option(_WorkloadView(w, self.ws), self.shape(w).variants[position])
         assert option is not None
+        stay = self._stays.get(w.name)
+        if stay is not None and option.pool_id != stay.pool_id:
+            option.move = move_rule(self.ws.stability, w).price(option.hourly, stay.monthly)
         return option
 
     def relaxed_option(self, w: Workload, v: Variant) -> Option | None:
@@ -507,6 +534,34 @@ class CandidateBuilder:
         view.deadline = None
         option, _ = self._option(view, v)
         return option
+
+    def _base_option(self, w: _WorkloadView, shape: Shape, options: list[Option]) -> Option | None:
+        """The option in ``w``'s base pool, if that pool is still one of its options
+        (added to ``options`` when pruning had dropped it)."""
+        pool = self.base.pool_of.get(w.name) if self.base is not None else None
+        if pool is None:
+            return None
+        for o in options:
+            if o.pool_id == pool:
+                return o
+        variant = shape.by_pool.get(pool)
+        option = self._option(w, variant)[0] if variant is not None else None
+        if option is not None:
+            options.append(option)
+        return option
+
+    def _with_move_prices(self, w: Workload, stay: Option, chosen: list[Option],
+                          options: list[Option]) -> list[Option]:
+        """The solver's options with the base option first-class: always offered, free;
+        every other option (of ``options``, all of them: column generation prices them
+        too) priced as a move (see :mod:`planner.optimize.stability`)."""
+        rule = move_rule(self.ws.stability, w)
+        if rule.pinned:
+            return [stay]
+        for o in options:
+            if o is not stay:
+                o.move = rule.price(o.hourly, stay.monthly)
+        return [stay, *(o for o in chosen if o is not stay)]
 
     def _option(self, w: _WorkloadView, v: Variant) -> tuple[Option | None, str | None]:
         offer = v.offer
@@ -551,7 +606,8 @@ def _renamed(first: WorkloadCandidates, w: Workload) -> WorkloadCandidates:
                 for k, v in first.rejected.items()}
     return WorkloadCandidates(w, [own(o) for o in first.options],
                               [own(o) for o in first.alternatives], rejected, dict(first.relaxable),
-                              first.pool, first.cut)
+                              first.pool, first.cut,
+                              own(first.stay) if first.stay is not None else None)
 
 
 def variant_domain(v: Variant) -> tuple[str, str, str, str]:
@@ -590,25 +646,25 @@ class _WorkloadView:
 
 def _option_pool(variants: list[Variant], options: list[Option],
                  index: dict[int, int]) -> OptionPool:
+    """``options`` as arrays over ``variants`` (an option outside them, a base option
+    pruning had dropped, stays out: column generation never prices it). The objective
+    includes the move price against a base plan, as the MILP's does."""
     import numpy as np
 
+    options = [o for o in options if id(o) in index]
     return OptionPool(
         variants, np.fromiter((index[id(o)] for o in options), np.int32, len(options)),
-        np.fromiter((o.objective for o in options), np.float64, len(options)),
+        np.fromiter((o.objective + o.move for o in options), np.float64, len(options)),
         np.fromiter((o.monthly for o in options), np.float64, len(options)),
         np.fromiter((o.share for o in options), np.float64, len(options)))
 
 
-def option_order(o: Option) -> tuple[float, int, bool, int, str]:
-    """The sort key of a workload's options (see :func:`_option_order`)."""
-    return _option_order(o)
-
-
-def _option_order(o: Option) -> tuple[float, int, bool, int, str]:
-    """Cheapest first; ties: accelerator preference, preferred region, sharing mode
+def option_order(o: Option, base_rank: int = 2) -> tuple[float, int, bool, int, int, str]:
+    """Cheapest first; ties: accelerator preference, preferred region, the base plan
+    (``base_rank`` from :meth:`planner.optimize.stability.Base.rank`), sharing mode
     (exclusive, MIG, time-slicing, MPS: the plainest that serves), then pool id."""
-    return (round(o.objective, 6), o.rank, not o.preferred, MODE_ORDER[o.variant.mode.kind],
-            o.pool_id)
+    return (round(o.objective, 6), o.rank, not o.preferred, base_rank,
+            MODE_ORDER[o.variant.mode.kind], o.pool_id)
 
 
 MODE_ORDER = {"exclusive": 0, "mig": 1, "mig-layout": 1, "time-slicing": 2, "mps": 3}
@@ -677,20 +733,24 @@ def _keep_cheapest(table: dict[RelaxKey, tuple[float, Variant]], reasons: RelaxK
         table[reasons] = (unit, v)
 
 
-def _prune_dominated(passing: list[tuple[float, Variant]]) -> tuple[list[Variant], int]:
+def _prune_dominated(passing: list[tuple[float, Variant]],
+                     prefer: frozenset[str] = frozenset()) -> tuple[list[Variant], int]:
     """Keep the cheapest variant per (region, accelerator shape, capacity, share).
 
     Zones of one region are merged: quotas are regional and the catalog gives
     no per-zone capacity, so a dearer (or equal) zone can never be better;
-    the kept zone is the cheapest, ties to the first zone name.
+    the kept zone is the cheapest, ties to a pool in ``prefer`` (the base
+    plan's pools: existing pools keep their instance type and zone), then to
+    the first offer key.
     """
-    best: dict[tuple[object, ...], tuple[float, str, Variant]] = {}
+    best: dict[tuple[object, ...], tuple[float, bool, str, Variant]] = {}
     for unit, v in passing:
         o = v.offer
         key = (o.cloud, o.region, o.accelerator, o.accelerator_count, v.spot,
                round(v.share, 6), v.choice.rank, v.mode)
+        rank = (unit, v.pool_id not in prefer, o.key)
         cur = best.get(key)
-        if cur is None or (unit, o.key) < cur[:2]:
-            best[key] = (unit, o.key, v)
-    kept = sorted(best.values(), key=lambda t: (t[0], t[1], t[2].spot))
-    return [v for _, _, v in kept], len(passing) - len(kept)
+        if cur is None or rank < cur[:3]:
+            best[key] = (*rank, v)
+    kept = sorted(best.values(), key=lambda t: (t[0], t[2], t[3].spot))
+    return [t[3] for t in kept], len(passing) - len(kept)

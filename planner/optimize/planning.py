@@ -23,7 +23,7 @@ from planner.optimize.candidates import (
 )
 from planner.optimize.colgen import ColumnGeneration, all_offer_bound
 from planner.optimize.costmodel import run_cost
-from planner.optimize.decompose import attach_parts_bound, solve_parts
+from planner.optimize.decompose import attach_parts_bound, decomposed, solve_parts
 from planner.optimize.facts import (
     Marginal,
     Usage,
@@ -46,7 +46,10 @@ from planner.optimize.miglayout import (
     pool_sharing_of_layout,
 )
 from planner.optimize.progress import NoProgress, Progress
+from planner.optimize.search import Limits, search
 from planner.optimize.solve import Limit, Model, Solution, lp_bound, peaks
+from planner.optimize.stability import Base, base_from_plan
+from planner.optimize.stabilityreport import stability_report
 from planner.optimize.unblock import Unblocking, unblocking
 from planner.plan import (
     Alternative,
@@ -88,12 +91,11 @@ IDLE_BUDGET_ROUNDS = 3  # re-solves at most, reserving attributed idle in budget
 
 
 def default_time_limit(workloads: int) -> float:
-    """Seconds for the MILP search: 5 s, growing 5 ms per workload beyond 1,000, at most 30 s.
-
-    Which workloads fit is found early (warm start from greedy); the rest of the
-    time improves cost. The LP bounds get at most a quarter more.
-    """
-    return max(5.0, min(30.0, 0.005 * workloads))
+    """The search's wall-clock safety net, seconds: 300 s, growing 0.5 s per workload
+    beyond 600, at most 3,600 s. Only a safety net: the search stops on deterministic
+    limits (:mod:`planner.optimize.search`) far inside it, even on a machine shared by
+    many (1,000 workloads take about 15 s of CPU); a plan it cuts says so."""
+    return max(300.0, min(3600.0, 0.5 * workloads))
 
 
 REASON_TEXT = {
@@ -147,9 +149,14 @@ def build_model(ws: WorkloadSet, cands: list[WorkloadCandidates]) -> Model:
 
 def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | None = None,
                    progress: Progress | None = None, processes: int = 1,
-                   all_offers: bool = True) -> Plan:
-    """Plan ``ws`` on ``catalog``. Deterministic for a given input (order-insensitive)
-    when the solver finishes within its time limit (default: :func:`default_time_limit`).
+                   all_offers: bool = True, base: Plan | None = None) -> Plan:
+    """Plan ``ws`` on ``catalog``; with ``base`` (a checked plan, see
+    :func:`planner.optimize.stability.check_base`), staying where the base put a workload
+    is free and a move has a price. Deterministic for a given input (order-insensitive):
+    up to :data:`planner.optimize.decompose.DECOMPOSE_COLUMNS` option columns the search
+    stops on work limits (:mod:`planner.optimize.search`) and ``time_limit`` (default
+    :func:`default_time_limit`) is a safety net whose cut the plan reports; a larger
+    model is split into parts, each solved within its share of ``time_limit``.
 
     ``progress`` hears of each stage, each workload's candidates and each better
     solution (:mod:`planner.optimize.progress`); it does not change the plan.
@@ -164,7 +171,8 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
     report = progress or NoProgress()
     workloads = sorted(ws.workloads, key=lambda w: w.name)
     report.stage("candidates", len(workloads))
-    builder = CandidateBuilder(ws, catalog)
+    index = base_from_plan(base) if base is not None else None
+    builder = CandidateBuilder(ws, catalog, index)
     cands = []
     for done, w in enumerate(workloads, 1):
         cands.append(builder.candidates(w))
@@ -172,13 +180,14 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
     model = build_model(ws, cands)
     report.stage("solving")
     gen = ColumnGeneration(model, builder.option_at) if all_offers else None
-    solution = _solve(model, gen, time_limit, progress, processes)
+    limits = Limits(safety_s=time_limit)
+    solution = _solve(model, gen, limits, progress, processes)
     over = _idle_over_budget(model, _price(ws, model, solution))
     for _ in range(IDLE_BUDGET_ROUNDS):
         if not over:
             break
         model.idle_reserve.update(over)
-        solution = _solve(model, gen, time_limit, progress, processes)
+        solution = _solve(model, gen, limits, progress, processes)
         over = _idle_over_budget(model, _price(ws, model, solution))
     if over:
         solution = _drop_over_budget(ws, model, solution, over)
@@ -194,16 +203,28 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
     report.stage("assembling")
     fallbacks = choose_fallbacks(ws, builder, catalog, cands, model, solution)
     return assemble(ws, catalog, cands, model, solution, time_limit, fallbacks, builder,
-                    scope)
+                    scope, base=index)
 
 
-def _solve(model: Model, gen: ColumnGeneration | None, time_limit: float,
+def _solve(model: Model, gen: ColumnGeneration | None, limits: Limits,
            progress: Progress | None, processes: int) -> Solution:
-    """The MILP over the candidates plus every option column generation adds."""
+    """The MILP over the candidates plus every option column generation adds: the
+    deterministic search for a model solved whole; the parts of a split one
+    (:mod:`planner.optimize.decompose`), each within its share of the safety net."""
     if gen is not None:
         gen.set_budgets()
         gen.grow()
-    return solve_parts(model, time_limit, progress, processes=processes, bound=False)
+    if decomposed(model):
+        return solve_parts(model, parts_time_limit(limits.safety_s, len(model.workloads)),
+                           progress, processes=processes, bound=False)
+    return search(model, limits, progress)
+
+
+def parts_time_limit(safety_s: float, workloads: int) -> float:
+    """Seconds the parts of a split model share (their stop rule, so such a plan depends
+    on the machine): 5 s, growing 5 ms per workload beyond 1,000, at most 30 s, and never
+    more than the safety net."""
+    return min(safety_s, max(5.0, min(30.0, 0.005 * workloads)))
 
 
 def _bound(model: Model, gen: ColumnGeneration | None, sol: Solution,
@@ -295,7 +316,7 @@ class BoundScope:
 def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates], model: Model,
              sol: Solution, time_limit: float, fallbacks: Fallbacks | None = None,
              builder: CandidateBuilder | None = None,
-             scope: BoundScope | None = None) -> Plan:
+             scope: BoundScope | None = None, *, base: Base | None = None) -> Plan:
     by_name = {wc.workload.name: wc for wc in cands}
     bindings = binding_constraints(model, sol)
     binding_ids = defaultdict(list)
@@ -346,8 +367,11 @@ def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates],
             **({} if scope is None else dict(bound_scope=scope.scope,
                                              columns_generated=scope.generated,
                                              capped=scope.capped)),
+            cut_by_time_limit=sol.cut_by_time,
         ),
         worst_case=worst, warnings=warnings,
+        stability=(stability_report(base, cands, model, sol, use)
+                   if base is not None else None),
         spec=canonical_spec(ws),
     )
 

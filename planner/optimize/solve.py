@@ -24,19 +24,21 @@ rows take the option's share directly.
 
 Objective (USD per month)
     min  sum_{p,l} price[p] (h_l - h_{l+1}) n[p,l]
-         + sum_{w,o} (r[w,o] + v[w,o]) x[w,o]
+         + sum_{w,o} (r[w,o] + v[w,o] + g[w,o]) x[w,o]
          + sum_w M_w u[w]  +  eps * sum_{w,o} rank[w,o] x[w,o]
     price[p] node $/h after discount: the pools' whole nodes for the hours they
             are up, exactly the plan's pool compute cost (idle included)
     r[w,o]  the job's own lines: spot risk and egress, runs/month x per run
     v[w,o]  value of w's time on o: time_value_per_hour x runtime x runs
             (0 unless the workload declares what an hour sooner is worth)
+    g[w,o]  with a base plan (``plan --base``): the price of moving w to o, 0
+            for w's option in its base pool (:mod:`planner.optimize.stability`)
     M_w     penalty for leaving w unplaced: larger than any placement cost,
             growing with priority, so higher-priority work is placed first
     rank    tiny tie-break towards preferred accelerators, then each option's
             position in its workload's sorted list (cost, accelerator rank,
-            preferred region, offer key): equal costs resolve the same way
-            every time
+            preferred region, the base plan's pools, sharing mode, offer key;
+            the base option first): equal costs resolve the same way every time
 
 Constraints
     assign    sum_o x[w,o] + u[w] = 1                               for all w
@@ -64,14 +66,16 @@ With the cover rows relaxed (n continuous) n = S and the LP charges each job
 its share-hours at the node rate: the relaxation is the cost without idle.
 
 Which workloads are placed is decided first (the penalties dominate); the
-reported ``lower_bound`` is a bound on the dollar cost of placing that same
-set: the larger of the LP relaxation with exactly those workloads placed and
+reported ``lower_bound`` is a bound on the objective's dollars (move prices
+included) of placing that same set: the larger of the LP relaxation with exactly those workloads placed and
 HiGHS's MIP dual bound less the unplaced penalties. The gap is (cost -
 bound) / cost. HiGHS stops when the absolute gap is within ``GAP_TARGET`` of
-the greedy start's cost. A time limit bounds the search; when the model is larger than
-``MAX_MILP_COLUMNS`` or HiGHS finds no integer solution in time, the greedy
-heuristic (:func:`greedy`) places the workloads and the LP bound is still
-reported.
+the greedy start's cost, or after ``max_nodes`` branch-and-bound nodes. A time
+limit bounds the search (planning uses it only as a safety net:
+:mod:`planner.optimize.search` chooses how to search and when to stop, on
+deterministic limits); when the model is larger than ``MAX_MILP_COLUMNS`` or
+HiGHS finds no integer solution, the greedy heuristic (:func:`greedy`) places
+the workloads and the LP bound is still reported.
 """
 
 from __future__ import annotations
@@ -130,6 +134,12 @@ class Solution:
     constraints: int
     penalties: dict[str, float] = field(default_factory=dict)
     dual: float | None = None  # HiGHS's MIP dual bound, penalties included
+    cut_by_time: bool = False  # the wall-clock safety net cut the search
+
+    @property
+    def move_prices(self) -> float:
+        """USD of move prices in the objective (moves away from the base plan)."""
+        return sum(o.move for o in self.chosen.values())
 
     @property
     def unplaced_penalty(self) -> float:
@@ -213,7 +223,7 @@ def penalties(model: Model) -> dict[str, float]:
 def penalty_base(model: Model) -> float:
     """M at priority 0: twice the dearest single option (idle rest of its node included)
     plus $1,000 (see :func:`penalties`)."""
-    top = max((o.objective - o.compute + o.node_price * node_hours(o.pieces)
+    top = max((o.objective - o.compute + o.move + o.node_price * node_hours(o.pieces)
                for wc in model.workloads for o in wc.options), default=0.0)
     return 2.0 * top + 1000.0
 
@@ -225,9 +235,12 @@ def quota_key(o: Option) -> tuple[str, str, str, str]:
 
 
 def solve(model: Model, time_limit: float = 30.0, progress: Progress | None = None, *,
-          bound: bool = True) -> Solution:
+          bound: bool = True, start: Solution | None = None,
+          max_nodes: int | None = None) -> Solution:
     """Solve the MILP (or fall back to greedy); see the module docstring. With ``bound``
     off the lower bound is left for :func:`attach_bound` (a solve that may be redone).
+    ``start`` (default: :func:`greedy`) is the warm start and the fallback; ``max_nodes``
+    caps branch-and-bound nodes.
 
     ``progress`` hears of every improving solution, in dollars (:class:`IncumbentWatch`).
     """
@@ -235,10 +248,10 @@ def solve(model: Model, time_limit: float = 30.0, progress: Progress | None = No
     if columns == 0:
         return Solution({}, {}, "none", "no candidates", 0.0, 0.0, 0, 0)
     if columns > MAX_MILP_COLUMNS:
-        sol = greedy(model)
+        sol = start or greedy(model)
         sol.status = f"greedy: {columns} option columns exceed {MAX_MILP_COLUMNS}"
     else:
-        sol = _milp(model, time_limit, progress)
+        sol = _milp(model, time_limit, progress, start=start, max_nodes=max_nodes)
     if bound:
         attach_bound(model, sol, time_limit)
     return sol
@@ -326,7 +339,7 @@ def _build(model: Model, relax: bool, placed: set[str] | None = None):
         for position, o in enumerate(wc.options):
             tie = RANK_EPS * o.rank + TIE_EPS * position
             shared = o.pool_id in levels
-            c = m.col(o.objective - (o.compute if shared else 0.0) + tie, 1.0, True)
+            c = m.col(o.objective - (o.compute if shared else 0.0) + o.move + tie, 1.0, True)
             layout.x.append((c, o))
             m.entries[c].append((assign, 1.0))
             for piece_hours, piece_share in o.pieces if shared else ():
@@ -412,7 +425,8 @@ def _quiet_highs():
 
 
 def _highs(lp, time_limit: float, warm: list[float] | None = None, abs_gap: float = 0.0,
-           watch: IncumbentWatch | None = None):
+           watch: IncumbentWatch | None = None, max_nodes: int | None = None):
+    """Run HiGHS on ``lp`` repeatably: one thread, a fixed random seed."""
     import highspy
 
     h = _quiet_highs()
@@ -420,6 +434,8 @@ def _highs(lp, time_limit: float, warm: list[float] | None = None, abs_gap: floa
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
+    if max_nodes is not None:
+        h.setOptionValue("mip_max_nodes", int(max_nodes))
     # Stop at GAP_TARGET of the dollar cost: the relative gap HiGHS measures includes
     # unplaced penalties, which would make it stop far too early when any exist.
     h.setOptionValue("mip_rel_gap", 1e-6)
@@ -460,23 +476,33 @@ def cost_bound(model: Model, sol: Solution, time_limit: float, dual: float | Non
     return min(max(candidates, default=0.0), sol.cost)
 
 
-def _milp(model: Model, time_limit: float, progress: Progress | None = None) -> Solution:
-    """Solve the MILP, warm-started from the greedy placement (always a feasible point)."""
-    start = greedy(model)
+def _milp(model: Model, time_limit: float, progress: Progress | None = None, *,
+          start: Solution | None = None, max_nodes: int | None = None) -> Solution:
+    """Solve the MILP, warm-started from ``start`` (default: the greedy placement; always
+    a feasible point)."""
+    import highspy
+
+    start = start or greedy(model)
     lp, layout, pen = _build(model, relax=False)
     abs_gap = GAP_TARGET * max(start.cost, 1.0)
     watch = None if progress is None else _watch(progress, lp, layout, pen)
     h = _highs(lp, time_limit, warm=_warm_start(lp.num_col_, layout, start), abs_gap=abs_gap,
-               watch=watch)
-    info = h.getInfo()
-    if info.primal_solution_status != 2:  # no feasible integer point, not even the start
+               watch=watch, max_nodes=max_nodes)
+    sol = _read(h, lp, layout, pen)
+    if sol is None:  # no feasible integer point, not even the start
         start.status = f"greedy: HiGHS {h.modelStatusToString(h.getModelStatus())}"
-        return start
+        sol = start
+    sol.cut_by_time = h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
+    return sol
+
+
+def _read(h, lp, layout: _Layout, pen: dict[str, float]) -> Solution | None:
+    """HiGHS's integer solution as a :class:`Solution` (None if it has none)."""
+    info = h.getInfo()
+    if info.primal_solution_status != 2:
+        return None
     values = h.getSolution().col_value
-    chosen: dict[str, Option] = {}
-    for c, o in layout.x:
-        if values[c] > 0.5:
-            chosen[o.workload] = o
+    chosen = {o.workload: o for c, o in layout.x if values[c] > 0.5}
     sol = Solution(chosen, peaks(chosen), "milp", h.modelStatusToString(h.getModelStatus()),
                    float(info.objective_function_value), 0.0, lp.num_col_, lp.num_row_, pen)
     sol.dual = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
@@ -534,11 +560,13 @@ def _warm_start(num_cols: int, layout: _Layout, start: Solution) -> list[float]:
 
 
 # -- greedy ---------------------------------------------------------------
-def greedy(model: Model) -> Solution:
+def greedy(model: Model, keep: dict[str, Option] | None = None) -> Solution:
     """Place workloads one by one (priority, then fewest options, then name) on the
     option that adds least to the plan's cost (its own lines plus the node-hours it
-    adds to its pool, :class:`planner.plancost.PoolLoad`) and still fits quotas,
-    capacities and budgets: free shares of already running nodes come first."""
+    adds to its pool, :class:`planner.plancost.PoolLoad`, plus its move price) and still
+    fits quotas, capacities and budgets: free shares of already running nodes come
+    first. Workloads in ``keep`` go first, each on its kept option if that fits (else
+    with the others, on any option)."""
     pen = penalties(model)
     used_quota: dict[tuple[str, str, str, str], float] = defaultdict(float)
     used_cluster: dict[str, float] = defaultdict(float)
@@ -548,17 +576,22 @@ def greedy(model: Model) -> Solution:
     chosen: dict[str, Option] = {}
     order = sorted(model.workloads, key=lambda wc: (-wc.workload.priority, len(wc.options),
                                                      wc.workload.name))
-    for wc in order:
+    keep = keep or {}
+    passes = [[(wc, [keep[wc.workload.name]]) for wc in order if wc.workload.name in keep],
+              [(wc, wc.options) for wc in order]]
+    for wc, options in (item for one in passes for item in one):
+        if wc.workload.name in chosen:
+            continue
         team = model.teams[wc.workload.name]
         best: tuple[float, Option, int] | None = None
-        for o in wc.options:
+        for o in options:
             load = pools[o.pool_id]
             extra = whole_nodes(sum(load.by_hours.values()) + o.share) - nodes[o.pool_id]
             if not _fits(model, o, extra, used_quota, used_cluster):
                 continue
             if team in model.budgets and spent[team] + o.monthly > model.budget_room(team) + 1e-9:
                 continue
-            marginal = (o.objective - o.compute
+            marginal = (o.objective - o.compute + o.move
                         + o.node_price * load.added_by(o.pieces))
             if best is None or marginal < best[0] - 1e-9:
                 best = (marginal, o, extra)
@@ -594,7 +627,7 @@ def _fits(model: Model, o: Option, extra: int,
 
 def _objective(model: Model, chosen: dict[str, Option], pen: dict[str, float]) -> float:
     """The MILP objective of a placement (tie-breaks by rank only)."""
-    total = sum(o.objective - o.compute + RANK_EPS * o.rank for o in chosen.values())
+    total = sum(o.objective - o.compute + o.move + RANK_EPS * o.rank for o in chosen.values())
     prices = {o.pool_id: o.node_price for o in chosen.values()}
     total += pool_compute(loads(chosen), prices)
     total += sum(pen[wc.workload.name] for wc in model.workloads

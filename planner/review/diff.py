@@ -37,6 +37,11 @@ JSON schema (``planner diff --format json``; keys sorted, lists ordered):
   where nothing is paid; ``total``'s name is ``plan``; teams by name);
   ``utilization_warnings``: the new plan's pools below ``--warn-utilization``, one line
   each (:mod:`planner.utilization`; empty unless asked for)
+* ``stability``: ``null`` unless NEW was planned against a base plan (``plan
+  --base``); else ``{moves, move_saving, kept, saving_given_up, missing}``: the
+  workloads moved between pools and what they save per month (``base - new``),
+  the workloads kept although a cheaper option had room and the monthly saving
+  so given up for stability, and the base workloads no longer declared
 """
 
 from __future__ import annotations
@@ -178,6 +183,16 @@ class UtilizationChange(_Model):
     by_team: tuple[UseChange, ...]
 
 
+class StabilitySummary(_Model):
+    """Moves against the base plan and the saving given up for stability (USD/month)."""
+
+    moves: int
+    move_saving: Decimal
+    kept: int
+    saving_given_up: Decimal
+    missing: tuple[str, ...]
+
+
 class PolicyResult(_Model):
     """One guardrail: passed or not, and why, in one line."""
 
@@ -204,6 +219,7 @@ class PlanDiff(_Model):
     warnings: tuple[str, ...] = ()
     utilization: UtilizationChange | None = None
     utilization_warnings: tuple[str, ...] = ()
+    stability: StabilitySummary | None = None
 
     @property
     def empty(self) -> bool:
@@ -383,7 +399,7 @@ def _workload_change(name: str, sides: tuple[_Side, _Side], b: Placement | None,
         kind = "unplaced" if nu is not None else "removed"
         reason = _unplaced_reason(nu) if nu else "removed from the workloads"
     elif b.pool != n.pool:
-        kind, reason = "moved", _why(name, sides, b)
+        kind, reason = "moved", _moved_why(name, sides, b)
     elif (b.hourly, b.monthly) != (n.hourly, n.monthly):
         kind, reason = "cost", _why(name, sides, b)
     else:
@@ -394,6 +410,20 @@ def _workload_change(name: str, sides: tuple[_Side, _Side], b: Placement | None,
         **delta_fields(b.hourly if b else ZERO, n.hourly if n else ZERO,
                        b.monthly if b else ZERO, n.monthly if n else ZERO),
     )
+
+
+def _moved_why(name: str, sides: tuple[_Side, _Side], b: Placement) -> str:
+    """Why a workload moved: the new plan's own account when it was planned against a
+    base plan (the saving cleared the move's price, or its place is gone), then the
+    changes in the declaration that explain it."""
+    why = _why(name, sides, b)
+    record = sides[1].plan.stability
+    move = next((m for m in record.moves if m.workload == name), None) if record else None
+    if move is None:
+        return why
+    head = ("its place in the base plan is no longer an option" if move.forced else
+            f"moved to save ${move.saving:,.2f}/month at a move cost of ${move.move_price:,.2f}")
+    return head if why.startswith("re-planned together") else f"{head}; {why}"
 
 
 def _unplaced_reason(u: Unplaced) -> str:
@@ -518,6 +548,7 @@ def _ref(plan: Plan, label: str) -> PlanRef:
 def diff_plans(base: Plan, new: Plan, base_label: str = "base", new_label: str = "new") -> PlanDiff:
     """Compare two plans: pools, workloads, cost per team/cloud/region, budgets."""
     bt, nt = base.totals, new.totals
+    workloads = _workload_changes(base, new)
     return PlanDiff(
         base=_ref(base, base_label), new=_ref(new, new_label),
         total=Delta(**delta_fields(bt.hourly, nt.hourly, bt.monthly, nt.monthly)),
@@ -525,13 +556,24 @@ def diff_plans(base: Plan, new: Plan, base_label: str = "base", new_label: str =
         by_cloud=_groups(bt.by_cloud, nt.by_cloud),
         by_region=_groups(bt.by_region, nt.by_region),
         pools=_pool_changes(base, new),
-        workloads=_workload_changes(base, new),
+        workloads=workloads,
         budgets=_budgets(base, new),
         fallbacks=fallback_changes(base, new),
         worst_case=worst_case_change(base, new),
         warnings=new.warnings,
         utilization=_utilization(base, new),
+        stability=_stability(new, workloads),
     )
+
+
+def _stability(new: Plan, changes: tuple[WorkloadChange, ...]) -> StabilitySummary | None:
+    if new.stability is None:
+        return None
+    moved = [c for c in changes if c.change == "moved"]
+    return StabilitySummary(
+        moves=len(moved), move_saving=money(-sum((c.delta_monthly for c in moved), ZERO)),
+        kept=len(new.stability.kept), saving_given_up=new.stability.saving_given_up,
+        missing=new.stability.missing)
 
 
 def with_policies(diff: PlanDiff, policies: Iterable[PolicyResult]) -> PlanDiff:

@@ -23,7 +23,16 @@ from functools import cache
 from typing import Any, Literal
 
 from planner.errors import UsageError
-from planner.review.diff import ZERO, Delta, PlanDiff, PoolChange, Where, delta_fields, diff_json
+from planner.review.diff import (
+    ZERO,
+    Delta,
+    PlanDiff,
+    PoolChange,
+    StabilitySummary,
+    Where,
+    delta_fields,
+    diff_json,
+)
 from planner.utilization import gpu_hours, percent
 
 MARKER = "<!-- gpuplan-cost-diff -->"
@@ -69,6 +78,22 @@ def summary(total: Delta) -> str:
     verb = "increases" if delta > 0 else "decreases"
     tail = f" ({pctfmt(total.delta_pct)})" if total.delta_pct is not None else " (from $0)"
     return f"Monthly estimate {verb} by {usd(abs(delta))}{tail}"
+
+
+def stability_line(s: StabilitySummary) -> str:
+    """One line on re-planning against the base: moves, what they save, what stability
+    gave up, base workloads no longer declared."""
+    moved = (f"{s.moves} workload{'s' if s.moves != 1 else ''} moved"
+             + (f" ({usd(-s.move_saving, signed=True, cents=True)}/month)" if s.moves else ""))
+    kept = (f"{s.kept} kept where a cheaper option had room "
+            f"({usd(s.saving_given_up, cents=True)}/month given up for stability)")
+    line = f"Stability: {moved}; {kept}"
+    if s.missing:
+        shown = ", ".join(s.missing[:5]) + (f" and {len(s.missing) - 5} more"
+                                            if len(s.missing) > 5 else "")
+        line += (f"; the base plan names {len(s.missing)} workload"
+                 f"{'s' if len(s.missing) != 1 else ''} no longer declared: {shown}")
+    return line
 
 
 def mark(change: str) -> str:
@@ -131,7 +156,8 @@ def template_env() -> Any:
     )
     env.filters.update(usd=usd, pctfmt=pctfmt, summary=summary, mark=mark, where=where,
                        pool_shape=pool_shape, md=md, opmark=opmark, rate=rate,
-                       replace_note=replace_note, ratio=percent, gpuh=gpu_hours)
+                       replace_note=replace_note, ratio=percent, gpuh=gpu_hours,
+                       stability_line=stability_line)
     return env
 
 

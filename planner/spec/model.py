@@ -242,6 +242,94 @@ class FallbackPolicy(Strict):
         return Decimal(self.max_premium[:-1]) / 100
 
 
+MoveCost = Literal["restart"] | Money
+
+
+class _MoveRules(Strict):
+    """The checks shared by the ``stability`` policy and its per-workload overrides."""
+
+    @field_validator("move_cost", mode="before", check_fields=False)
+    @classmethod
+    def _dollars(cls, v: Any) -> Any:
+        return _strip_dollar(v)
+
+    @field_validator("min_saving", mode="before", check_fields=False)
+    @classmethod
+    def _saving(cls, v: Any) -> Any:
+        return None if v is None else _saving_text(v)
+
+
+class StabilityPolicy(_MoveRules):
+    """What moving a workload away from its place in the base plan costs (``--base``).
+
+    A move is priced once, against one month of savings: the solver keeps a
+    workload where the base plan put it unless moving saves more, per month,
+    than ``move_cost`` plus ``min_saving``.
+
+    * ``move_cost``: ``restart`` (``restart_hours`` x the job's hourly cost at its
+      new place: the work lost to checkpoint, reschedule and warm-up) or USD per move.
+    * ``restart_hours``: hours lost per move when ``move_cost`` is ``restart``.
+    * ``min_saving``: the saving a move must clear on top of its cost, per month:
+      ``"5%"`` of the workload's monthly cost where it is, or ``"$200"``.
+    """
+
+    move_cost: MoveCost = "restart"
+    restart_hours: float = Field(0.5, ge=0, le=1000)
+    min_saving: str = "5%"
+
+
+class WorkloadStability(_MoveRules):
+    """Per-workload overrides of the ``stability`` policy; ``pinned`` never moves it."""
+
+    pinned: bool = False
+    move_cost: MoveCost | None = None
+    restart_hours: float | None = Field(None, ge=0, le=1000)
+    min_saving: str | None = None
+
+
+def _strip_dollar(v: Any) -> Any:
+    """``"$95"`` -> ``"95"`` (an amount); ``restart`` and amounts >= 0 pass; else one message."""
+    if v == "restart" or isinstance(v, bool) or v is None:
+        return v
+    body = v.removeprefix("$").replace(",", "") if isinstance(v, str) else v
+    try:
+        amount = Decimal(str(body))
+    except ArithmeticError:
+        amount = Decimal(-1)
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"must be 'restart' or an amount of at least $0 like '$95' (got {v!r})")
+    return body
+
+
+def _saving_text(v: Any) -> str:
+    """A checked ``min_saving``: a bare number is dollars."""
+    if isinstance(v, int | float | Decimal) and not isinstance(v, bool):
+        v = f"${v}"
+    if not isinstance(v, str):
+        raise ValueError(f"must be a percentage like '5%' or an amount like '$200' (got {v!r})")
+    parse_saving(v)
+    return v.strip()
+
+
+def parse_saving(text: str) -> tuple[Literal["pct", "usd"], Decimal]:
+    """``"5%"`` -> ("pct", 5); ``"$200"`` or ``"200"`` -> ("usd", 200). ValueError if out of range."""
+    raw = text.strip()
+    kind: Literal["pct", "usd"] = "pct" if raw.endswith("%") else "usd"
+    body = raw[:-1] if kind == "pct" else raw.removeprefix("$")
+    try:
+        value = Decimal(body.replace(",", ""))
+    except ArithmeticError:
+        raise ValueError(f"must be a percentage like '5%' or an amount like '$200' "
+                         f"(got {text!r})") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"must be a percentage like '5%' or an amount like '$200' (got {text!r})")
+    if kind == "pct" and value > 100:
+        raise ValueError(f"must be a percentage between 0% and 100% (got {text!r})")
+    if kind == "usd" and value > Decimal("1e12"):
+        raise ValueError(f"must be at most $1,000,000,000,000 (got {text!r})")
+    return kind, value
+
+
 class Workload(Strict):
     name: Name
     team: Name
@@ -264,6 +352,8 @@ class Workload(Strict):
     )
     gpu_fraction: float | None = Field(None, gt=0, lt=1, description="= resources.gpu.fraction")
     mig_profile: MigProfile | None = Field(None, description="= resources.gpu.mig")
+    stability: WorkloadStability | None = Field(
+        None, description="overrides of the set's stability policy; pinned: never moved")
 
     fallbacks: FallbackPolicy | None = Field(
         None, description="ranked, priced fallback options (overrides the team's policy)")
@@ -426,6 +516,9 @@ class WorkloadSet(Strict):
     data: dict[str, DataSet] = Field(default_factory=dict)
     pricing: Pricing = Field(default_factory=Pricing)
     sharing: SharingPolicy = Field(default_factory=SharingPolicy)
+    stability: StabilityPolicy = Field(
+        default_factory=StabilityPolicy,
+        description="the price of moving a workload away from the base plan (plan --base)")
 
     @model_validator(mode="after")
     def _sharing_allowed(self) -> WorkloadSet:

@@ -40,6 +40,32 @@ def test_golden(plans: Path, name: str, fmt: str, ext: str, update_golden: bool)
     assert code == (3 if name in ("budget-raised", "workload-added") else 0)
 
 
+def test_golden_stability_diff_kept_and_moved(plans: Path, update_golden: bool) -> None:
+    """stability.yaml (the quota cut and Azure 5 % cheaper) planned against the base plan:
+    only the two A100 jobs whose 16-GPU pool no longer fits the quota move; llm-eval stays
+    although Azure now saves $0.21/month, less than its move cost; the summary and
+    explain say so."""
+    new = plans / "stability.json"
+    r = run_cli("plan", str(HERE / "stability.yaml"), "--base", str(plans / "base.json"),
+                "--out", str(new), "--format", "json")
+    assert r.code == 0, r.err
+    for fmt, ext in (("text", "txt"), ("json", "json"), ("md", "md")):
+        code, out = _diff(plans, "stability", "-f", fmt)
+        assert code == 0
+        check_golden(f"diff/multi-team/stability.{ext}", out, update_golden)
+    explained = run_cli("explain", str(new), "llm-eval", "llm-pretrain-a")
+    assert explained.code == 0, explained.err
+    check_golden("diff/multi-team/stability-explain.txt", explained.out, update_golden)
+    doc = json.loads(_diff(plans, "stability", "-f", "json")[1])
+    assert sorted(w["workload"] for w in doc["workloads"] if w["change"] == "moved") == [
+        "llm-pretrain-a", "llm-pretrain-b"]
+    assert doc["stability"]["kept"] == 1 and doc["stability"]["moves"] == 2
+    assert "kept in gcp/us-central1: moving to azure/eastus would save $0.21/month, less " \
+        "than the move cost $0.51" in explained.out
+    fresh = run_cli("diff", str(plans / "base.json"), str(HERE / "stability.yaml"), "-f", "json")
+    assert json.loads(fresh.out)["stability"] is None  # planned afresh: nothing to account
+
+
 def test_what_each_variant_changes(plans: Path) -> None:
     def load(name: str) -> dict:  # type: ignore[type-arg]
         return json.loads(_diff(plans, name, "-f", "json", "--allow-over-budget")[1])
@@ -93,6 +119,10 @@ def test_github_actions_workflow_uses_the_real_marker_and_flags() -> None:
     diff_steps = [s["run"] for s in flow["jobs"]["cost-diff"]["steps"]
                   if "planner diff" in s.get("run", "")]
     assert diff_steps and "--base-ref" in diff_steps[0] and "--format md" in diff_steps[0]
+    plan_steps = [s["run"] for s in flow["jobs"]["cost-diff"]["steps"]
+                  if "planner plan" in s.get("run", "")]
+    assert plan_steps and "--base base-plan.json" in plan_steps[0]
+    assert 'git show "origin/${{ github.base_ref }}:$PLAN" > base-plan.json' in plan_steps[0]
     import typer
 
     from planner.cli.app import app
@@ -101,6 +131,8 @@ def test_github_actions_workflow_uses_the_real_marker_and_flags() -> None:
     options = {opt for param in command.params for opt in [*param.opts, *param.secondary_opts]}
     for flag in ("--base-ref", "--format", "--fail-on-increase", "--allow-over-budget"):
         assert flag in text and flag in options
+    plan_command = typer.main.get_command(app).commands["plan"]  # type: ignore[attr-defined]
+    assert "--base" in {opt for param in plan_command.params for opt in param.opts}
     for name in ("PULUMI_ACCESS_TOKEN", "AWS_ROLE_ARN", "GCP_WORKLOAD_IDENTITY_PROVIDER",
                  "AZURE_CLIENT_ID"):
         assert f"secrets.{name}" in text and name in (root / "README.md").read_text()

@@ -46,7 +46,9 @@ def test_the_pr_job_checks_then_diffs_then_previews_then_comments(flow: dict[str
     comment = _index(steps, lambda s: str(s.get("uses", "")).startswith("actions/github-script"))
     guard = _index(steps, lambda s: "exit 3" in _run(s))
     assert install < check < diff < preview < comment < guard
-    assert _run(steps[check]).strip() == '.venv/bin/planner plan "$WORKLOADS" --check "$PLAN"'
+    assert _run(steps[check]).strip().splitlines() == [
+        'git show "origin/${{ github.base_ref }}:$PLAN" > base-plan.json',
+        '.venv/bin/planner plan "$WORKLOADS" --check "$PLAN" --base base-plan.json']
     assert 'planner diff --base-ref "origin/${{ github.base_ref }}" "$PLAN"' in _run(steps[diff])
     # The preview is priced into the same comment, and runs only where credentials are set.
     assert "planner cost pulumi-preview preview.json --format md >> comment.md" in \
@@ -87,7 +89,8 @@ def test_every_flag_the_workflow_uses_exists() -> None:
     from planner.cli.app import app
 
     commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
-    expected = {"plan": {"--check"}, "diff": {"--base-ref", "--format", "--fail-on-increase"},
+    expected = {"plan": {"--check", "--base"},
+                "diff": {"--base-ref", "--format", "--fail-on-increase"},
                 "report": {"--base-ref", "--out"}}
     for name, flags in expected.items():
         options = {o for p in commands[name].params for o in [*p.opts, *p.secondary_opts]}
