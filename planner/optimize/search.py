@@ -11,6 +11,10 @@ tries its base option). It stops at the first of
   ``MIN_NODES`` and ``MAX_NODES`` (most of a large model's work is the root
   node: its LP, cuts and heuristics; further nodes rarely pay for themselves).
 
+With a base plan, every move the search made that does not pay for itself is
+then undone (:func:`back_to_base`): the search stops at a gap, so it may carry a
+move whose saving is below its price.
+
 HiGHS runs single-threaded with a fixed random seed (``threads=1``,
 ``random_seed=0``), which makes it repeat its path exactly. The wall-clock
 limit (``Limits.safety_s``) is only a safety net, far above what the node budget
@@ -30,10 +34,22 @@ different plan of about the same cost.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
+from planner.optimize.candidates import Option
 from planner.optimize.progress import Progress
-from planner.optimize.solve import Model, Solution, greedy, solve
+from planner.optimize.solve import (
+    RANK_EPS,
+    Model,
+    Solution,
+    greedy,
+    loads,
+    peaks,
+    pool_compute,
+    quota_key,
+    solve,
+)
 
 NODE_WORK = 200_000  # branch-and-bound nodes x option columns, per search
 MIN_NODES = 1
@@ -61,7 +77,79 @@ def search(model: Model, limits: Limits, progress: Progress | None = None) -> So
     sol = solve(model, limits.safety_s, progress, bound=False,
                 start=greedy(model, keep=stays) if columns else None,
                 max_nodes=limits.nodes(columns))
+    if stays and sol.chosen:
+        sol = back_to_base(model, sol, stays)
     if sol.cut_by_time:
         sol.status += (f"; cut by the {limits.safety_s:g} s time-limit safety net: this "
                        "plan depends on the machine's speed")
     return sol
+
+
+def back_to_base(model: Model, sol: Solution, stays: dict[str, Option]) -> Solution:
+    """``sol`` with the moves that do not pay for themselves undone.
+
+    The search stops at a gap, so its placement can carry moves whose saving is less
+    than their price (HiGHS took them together with a real gain), or swaps of equal
+    jobs between two pools. Each moved workload, by name, then each group of moves
+    between the same two pools (all of them, then each pair), goes back to its base
+    option where everything still fits and the objective (dollars, move prices,
+    tie-breaks) does not rise: ties go to the base.
+    """
+    chosen = dict(sol.chosen)
+    value = _value(chosen)
+    for group in _revert_groups(chosen, stays):
+        trial = {**chosen, **{name: stays[name] for name in group}}
+        trial_value = _value(trial)
+        if trial_value <= value + 1e-9 and fits(model, trial):
+            chosen, value = trial, trial_value
+    if chosen == sol.chosen:
+        return sol
+    undone = sum(chosen[n] is not sol.chosen[n] for n in chosen)
+    return Solution(chosen, peaks(chosen), sol.method, f"{sol.status}; {undone} move(s) that "
+                    "did not pay for themselves undone", sol.objective - _value(sol.chosen)
+                    + value, 0.0, sol.variables, sol.constraints, sol.penalties, sol.dual,
+                    sol.cut_by_time)
+
+
+PAIRS_UP_TO = 12  # moves between two pools; above this only the whole group is tried
+
+
+def _revert_groups(chosen: dict[str, Option], stays: dict[str, Option]) -> list[list[str]]:
+    """What :func:`back_to_base` tries to undo, in order: each move alone (by name), then
+    the moves between each two pools (pools by id): all together, then each pair."""
+    moved = sorted(n for n, o in chosen.items() if n in stays and o is not stays[n])
+    by_pools: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for name in moved:
+        ends = sorted((stays[name].pool_id, chosen[name].pool_id))
+        by_pools[ends[0], ends[1]].append(name)
+    groups: list[list[str]] = [[n] for n in moved]
+    for _, names in sorted(by_pools.items()):
+        if len(names) > 1:
+            groups.append(names)
+        if 2 < len(names) <= PAIRS_UP_TO:
+            groups.extend([a, b] for i, a in enumerate(names) for b in names[i + 1:])
+    return groups
+
+
+def _value(chosen: dict[str, Option]) -> float:
+    """The objective of a placement without unplaced penalties (as the MILP counts it)."""
+    own = sum(o.objective - o.compute + o.move + RANK_EPS * o.rank for o in chosen.values())
+    return own + pool_compute(loads(chosen), {o.pool_id: o.node_price for o in chosen.values()})
+
+
+def fits(model: Model, chosen: dict[str, Option]) -> bool:
+    """Whether a placement keeps every quota, cluster capacity and budget row."""
+    reps = {o.pool_id: o for o in chosen.values()}
+    quota: dict[tuple[str, str, str, str], float] = defaultdict(float)
+    cluster: dict[str, float] = defaultdict(float)
+    for pool, n in peaks(chosen).items():
+        o = reps[pool]
+        quota[quota_key(o)] += n * o.units_per_node
+        if o.offer.cloud == "k8s":
+            cluster[o.offer.region] += n
+    spent: dict[str, float] = defaultdict(float)
+    for name, o in chosen.items():
+        spent[model.teams[name]] += o.monthly
+    return (all(quota[k] <= q.limit + 1e-9 for k, q in model.quotas.items())
+            and all(cluster[c] <= cap[0].limit + 1e-9 for c, cap in model.capacities.items())
+            and all(spent[t] <= model.budget_room(t) + 1e-9 for t in model.budgets))
