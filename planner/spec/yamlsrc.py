@@ -99,6 +99,8 @@ def _fast_compose(text: str) -> yaml.Node | None:
         return None  # PyYAML gives today's message (or reads it after all)
     finally:
         loader.dispose()
+    if isinstance(node, yaml.ScalarNode):
+        return None  # a bare '---' ends on another line in libyaml; PyYAML decides (rare)
     return node
 
 

@@ -58,13 +58,34 @@ def test_one_added_job_moves_no_other_workload_with_a_base(full_catalog) -> None
 
 
 def test_removed_job_moves_nothing_and_is_named(full_catalog) -> None:  # type: ignore[no-untyped-def]
+    """plan_scale's 200-workload set without w00017, against the plan that had it.
+
+    Under a strict policy (a move must save $50/month) nothing moves. Under the
+    default (5 % of the job's cost plus half an hour of it) the room w00017 leaves on
+    its 8-GPU spot node is worth filling: 6 small A100 jobs move into it (each saves
+    $1.62 to $6.43 a month against a move price of $0.49 to $0.96) and one more leaves
+    a 16-GPU node those moves emptied. Every such move goes to a pool the base
+    already runs, none is forced, and the freed pool is one of them: related moves,
+    never the unpriced shuffles of a fresh plan."""
     data = synthetic(200)
     smaller = copy.deepcopy(data)
     gone = smaller["workloads"].pop(17)["name"]
     base = _plan(data, full_catalog)
-    anchored = _plan(smaller, full_catalog, base=base)
+    freed = base.placement(gone)
+    assert freed is not None
+    strict = copy.deepcopy(smaller)
+    strict["stability"] = {"min_saving": "$50"}
+    anchored = _plan(strict, full_catalog, base=base)
     assert _moved(base, anchored) == []
     assert anchored.stability is not None and anchored.stability.missing == (gone,)
+    default = _plan(smaller, full_catalog, base=base)
+    assert default.stability is not None
+    moves = default.stability.moves
+    assert {m.workload for m in moves} == set(_moved(base, default))
+    assert not any(m.forced for m in moves)
+    assert {m.to_pool for m in moves} <= {p.id for p in base.pools}
+    assert freed.pool in {m.to_pool for m in moves}
+    assert sum(m.saving for m in moves) > sum(m.move_price for m in moves)
 
 
 def test_same_bytes_on_a_busy_machine(full_catalog, skypilot_dir: Path) -> None:  # type: ignore[no-untyped-def]

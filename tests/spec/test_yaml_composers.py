@@ -134,6 +134,12 @@ def edited(draw: Any) -> str:
     return text
 
 
+@pytest.mark.parametrize("text", ["---", "--- ", "---\n", "--- ~", "-"])
+def test_a_document_of_one_scalar_reads_the_same(text: str) -> None:
+    """libyaml marks the empty scalar of a bare '---' on line 2, PyYAML on line 1."""
+    assert _read(text, True) == _read(text, False)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(edited())
 def test_edited_declarations_read_the_same(text: str) -> None:
