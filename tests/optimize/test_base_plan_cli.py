@@ -1,11 +1,16 @@
-"""``--base plan.json`` on the command line: bad bases, --strict on a cut search, --base-ref."""
+"""``--base plan.json`` on the command line: bad bases and bad ``stability`` values, --strict
+on a cut search, --base-ref."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +18,7 @@ from tests.cli import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "examples" / "quickstart" / "workloads.yaml"
+CORPUS = REPO / "tests" / "bad_input"
 
 
 @pytest.fixture(scope="module")
@@ -23,37 +29,111 @@ def base_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _bad(tmp_path: Path, base: Path) -> tuple[int, str, bool]:
-    out = tmp_path / "new.json"
-    r = run_cli("plan", str(QUICKSTART), "--base", str(base), "--out", str(out))
-    return r.code, r.err, out.exists()
+def _tree(root: Path) -> set[tuple[str, int]]:
+    """Every file under ``root`` with its size: what 'nothing written' compares."""
+    return {(str(p.relative_to(root)), p.stat().st_size) for p in root.rglob("*") if p.is_file()}
 
 
-@pytest.mark.parametrize("content,field,message", [
-    ('{"kind": "something/else"}', None, 'not a gpuplan plan (expected "kind": "gpuplan/plan")'),
-    ('{"kind": "gpuplan/plan", "version": 9}', "version", "plan version 9 is newer"),
-    ("{not json", None, "not JSON"),
-])
-def test_a_base_that_is_not_a_usable_plan_is_bad_input(content: str, field: str | None,
-                                                       message: str, tmp_path: Path) -> None:
-    bad = tmp_path / "base.json"
-    bad.write_text(content)
-    code, err, written = _bad(tmp_path, bad)
-    assert (code, written) == (2, False)
-    assert err.count("\n") == 1 and err.startswith(f"error: {bad}") and message in err
+def _one_line_error(err: str, named: Path, field: str | None, message: str) -> None:
+    """Exactly one stderr line, naming the file (and the field), with the message."""
+    assert "Traceback" not in err
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert err.startswith(f"error: {named}"), err
     if field:
-        assert f": {field}: " in err
+        assert f": {field}: " in err, err
+    assert message in err, err
 
 
-def test_a_base_from_another_catalog_is_bad_input(base_plan: Path, tmp_path: Path) -> None:
-    data = json.loads(base_plan.read_text())
-    data["catalog"]["source"] = "some other catalog"
-    other = tmp_path / "other.json"
-    other.write_text(json.dumps(data))
-    code, err, written = _bad(tmp_path, other)
-    assert (code, written) == (2, False)
-    assert err.count("\n") == 1
-    assert err.startswith(f"error: {other}: catalog.source: base plan was made on another catalog")
+def _not_a_plan(tmp_path: Path, good: Path) -> Path:
+    bad = tmp_path / "not-a-plan.json"
+    bad.write_text('{"kind": "something/else"}')
+    return bad
+
+
+def _not_json(tmp_path: Path, good: Path) -> Path:
+    bad = tmp_path / "not-json.json"
+    bad.write_text("{not json")
+    return bad
+
+
+def _edited(name: str, edit: Callable[[dict[str, Any]], None]) -> Callable[[Path, Path], Path]:
+    """A base that is the good plan with one edit (so only that edit can be refused)."""
+
+    def make(tmp_path: Path, good: Path) -> Path:
+        data = json.loads(good.read_text())
+        edit(data)
+        bad = tmp_path / name
+        bad.write_text(json.dumps(data))
+        return bad
+
+    return make
+
+
+_newer = _edited("newer.json", lambda d: d.update(version=9))
+_other_catalog = _edited("other-catalog.json",
+                         lambda d: d["catalog"].update(source="some other catalog"))
+
+BAD_BASES = {
+    "not-a-plan": (_not_a_plan, None, 'not a gpuplan plan (expected "kind": "gpuplan/plan")'),
+    "not-json": (_not_json, None, "not JSON"),
+    "newer-version": (_newer, "version", "plan version 9 is newer than this planner"),
+    "other-catalog": (_other_catalog, "catalog.source", "base plan was made on another catalog"),
+}
+
+
+def _command(name: str, good: Path, base: Path, out: Path) -> list[str]:
+    """Each command that takes ``--base``, planning the quickstart against ``base``."""
+    return {
+        "plan": ["plan", str(QUICKSTART), "--base", str(base), "--out", str(out)],
+        "diff": ["diff", str(good), str(QUICKSTART), "--base", str(base), "-f", "json"],
+        "explain": ["explain", str(good), "--what-if", "budget:research=-50%",
+                    "--base", str(base)],
+        "preview": ["preview", "--plan", str(QUICKSTART), "--base", str(base), "-f", "json"],
+    }[name]
+
+
+@pytest.mark.parametrize("command", ["plan", "diff", "explain", "preview"])
+@pytest.mark.parametrize("kind", sorted(BAD_BASES))
+def test_a_base_that_is_not_a_usable_plan_is_bad_input(
+        kind: str, command: str, base_plan: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command with ``--base`` refuses an unusable base the same way: exit 2, one
+    line naming the base file (and the field), nothing on stdout, nothing written."""
+    if command == "preview":
+        pytest.importorskip("pulumi")
+        monkeypatch.chdir(REPO)  # preview runs in the Pulumi project
+    make, field, message = BAD_BASES[kind]
+    bad = make(tmp_path, base_plan)
+    out = tmp_path / "new.json"
+    before = _tree(tmp_path)
+    r = run_cli(*_command(command, base_plan, bad, out))
+    assert r.code == 2, (r.code, r.err)
+    assert r.out == ""
+    _one_line_error(r.err, bad, field, message)
+    assert _tree(tmp_path) == before
+
+
+STABILITY_CASES = [c for c in tomllib.loads((CORPUS / "cases.toml").read_text("utf-8"))["workloads"]
+                   if c["file"].startswith("stability_")]
+
+
+@pytest.mark.parametrize("with_base", [False, True], ids=["fresh", "with-base"])
+@pytest.mark.parametrize("case", STABILITY_CASES, ids=lambda c: c["file"].removesuffix(".yaml"))
+def test_a_stability_value_out_of_range_is_bad_input_to_plan(
+        case: dict[str, Any], with_base: bool, base_plan: Path, tmp_path: Path) -> None:
+    """``planner plan FILE --out plan.json`` (with and without ``--base``) on the corpus's
+    stability cases: exit 2, one line naming the file, line and field, nothing written."""
+    spec = tmp_path / case["file"]
+    shutil.copyfile(CORPUS / case["file"], spec)
+    out = tmp_path / "out" / "plan.json"
+    base = ["--base", str(base_plan)] if with_base else []
+    before = _tree(tmp_path)
+    r = run_cli("plan", str(spec), *base, "--out", str(out))
+    assert r.code == case["exit"] == 2, (r.code, r.err)
+    assert r.out == ""
+    _one_line_error(r.err, spec, case["field"], case["message"])
+    assert r.err.startswith(f"error: {spec}:{case['line']}: {case['field']}: "), r.err
+    assert _tree(tmp_path) == before and not out.parent.exists()
 
 
 EXTRA_JOB = ("  - name: extra-job\n    team: research\n    resources: {accelerators: T4:1}\n"
