@@ -8,16 +8,33 @@ cost 0.5 h, min saving 5 %):
 * ``add``: one L4:1 training job added;
 * ``remove``: one workload (the 18th by name) removed;
 * ``price``: every offer in gcp/us-central1 10 % cheaper (same catalog source);
-* ``quota``: the gcp/us-central1 on-demand A100 quota halved.
+* ``quota``: the quota domain holding most of the base plan's workloads (cloud, region,
+  family, capacity type) limited to half of what the base plan uses there, so the cut
+  binds: at least one of its pools no longer fits.
 
-Prints one JSON object per size and perturbation: ``moves`` (workloads placed on
-both sides whose pool changed) without and with the base, how many of the
-moves against the base were forced (their base pool is no longer an option),
-moves whose own saving is below ``min_saving`` (``under_min_saving``), moves out
-of the cut quota (``quota``), the dollars a month given up for stability (plan
-cost against the base minus plan cost afresh) and the wall and CPU time of each plan
-(``*_s``, ``*_cpu_s``). Moves and dollars are deterministic; times depend on the
-machine's load.
+Prints one JSON object per size and perturbation:
+
+* ``moves_without_base`` / ``moves_with_base``: workloads placed on both sides whose
+  pool changed, planned afresh / against the base;
+* from the plan's ``stability.moves``: ``forced_moves`` (the base pool is no longer an
+  option), and of the others ``moves_clearing_price`` (saving >= ``move_price``, the
+  move cost plus ``min_saving``) and ``moves_not_clearing_price`` (the solver made them
+  to make room or to fit the rest, e.g. under a quota; listed with saving and price in
+  ``moves_not_clearing``); ``under_min_saving``: moves saving less than ``min_saving``
+  alone;
+* ``kept``, ``saving_given_up_monthly`` (the plan's), ``stability_cost_monthly`` (plan
+  cost against the base minus plan cost afresh), placed counts, and the wall and CPU
+  time of each plan (``*_s``, ``*_cpu_s``);
+* the quota row also: ``quota_domain`` (the cut), ``quota_base_use`` (what the base plan
+  uses there, in the quota's unit: GPUs on GCP, else vCPUs), ``quota_limit``, what each
+  new plan uses there (``quota_use_without_base`` / ``quota_use_with_base``),
+  ``moves_from_cut_quota`` (moves out of the domain's pools) and
+  ``moves_not_clearing_outside_cut_quota`` (moves elsewhere that do not clear their price).
+
+Targets (issue 14): ``add`` and ``remove`` move no other workload; ``price`` moves only
+where the saving clears the price (``moves_not_clearing_price`` 0); ``quota`` moves only
+what no longer fits plus what that forces (``moves_not_clearing_outside_cut_quota`` 0).
+Moves and dollars are deterministic; times depend on the machine's load.
 
     python benchmarks/replan.py [--sizes 200,1000,5000] [--catalog DIR] [--seed 7]
 """
@@ -31,6 +48,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,24 +56,86 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("GPUPLAN_SHARED", REPO.parent / "shared"))
 PRICE_REGION = ("gcp", "us-central1")
-CUT_QUOTA = ("gcp", "us-central1", "NVIDIA_A100_GPUS", "on-demand")
+CENT = Decimal("0.0001")  # saving and move_price are each rounded to 4 places
 NEW_JOB = {"name": "zz-added", "team": "team-00", "kind": "training", "priority": 100,
            "resources": {"accelerators": "L4:1", "use_spot": False},
            "work": {"duration_hours": 10}}
 
 
-def perturbations(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def perturbations(data: dict[str, Any], cut: Cut) -> dict[str, dict[str, Any]]:
     """The changed declarations (the price change is made on the catalog instead)."""
     added = copy.deepcopy(data)
     added["workloads"].append(dict(NEW_JOB, team=data["workloads"][0]["team"]))
     removed = copy.deepcopy(data)
     removed["workloads"] = sorted(removed["workloads"], key=lambda w: w["name"])
     del removed["workloads"][17]
-    cut = copy.deepcopy(data)
-    for q in cut["quotas"]:
-        if (q["cloud"], q["region"], q["family"], q.get("capacity", "on-demand")) == CUT_QUOTA:
-            q["limit"] = q["limit"] // 16 * 8
-    return {"add": added, "remove": removed, "price": data, "quota": cut}
+    return {"add": added, "remove": removed, "price": data, "quota": cut.applied(data)}
+
+
+Domain = tuple[str, str, str, str]
+
+
+def pool_domain(pool: Any) -> Domain:
+    """The quota a plan's pool draws on (cloud, region, normalized family, capacity type)."""
+    from planner.optimize.candidates import quota_key_of
+
+    return quota_key_of(pool.cloud, pool.region, pool.quota_family, pool.capacity)
+
+
+def quota_use(plan: Any) -> dict[Domain, float]:
+    """Quota units each domain's pools use at their peak node count (as the solver counts)."""
+    from planner.catalog.quotafamily import quota_units_per_node
+
+    use: dict[Domain, float] = {}
+    for pool in plan.pools:
+        if pool.existing_cluster:
+            continue  # an existing cluster's GPUs, not a cloud quota
+        units = quota_units_per_node(pool.cloud, pool.vcpus, pool.accelerator_count)
+        use[pool_domain(pool)] = use.get(pool_domain(pool), 0.0) + pool.nodes * units
+    return use
+
+
+@dataclass(frozen=True)
+class Cut:
+    """The quota cut: ``domain`` limited to ``limit``, half of ``base_use``."""
+
+    domain: Domain
+    family: str  # as the base plan's pools name it (the declaration's spelling)
+    base_use: float
+    limit: int
+
+    def applied(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` with this domain's quota set to ``limit`` (added if it had none)."""
+        from planner.optimize.candidates import quota_key_of
+
+        cut = copy.deepcopy(data)
+        same = [q for q in cut["quotas"] if quota_key_of(
+            q["cloud"], q["region"], q["family"], q.get("capacity", "on-demand")) == self.domain]
+        for q in same:
+            q["limit"] = self.limit
+        if not same:
+            cloud, region, _, capacity = self.domain
+            cut["quotas"].append({"cloud": cloud, "region": region, "family": self.family,
+                                  "capacity": capacity, "limit": self.limit})
+        return cut
+
+    @property
+    def label(self) -> str:
+        return "/".join(self.domain)
+
+
+def binding_cut(base: Any) -> Cut:
+    """Half the quota the base plan uses in the domain holding most of its workloads
+    (ties: more units used, then the domain's name), so the cut must move some of them."""
+    workloads: dict[Domain, int] = {}
+    family: dict[Domain, str] = {}
+    for pool in base.pools:
+        if not pool.existing_cluster:
+            workloads[pool_domain(pool)] = workloads.get(pool_domain(pool), 0) + len(pool.workloads)
+            family.setdefault(pool_domain(pool), pool.quota_family)
+    use = quota_use(base)
+    domain = max(workloads, key=lambda d: (workloads[d], use[d], d))
+    return Cut(domain, family[domain], use[domain], int(use[domain] // 2))
 
 
 def cheaper_region(catalog: Any, factor: Decimal) -> Any:
@@ -102,25 +182,27 @@ def run_one(n: int, seed: int, catalog_dir: str) -> list[dict[str, Any]]:
     catalog = load_catalog(catalog_dir)
     data = synthetic(n, seed)
     base, base_s = timed_plan(yaml.safe_dump(data), catalog)
+    cut = binding_cut(base)
     rows = []
-    for name, changed in perturbations(data).items():
+    for name, changed in perturbations(data, cut).items():
         cat = cheaper_region(catalog, Decimal("0.9")) if name == "price" else catalog
         text = yaml.safe_dump(changed)
         fresh, fresh_s = timed_plan(text, cat)
         anchored, anchored_s = timed_plan(text, cat, base)
         assert anchored.stability is not None
         moves = anchored.stability.moves
-        under = [m for m in moves
-                 if not m.forced and m.saving < _min_saving(anchored, base, m.workload)]
-        cut_pools = {p.id for p in base.pools if (p.cloud, p.region, p.capacity) ==
-                     (CUT_QUOTA[0], CUT_QUOTA[1], CUT_QUOTA[3]) and p.accelerator in
-                     ("A100", "A100-80GB")}
-        rows.append({
+        priced = [m for m in moves if not m.forced]
+        short = [m for m in priced if m.saving + CENT < m.move_price]
+        under = [m for m in priced if m.saving < _min_saving(anchored, base, m.workload)]
+        row = {
             "workloads": n, "seed": seed, "perturbation": name,
             "moves_without_base": len(moved(base, fresh)),
             "moves_with_base": len(moved(base, anchored)),
             "forced_moves": sum(m.forced for m in moves),
-            "moves_from_cut_quota": sum(m.from_pool in cut_pools for m in moves),
+            "moves_clearing_price": len(priced) - len(short),
+            "moves_not_clearing_price": len(short),
+            "moves_not_clearing": [{"workload": m.workload, "saving": str(m.saving),
+                                    "move_price": str(m.move_price)} for m in short],
             "under_min_saving": len(under),
             "kept": len(anchored.stability.kept),
             "saving_given_up_monthly": str(anchored.stability.saving_given_up),
@@ -131,8 +213,25 @@ def run_one(n: int, seed: int, catalog_dir: str) -> list[dict[str, Any]]:
                                                 ("with_base", anchored_s)) for k, v in t.items()},
             "status_with_base": anchored.solver.status,
             "cut_by_time_limit": anchored.solver.cut_by_time_limit or fresh.solver.cut_by_time_limit,
-        })
+        }
+        if name == "quota":
+            row.update(quota_figures(cut, base, fresh, anchored, short))
+        rows.append(row)
     return rows
+
+
+def quota_figures(cut: Cut, base: Any, fresh: Any, anchored: Any,
+                  short: list[Any]) -> dict[str, Any]:
+    """Whether the cut bound, and which moves it caused: out of the cut domain's pools, and
+    those elsewhere that do not clear their price (target 0)."""
+    cut_pools = {p.id for p in base.pools if not p.existing_cluster and pool_domain(p) == cut.domain}
+    return {
+        "quota_domain": cut.label, "quota_base_use": cut.base_use, "quota_limit": cut.limit,
+        "quota_use_without_base": quota_use(fresh).get(cut.domain, 0.0),
+        "quota_use_with_base": quota_use(anchored).get(cut.domain, 0.0),
+        "moves_from_cut_quota": sum(m.from_pool in cut_pools for m in anchored.stability.moves),
+        "moves_not_clearing_outside_cut_quota": sum(m.from_pool not in cut_pools for m in short),
+    }
 
 
 def _min_saving(plan: Any, base: Any, workload: str) -> Decimal:
