@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -50,7 +51,7 @@ from planner.optimize.search import Limits, search
 from planner.optimize.solve import Limit, Model, Solution, lp_bound, peaks
 from planner.optimize.stability import Base, base_from_plan
 from planner.optimize.stabilityreport import stability_report
-from planner.optimize.unblock import Unblocking, unblocking
+from planner.optimize.unblock import Unblocking, left_out_for_budget, unblocking
 from planner.plan import (
     Alternative,
     BoundCap,
@@ -189,8 +190,9 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
         model.idle_reserve.update(over)
         solution = _solve(model, gen, limits, progress, processes)
         over = _idle_over_budget(model, _price(ws, model, solution))
+    dropped: dict[str, Option] = {}
     if over:
-        solution = _drop_over_budget(ws, model, solution, over)
+        solution, dropped = _drop_over_budget(ws, model, solution, over)
     merged = merge_mig_layouts(solution, ws)
     if merged is solution:
         scope = _bound(model, gen, solution, time_limit)
@@ -203,7 +205,7 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
     report.stage("assembling")
     fallbacks = choose_fallbacks(ws, builder, catalog, cands, model, solution)
     return assemble(ws, catalog, cands, model, solution, time_limit, fallbacks, builder,
-                    scope, base=index)
+                    scope, base=index, dropped=dropped)
 
 
 def _solve(model: Model, gen: ColumnGeneration | None, limits: Limits,
@@ -248,12 +250,14 @@ def choose_fallbacks(ws: WorkloadSet, builder: CandidateBuilder, catalog: Catalo
 
 
 def _drop_over_budget(ws: WorkloadSet, model: Model, sol: Solution,
-                      over: dict[str, float]) -> Solution:
+                      over: dict[str, float]) -> tuple[Solution, dict[str, Option]]:
     """The last resort when teams (``over``) are still over budget after
     :data:`IDLE_BUDGET_ROUNDS` re-solves: idle on a shared node follows the other teams'
     placements, so the budget rows can keep missing it. Until every team fits, each team
     over budget leaves out its least important placed workload (lowest priority, then
-    dearest, then by name); the plan lists it unplaced. Deterministic."""
+    dearest, then by name); the plan lists it unplaced, left out for its team's budget.
+    Returns the solution and the workloads left out, each with the option it had.
+    Deterministic."""
     chosen = dict(sol.chosen)
     current = sol
     while over:
@@ -269,7 +273,7 @@ def _drop_over_budget(ws: WorkloadSet, model: Model, sol: Solution,
         priced = _price(ws, model, current)
         current.objective = float(priced.totals.monthly) + current.unplaced_penalty
         over = _idle_over_budget(model, priced)
-    return current
+    return current, {n: o for n, o in sorted(sol.chosen.items()) if n not in chosen}
 
 
 OVER_BUDGET_DROPPED = "then left out workloads of teams still over budget with idle"
@@ -316,7 +320,8 @@ class BoundScope:
 def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates], model: Model,
              sol: Solution, time_limit: float, fallbacks: Fallbacks | None = None,
              builder: CandidateBuilder | None = None,
-             scope: BoundScope | None = None, *, base: Base | None = None) -> Plan:
+             scope: BoundScope | None = None, *, base: Base | None = None,
+             dropped: Mapping[str, Option] | None = None) -> Plan:
     by_name = {wc.workload.name: wc for wc in cands}
     bindings = binding_constraints(model, sol)
     binding_ids = defaultdict(list)
@@ -342,8 +347,11 @@ def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates],
         placements = attach(placements, fb, lambda o: cluster_for(ws, o))
         pools = fallback_pools(pools, placements, fb, lambda o: pool_of(ws, o, clusters))
     builder = builder or CandidateBuilder(ws, catalog)
+    left_out = dropped or {}
     unplaced = [
-        _unplaced(wc, unblocking(wc, builder, model, sol, use, marginal))
+        _unplaced(wc, left_out_for_budget(wc.workload.team, left_out[wc.workload.name], marginal)
+                  if wc.workload.name in left_out
+                  else unblocking(wc, builder, model, sol, use, marginal))
         for wc in cands if wc.workload.name not in sol.chosen
     ]
     totals = priced.totals
@@ -558,7 +566,11 @@ def _unplaced(wc: WorkloadCandidates, found: Unblocking) -> Unplaced:
     """Why ``wc``'s workload is unplaced: the limits its options broke (or the solver's
     trade-off), else its offers' rejection reasons; and what would place it."""
     w = wc.workload
-    if wc.options:
+    if found.budget_team is not None:
+        reasons: tuple[UnplacedReason, ...] = (UnplacedReason(code="budget", detail=(
+            f"left out to keep team {found.budget_team} within its budget "
+            f"(budget:{found.budget_team}) with the idle of its shared nodes")),)
+    elif wc.options:
         reasons = tuple(UnplacedReason(code=b.split(":", 1)[0], detail=f"{b} has no room for it")
                         for b in found.limits)
         if found.tradeoff:

@@ -19,7 +19,9 @@ accelerator count, vCPUs, memory, no spot price, no MIG, ...) gives no set: only
 different request would run there, and pricing the request on it would be a price for
 something else. So a workload whose every offer fails such a fact has no sets (its
 reasons say why), and neither has one with an option that breaks nothing (the solver left
-it out to place others: there is nothing to relax).
+it out to place others: there is nothing to relax). The exception is a workload the
+budget's last resort left out (:func:`left_out_for_budget`): its team's budget is what
+relaxing would place it.
 """
 
 from __future__ import annotations
@@ -52,11 +54,22 @@ class Relaxation:
 @dataclass(frozen=True)
 class Unblocking:
     """The minimal relaxations of a workload, and the solver-level constraints its
-    options broke (``limits``); ``tradeoff``: an option broke none."""
+    options broke (``limits``); ``tradeoff``: an option broke none; ``budget_team``: the
+    team whose budget it was left out for after the solve (:func:`left_out_for_budget`)."""
 
     sets: tuple[Relaxation, ...]
     limits: tuple[str, ...]
     tradeoff: bool
+    budget_team: str | None = None
+
+
+def left_out_for_budget(team: str, had: Option, marginal: Marginal) -> Unblocking:
+    """A workload the budget's last resort left out of a solution to keep ``team`` within
+    its budget (the idle on shared nodes the budget row could not see): relaxing
+    ``budget:<team>`` alone places it back on ``had``, the option it had (its quota and
+    capacity held it there), for what the plan would then pay."""
+    limit = f"budget:{team}"
+    return Unblocking((_priced([limit], had, marginal),), (limit,), False, team)
 
 
 def unblocking(wc: WorkloadCandidates, builder: CandidateBuilder, model: Model, sol: Solution,

@@ -30,3 +30,9 @@ def test_a_team_still_over_budget_after_the_idle_rounds_leaves_out_a_workload() 
     assert [u.workload for u in plan.unplaced] == ["w1"]
     assert OVER_BUDGET_DROPPED in plan.solver.status
     assert plan.solver.objective == plan.totals.monthly
+    # it says it was left out for b's budget, and that relaxing that budget places it
+    [w1] = plan.unplaced
+    assert [r.code for r in w1.reasons] == ["budget"]
+    assert "left out to keep team b within its budget" in w1.reasons[0].detail
+    assert [u.relax for u in w1.unblock] == [("budget:b",)]
+    assert w1.unblock[0].offer.startswith(("gcp/", "azure/", "aws/"))

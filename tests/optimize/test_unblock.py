@@ -66,9 +66,10 @@ def test_explain_says_any_one_of(tmp_path) -> None:  # type: ignore[no-untyped-d
     assert f"`region-not-allowed` ($271.97/month), `{QUOTA}` ($293.87/month)" in md
 
 
-def test_a_set_of_two_is_one_way() -> None:
-    """Pinned to GCP with use_spot false and a 4-GPU quota in both GCP regions: on GCP only
-    the quota holds it back; spot would need no quota (none declared) ..."""
+def test_quota_spot_and_the_cloud_pin_each_place_it_alone_and_no_set_contains_another() -> None:
+    """Pinned to GCP with use_spot false and a 4-GPU quota in both GCP regions: more quota,
+    spot (no spot quota is declared) or leaving GCP would each place it alone, so each is a
+    one-member set; and no set contains another (minimal)."""
     ws = workload_set(
         [job("big", "A100:8", resources={"cloud": "gcp", "use_spot": False})],
         quotas=[{"cloud": "gcp", "region": r, "family": "NVIDIA_A100_GPUS", "limit": 4}
