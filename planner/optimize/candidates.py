@@ -51,7 +51,7 @@ from planner.catalog.throughput import relative_throughput
 from planner.optimize.costmodel import egress_per_gb, expected_rework_hours
 from planner.optimize.runtime import runtime_hours
 from planner.optimize.sharing import EXCLUSIVE, ClientDemand, Mode, Slot, choices_of, shared_modes
-from planner.optimize.stability import Base, move_rule
+from planner.optimize.stability import Base, MoveRule, StayCost, move_rule
 from planner.plan import stable_id
 from planner.plancost import pieces
 from planner.spec.model import Cluster, Workload, WorkloadSet
@@ -138,6 +138,7 @@ class Option:
     rank: int
     preferred: bool
     move: float = 0.0  # USD the objective charges for moving here from the base plan
+    move_price: float = 0.0  # USD of that the stability policy prices (the rest: surcharge)
 
     @property
     def offer(self) -> Offer:
@@ -524,7 +525,7 @@ class CandidateBuilder:
         assert option is not None
         stay = self._stays.get(w.name)
         if stay is not None and option.pool_id != stay.pool_id:
-            option.move = move_rule(self.ws.stability, w).price(option.hourly, stay.monthly)
+            self._price_move(move_rule(self.ws.stability, w), option, stay)
         return option
 
     def relaxed_option(self, w: Workload, v: Variant) -> Option | None:
@@ -560,8 +561,15 @@ class CandidateBuilder:
             return [stay]
         for o in options:
             if o is not stay:
-                o.move = rule.price(o.hourly, stay.monthly)
+                self._price_move(rule, o, stay)
         return [stay, *(o for o in chosen if o is not stay)]
+
+    def _price_move(self, rule: MoveRule, o: Option, stay: Option) -> None:
+        """Set ``o``'s move price and objective charge against ``stay`` (the option in the
+        workload's base pool; :meth:`MoveRule.charge`)."""
+        cost = StayCost(stay.monthly,
+                        stay.node_price * stay.nodes * self.ws.pricing.hours_per_month)
+        o.move_price, o.move = rule.charge(o.hourly, o.monthly, cost)
 
     def _option(self, w: _WorkloadView, v: Variant) -> tuple[Option | None, str | None]:
         offer = v.offer

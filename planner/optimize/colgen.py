@@ -155,6 +155,7 @@ class ColumnGeneration:
         self.rhs = np.ones(len(model.workloads))
         self.allow_unplaced = True
         self.added_to_model = 0  # options extend_model gave the MILP
+        self.enumerated = False  # enumerate_columns ran (once a plan)
         # (LP value, least reduced cost of an option outside it) at the last convergence
         self.relaxation: tuple[float, float] | None = None
         self._last_duals: Any = None
@@ -327,22 +328,22 @@ class ColumnGeneration:
         return count
 
     def grow(self) -> None:
-        """Generate, give the MILP every column and (once) those of least reduced cost
-        below the gap (:meth:`enumerate_columns`), and generate again while that changes
+        """Generate, give the MILP every column and (once a plan: the re-solves of the
+        idle budget rounds keep them) those of least reduced cost below the gap
+        (:meth:`enumerate_columns`), and generate again while that changes
         the unplaced penalties (they scale with the dearest option: the LP must price
         what the MILP will); at most three times."""
         import numpy as np
 
         from planner.optimize.solve import greedy
 
-        enumerated = False
         for _ in range(3):
             self.relaxation = None
             self.run()
             self.extend_model()
-            if self.relaxation is not None and not enumerated:
+            if self.relaxation is not None and not self.enumerated:
                 self.enumerate_columns(greedy(self.model).objective)
-                enumerated = True
+                self.enumerated = True
             fresh = penalties(self.model)
             if fresh == self.penalties:
                 return

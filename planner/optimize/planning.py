@@ -188,7 +188,7 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
         if not over:
             break
         model.idle_reserve.update(over)
-        solution = _solve(model, gen, limits, progress, processes)
+        solution = _solve(model, gen, limits, progress, processes, hint=solution.chosen)
         over = _idle_over_budget(model, _price(ws, model, solution))
     dropped: dict[str, Option] = {}
     if over:
@@ -209,17 +209,20 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
 
 
 def _solve(model: Model, gen: ColumnGeneration | None, limits: Limits,
-           progress: Progress | None, processes: int) -> Solution:
+           progress: Progress | None, processes: int,
+           hint: dict[str, Option] | None = None) -> Solution:
     """The MILP over the candidates plus every option column generation adds: the
     deterministic search for a model solved whole; the parts of a split one
-    (:mod:`planner.optimize.decompose`), each within its share of the safety net."""
+    (:mod:`planner.optimize.decompose`), each within its share of the safety net.
+    ``hint``: the placement of the previous solve (an idle budget round), which the
+    search's greedy start keeps where it still fits."""
     if gen is not None:
         gen.set_budgets()
         gen.grow()
     if decomposed(model):
         return solve_parts(model, parts_time_limit(limits.safety_s, len(model.workloads)),
                            progress, processes=processes, bound=False)
-    return search(model, limits, progress)
+    return search(model, limits, progress, hint)
 
 
 def parts_time_limit(safety_s: float, workloads: int) -> float:

@@ -68,14 +68,18 @@ class Limits:
         return max(MIN_NODES, min(MAX_NODES, self.node_work // max(columns, 1)))
 
 
-def search(model: Model, limits: Limits, progress: Progress | None = None) -> Solution:
+def search(model: Model, limits: Limits, progress: Progress | None = None,
+           hint: dict[str, Option] | None = None) -> Solution:
     """The best placement found within ``limits`` (see the module doc); its lower bound is
     left for :func:`planner.optimize.solve.attach_bound`. ``progress`` hears of every
-    improving solution in dollars."""
+    improving solution in dollars. ``hint``: a placement of a previous solve of this model
+    (the idle budget rounds re-solve with tighter budgets): the greedy start keeps each of
+    its options that still fits, before the base plan's."""
     columns = sum(len(wc.options) for wc in model.workloads)
     stays = {wc.workload.name: wc.stay for wc in model.workloads if wc.stay is not None}
+    keep = {**stays, **(hint or {})}
     sol = solve(model, limits.safety_s, progress, bound=False,
-                start=greedy(model, keep=stays) if columns else None,
+                start=greedy(model, keep=keep) if columns else None,
                 max_nodes=limits.nodes(columns))
     if stays and sol.chosen:
         sol = back_to_base(model, sol, stays)

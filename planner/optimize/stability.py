@@ -20,6 +20,18 @@ minimum saving; a workload whose base pool is no longer one of its options
 option is a move. ``pinned`` workloads keep only their base option when it
 is still there.
 
+A move must pay for itself. The MILP's objective is the whole plan's cost, so
+without more a set of moves could together close a node (moves saving $0
+each) or fill a node's idle: many small moves whose own savings do not clear
+their price, a diff nobody asked for. So a move whose own saving (monthly of
+the base option minus monthly of the new one) is below its price is charged
+an **unpaid-move surcharge** on top: the monthly cost of every node the
+workload occupies at its base pool (node $/h x its nodes x hours a month),
+more than moving it alone can save anywhere (it frees at most those nodes).
+Such a move is then taken only where staying is impossible (a quota cut or a
+capacity change leaves no room): the unplaced penalty is larger still. The plan
+reports the move's price, never the surcharge.
+
 Ties break toward the base: among options of equal cost the workload's own
 base pool comes first, then pools the base plan opened (so existing pools
 keep their instance type and zone), then the usual order
@@ -86,12 +98,29 @@ class MoveRule:
     saving_kind: str  # "pct" | "usd"
     saving_value: float
 
+    def charge(self, hourly: float, monthly: float, stay: StayCost) -> tuple[float, float]:
+        """(price, objective charge) of a move to an option of ``hourly`` $/h and
+        ``monthly`` $/month: the charge adds the unpaid-move surcharge when the move's
+        own saving is below its price (see the module doc)."""
+        price = self.price(hourly, stay.monthly)
+        unpaid = stay.monthly - monthly < price - 1e-9
+        return price, price + (stay.surcharge if unpaid else 0.0)
+
     def price(self, hourly: float, base_monthly: float) -> float:
         """USD a move to an option of ``hourly`` $/h costs, staying costing ``base_monthly``."""
         cost = self.fixed_cost if self.restart_hours is None else self.restart_hours * hourly
         saving = (self.saving_value / 100.0 * base_monthly if self.saving_kind == "pct"
                   else self.saving_value)
         return cost + saving
+
+
+@dataclass(frozen=True)
+class StayCost:
+    """What staying costs a workload: its base option's $/month, and the surcharge of an
+    unpaid move (the monthly cost of the nodes it occupies there)."""
+
+    monthly: float
+    surcharge: float
 
 
 def move_rule(policy: StabilityPolicy, w: Workload) -> MoveRule:

@@ -35,7 +35,7 @@ def stability_report(base: Base, cands: list[WorkloadCandidates], model: Model, 
             staying = stay.monthly if stay is not None else float(base.monthly_of[name])
             moves.append(Move(workload=name, team=wc.workload.team, from_pool=pool,
                               to_pool=now.pool_id, saving=money(round(staying - now.monthly, 4)),
-                              move_price=money(round(now.move, 4)), forced=stay is None))
+                              move_price=money(round(now.move_price, 4)), forced=stay is None))
         else:
             held = _kept(model, sol, use, wc, now)
             if held is not None:
@@ -57,10 +57,10 @@ def _kept(model: Model, sol: Solution, use: Usage, wc: WorkloadCandidates,
         if o.pool_id == now.pool_id or violations(model, sol, use, o):
             continue
         saving = now.monthly - o.monthly
-        if saving > o.move + EPS:
+        if saving > o.move_price + EPS:
             return None  # not held back by its price (the solver traded it off otherwise)
         return Kept(workload=wc.workload.name, team=wc.workload.team, pool=now.pool_id,
                     cloud=now.offer.cloud, region=now.offer.region, alternative=o.pool_id,
                     alternative_cloud=o.offer.cloud, alternative_region=o.offer.region,
-                    saving=money(round(saving, 4)), move_price=money(round(o.move, 4)))
+                    saving=money(round(saving, 4)), move_price=money(round(o.move_price, 4)))
     return None
