@@ -10,13 +10,17 @@ its own with the whole model's unplaced penalties (``Model.penalty_base``), the
 union of their optima is an optimum of the whole, and the sum of their lower bounds
 is a lower bound of the whole.
 
-**Order and processes.** Components are ordered by their first workload's name and
-solved by :func:`planner.optimize.solve.solve` (HiGHS single-threaded, seed 0), in a
-process pool of ``processes`` (fork) or in this process when it is 1; results are
-taken in component order. The plan therefore does not depend on the number of
-processes, under the same proviso as the whole MILP: each solve ends before its
-time limit. Each part gets the time limit in proportion to its columns (at least
-:data:`MIN_PART_SECONDS`).
+**Order, processes and stop rules.** Components are ordered by their first workload's
+name and each is solved by the deterministic search
+(:func:`planner.optimize.search.search`: HiGHS single-threaded, seed 0, warm-started
+from the greedy, stopped by the gap target or a node budget sized to the part's own
+columns), in a process pool of ``processes`` (fork) or in this process when it is 1;
+results are taken in component order. Every stop rule counts work, never seconds, so
+the plan is the same bytes for any number of processes and on any machine at any load
+(same HiGHS version and CPU architecture: see :mod:`planner.optimize.search`).
+The wall clock is only the search's safety net (``Limits.safety_s``, each part the
+whole of it, as a model solved whole): a part it cuts makes the plan say so
+(``solver.cut_by_time_limit`` and the status), as for a whole model.
 
 **Too large a component** (more than :data:`CHUNK_COLUMNS` option columns) is solved
 by *rolling fix-and-optimize*: its workloads sorted by priority (highest first),
@@ -24,7 +28,8 @@ then by the pool of their cheapest option (jobs that could share nodes stay
 together), then by name, cut into consecutive chunks of at most
 :data:`CHUNK_COLUMNS` columns; each chunk is a MILP over its own workloads with what
 the earlier chunks left of every quota and cluster capacity (their pools' peak
-nodes) and team budget (their monthly lines), the earlier choices fixed. The union is
+nodes) and team budget (their monthly lines), the earlier choices fixed, searched
+like a component (the same stop rules, its node budget sized to the chunk). The union is
 feasible: a pool's peak with two chunks' jobs is at most the sum of each chunk's
 peaks (``ceil(a + b) <= ceil(a) + ceil(b)``) and budget lines add up. Its lower
 bound is the Lagrangian relaxation of the quota, capacity and budget rows over the
@@ -32,8 +37,8 @@ workloads it placed (:func:`lagrangian_bound`), maximized by subgradient steps: 
 valid bound at every multiplier. A chunk whose MILP finds no integer point is placed
 by the greedy heuristic, and the plan's solver status says so.
 
-Small models (at most :data:`DECOMPOSE_COLUMNS` columns) are solved whole, exactly as
-before: a process pool would cost more than it saves.
+Small models (at most :data:`DECOMPOSE_COLUMNS` columns) are searched whole: a process
+pool would cost more than it saves.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from typing import Any
 
 from planner.optimize.candidates import Option, WorkloadCandidates
 from planner.optimize.progress import Progress
+from planner.optimize.search import Limits, search
 from planner.optimize.solve import (
     RANK_EPS,
     TIE_EPS,
@@ -56,13 +62,11 @@ from planner.optimize.solve import (
     penalties,
     penalty_base,
     quota_key,
-    solve,
 )
 from planner.plancost import SHARE_TOLERANCE
 
 DECOMPOSE_COLUMNS = 20_000  # at most this many option columns: one MILP, as before
 CHUNK_COLUMNS = 120_000  # a component larger than this is solved in rolling chunks
-MIN_PART_SECONDS = 0.5
 SUBGRADIENT_STEPS = 60
 
 Key = tuple[str, object]
@@ -73,23 +77,27 @@ def decomposed(model: Model) -> bool:
     return _columns(model.workloads) > DECOMPOSE_COLUMNS
 
 
-def solve_parts(model: Model, time_limit: float, progress: Progress | None = None, *,
+def solve_parts(model: Model, limits: Limits, progress: Progress | None = None, *,
                 processes: int = 1, bound: bool = True) -> Solution:
-    """Solve ``model`` whole or in parts (module docstring). A split model's solution
-    always carries its lower bound; a whole one only with ``bound`` (see
-    :func:`planner.optimize.solve.solve`)."""
+    """Search ``model`` whole or in parts (module docstring), within ``limits``. With
+    ``bound`` the solution carries its lower bound (a split model's: the sum of its parts'),
+    else none: a whole model's is left for :func:`attach_parts_bound`, and a split model
+    solved without one needs another (the bound over all offers,
+    :func:`planner.optimize.colgen.all_offer_bound`)."""
     if not decomposed(model):
-        return solve(model, time_limit, progress, bound=bound)
+        sol = search(model, limits, progress)
+        if bound:
+            attach_bound(model, sol, limits.safety_s)
+        return sol
     model = replace(model, penalty_base=penalty_base(model))
     parts = [part for part in components(model) if _columns(part.workloads)]
-    total = _columns(model.workloads)
-    limits = [max(MIN_PART_SECONDS, time_limit * _columns(p.workloads) / total) for p in parts]
-    solved = _run_parts(parts, limits, progress, processes)
-    return _merge(model, parts, solved)
+    solved = _run_parts(parts, limits, progress, processes, bound)
+    return _merge(model, parts, solved, limits)
 
 
 def attach_parts_bound(model: Model, sol: Solution, time_limit: float) -> None:
-    """The lower bound of a whole-model solution; a split one has its own already."""
+    """The lower bound of a whole-model solution (``time_limit``: the safety net); a split
+    one has its parts' already (:func:`solve_parts` with ``bound``)."""
     if not decomposed(model):
         attach_bound(model, sol, time_limit)
 
@@ -168,24 +176,25 @@ class PartResult:
     lower_bound: float
     variables: int
     constraints: int
+    cut_by_time: bool = False
 
 
-def _run_parts(parts: list[Model], limits: list[float], progress: Progress | None,
-               processes: int) -> list[PartResult]:
+def _run_parts(parts: list[Model], limits: Limits, progress: Progress | None,
+               processes: int, bound: bool) -> list[PartResult]:
     """Each part's result, in part order, in this process or a pool of ``processes``."""
     if processes <= 1 or len(parts) <= 1:
         out: list[PartResult] = []
-        for part, limit in zip(parts, limits, strict=True):
+        for part in parts:
             done = sum(r.objective - _unplaced(p, r) for p, r in zip(parts, out, strict=False))
-            out.append(solve_part(part, limit, _Offset(progress, done) if progress else None))
+            out.append(solve_part(part, limits, _Offset(progress, done) if progress else None,
+                                  bound=bound))
         return out
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(processes, len(parts)), mp_context=context) as pool:
-        futures = [pool.submit(solve_part, part, limit) for part, limit in zip(parts, limits,
-                                                                                strict=True)]
+        futures = [pool.submit(solve_part, part, limits, None, bound=bound) for part in parts]
         results = []
         for future in futures:  # part order, whatever order they finish in
             results.append(future.result())
@@ -195,13 +204,18 @@ def _run_parts(parts: list[Model], limits: list[float], progress: Progress | Non
         return results
 
 
-def solve_part(part: Model, time_limit: float, progress: Progress | None = None) -> PartResult:
-    """One component: one MILP, or rolling chunks when too large; with its lower bound."""
+def solve_part(part: Model, limits: Limits, progress: Progress | None = None, *,
+               bound: bool = True) -> PartResult:
+    """One component: searched whole, or in rolling chunks when too large; with its lower
+    bound when ``bound`` (the LP's, or the Lagrangian one for rolling chunks)."""
     if _columns(part.workloads) > CHUNK_COLUMNS:
-        sol = rolling(part, time_limit, progress)
-        sol.lower_bound = lagrangian_bound(part, sol)
+        sol = rolling(part, limits, progress)
+        if bound:
+            sol.lower_bound = lagrangian_bound(part, sol)
     else:
-        sol = solve(part, time_limit, progress, bound=True)
+        sol = search(part, limits, progress)
+        if bound:
+            attach_bound(part, sol, limits.safety_s)
     return _result(part, sol)
 
 
@@ -209,7 +223,7 @@ def _result(part: Model, sol: Solution) -> PartResult:
     position = {id(o): i for wc in part.workloads for i, o in enumerate(wc.options)}
     return PartResult({name: position[id(o)] for name, o in sorted(sol.chosen.items())},
                       sol.method, sol.status, sol.objective, sol.lower_bound, sol.variables,
-                      sol.constraints)
+                      sol.constraints, sol.cut_by_time)
 
 
 def _unplaced(part: Model, result: PartResult) -> float:
@@ -217,7 +231,8 @@ def _unplaced(part: Model, result: PartResult) -> float:
     return sum(p for name, p in pen.items() if name not in result.chosen)
 
 
-def _merge(model: Model, parts: list[Model], results: list[PartResult]) -> Solution:
+def _merge(model: Model, parts: list[Model], results: list[PartResult],
+           limits: Limits) -> Solution:
     chosen: dict[str, Option] = {}
     for part, result in zip(parts, results, strict=True):
         options = {wc.workload.name: wc.options for wc in part.workloads}
@@ -228,20 +243,31 @@ def _merge(model: Model, parts: list[Model], results: list[PartResult]) -> Solut
     methods = {r.method for r in results}
     method = next((m for m in ("milp", "greedy") if m in methods), "none")
     sol = Solution(dict(sorted(chosen.items())), peaks(chosen), method,
-                   _status(results), sum(r.objective for r in results) + optionless,
+                   _status(results, limits), sum(r.objective for r in results) + optionless,
                    0.0, sum(r.variables for r in results), sum(r.constraints for r in results),
-                   pen)
+                   pen, cut_by_time=any(r.cut_by_time for r in results))
     sol.lower_bound = min(sum(r.lower_bound for r in results), sol.cost)
     return sol
 
 
-def _status(results: list[PartResult]) -> str:
-    """One part: its status. Several: how many parts ended how (greedy ones named)."""
+def _status(results: list[PartResult], limits: Limits) -> str:
+    """One part: its status. Several: how many parts ended how (greedy ones named), the
+    parts the safety net cut counted apart (their plan depends on the machine)."""
     if len(results) == 1:
         return results[0].status
-    counts = Counter(r.status for r in results)
-    return f"{len(results)} independent parts: " + ", ".join(
-        f"{n} {status}" for status, n in sorted(counts.items()))
+    return f"{len(results)} independent parts: " + _tally(
+        [r.status for r in results], [r.cut_by_time for r in results], limits)
+
+
+def _tally(statuses: list[str], cut: list[bool], limits: Limits) -> str:
+    """``"3 Optimal, 1 greedy: ..."``: how many ended with each status, those ``cut`` by the
+    safety net counted as such, last."""
+    counts = Counter(s for s, c in zip(statuses, cut, strict=True) if not c)
+    text = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    if any(cut):
+        text += (f"{', ' if counts else ''}{sum(cut)} cut by the {limits.safety_s:g} s "
+                 "time-limit safety net: this plan depends on the machine's speed")
+    return text
 
 
 class _Offset:
@@ -261,22 +287,22 @@ class _Offset:
 
 
 # -- rolling fix-and-optimize ---------------------------------------------------
-def rolling(model: Model, time_limit: float, progress: Progress | None = None) -> Solution:
-    """Chunks of the model solved in turn, each within what the earlier ones left."""
+def rolling(model: Model, limits: Limits, progress: Progress | None = None) -> Solution:
+    """Chunks of the model searched in turn, each within what the earlier ones left."""
     chunks = _chunks(model)
-    total = _columns(model.workloads)
     used_quota: dict[tuple[str, str, str, str], float] = defaultdict(float)
     used_cluster: dict[str, float] = defaultdict(float)
     spent: dict[str, float] = defaultdict(float)
     chosen: dict[str, Option] = {}
     statuses: list[str] = []
+    cut: list[bool] = []
     variables = constraints = 0
     for chunk in chunks:
         part = _residual(model, chunk, used_quota, used_cluster, spent)
-        limit = max(MIN_PART_SECONDS, time_limit * _columns(chunk) / total)
         before = sum(o.monthly for o in chosen.values())
-        sol = solve(part, limit, _Offset(progress, before) if progress else None, bound=False)
+        sol = search(part, limits, _Offset(progress, before) if progress else None)
         statuses.append(sol.status)
+        cut.append(sol.cut_by_time)
         variables += sol.variables
         constraints += sol.constraints
         for name, o in sol.chosen.items():
@@ -289,13 +315,12 @@ def rolling(model: Model, time_limit: float, progress: Progress | None = None) -
                 used_cluster[o.offer.region] += nodes
         chosen.update(sol.chosen)
     pen = penalties(model)
-    counts = Counter(statuses)
-    status = f"rolling fix-and-optimize over {len(chunks)} chunks: " + ", ".join(
-        f"{n} {s}" for s, n in sorted(counts.items()))
+    status = (f"rolling fix-and-optimize over {len(chunks)} chunks: "
+              + _tally(statuses, cut, limits))
     method = "greedy" if all(s.startswith("greedy") for s in statuses) else "milp"
     objective = _objective(model, chosen, pen)
     return Solution(dict(sorted(chosen.items())), peaks(chosen), method, status, objective, 0.0,
-                    variables, constraints, pen)
+                    variables, constraints, pen, cut_by_time=any(cut))
 
 
 def _chunks(model: Model) -> list[list[WorkloadCandidates]]:

@@ -47,7 +47,7 @@ from planner.optimize.miglayout import (
     pool_sharing_of_layout,
 )
 from planner.optimize.progress import NoProgress, Progress
-from planner.optimize.search import Limits, search
+from planner.optimize.search import Limits
 from planner.optimize.solve import Limit, Model, Solution, lp_bound, peaks
 from planner.optimize.stability import Base, base_from_plan
 from planner.optimize.stabilityreport import stability_report
@@ -157,7 +157,7 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
     up to :data:`planner.optimize.decompose.DECOMPOSE_COLUMNS` option columns the search
     stops on work limits (:mod:`planner.optimize.search`) and ``time_limit`` (default
     :func:`default_time_limit`) is a safety net whose cut the plan reports; a larger
-    model is split into parts, each solved within its share of ``time_limit``.
+    model is split into parts, each searched on the same limits.
 
     ``progress`` hears of each stage, each workload's candidates and each better
     solution (:mod:`planner.optimize.progress`); it does not change the plan.
@@ -211,25 +211,17 @@ def plan_workloads(ws: WorkloadSet, catalog: Catalog, *, time_limit: float | Non
 def _solve(model: Model, gen: ColumnGeneration | None, limits: Limits,
            progress: Progress | None, processes: int,
            hint: dict[str, Option] | None = None) -> Solution:
-    """The MILP over the candidates plus every option column generation adds: the
-    deterministic search for a model solved whole; the parts of a split one
-    (:mod:`planner.optimize.decompose`), each within its share of the safety net.
+    """The MILP over the candidates plus every option column generation adds, searched
+    within ``limits`` (:mod:`planner.optimize.search`): whole, or in parts when large
+    (:mod:`planner.optimize.decompose`, the same stop rules for each part). A split
+    model's parts carry their bounds unless column generation gives the plan's.
     ``hint``: the placement of the previous solve (an idle budget round), which the
     search's greedy start keeps where it still fits."""
     if gen is not None:
         gen.set_budgets()
         gen.grow()
-    if decomposed(model):
-        return solve_parts(model, parts_time_limit(limits.safety_s, len(model.workloads)),
-                           progress, processes=processes, bound=False)
-    return search(model, limits, progress, hint)
-
-
-def parts_time_limit(safety_s: float, workloads: int) -> float:
-    """Seconds the parts of a split model share (their stop rule, so such a plan depends
-    on the machine): 5 s, growing 5 ms per workload beyond 1,000, at most 30 s, and never
-    more than the safety net."""
-    return min(safety_s, max(5.0, min(30.0, 0.005 * workloads)))
+    return solve_parts(model, limits, progress, processes=processes,
+                       bound=gen is None and decomposed(model))
 
 
 def _bound(model: Model, gen: ColumnGeneration | None, sol: Solution,

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 
 from planner.optimize import decompose
@@ -13,8 +18,11 @@ from planner.optimize.candidates import CandidateBuilder
 from planner.optimize.planning import build_model, plan_workloads
 from planner.optimize.solve import solve
 from planner.plan import Plan, dumps_plan
+from planner.spec.load import parse_workloads
 from planner.spec.model import WorkloadSet
 from tests.optimize.test_planner_properties import SETTINGS, workload_sets
+from tests.optimize.test_progress import Recorder
+from tests.scaleset import synthetic
 from tests.synthetic import job, small_catalog, workload_set
 
 
@@ -151,3 +159,95 @@ def test_twins_share_one_computation_and_get_their_own_options() -> None:
         assert [_fields(o) for o in mine.alternatives] == [_fields(o) for o in alone.alternatives]
         assert {o.workload for o in mine.options + mine.alternatives} == {w.name}
     assert not {id(o) for o in got["x"].options} & {id(o) for o in got["y"].options}
+
+
+def _independent_fleet(n: int = 200) -> dict[str, Any]:
+    """plan_scale's set of ``n`` workloads without team budgets: workloads then meet only
+    through the quotas, so the model falls apart into components (19 at 200 with the
+    shared catalog), each a MILP of its own."""
+    data = synthetic(n)
+    data["teams"] = {team: {} for team in data["teams"]}
+    return data
+
+
+def _fleet_plan(data: dict[str, Any], catalog: Any, processes: int = 1,
+                progress: Any = None) -> str:
+    ws = parse_workloads(yaml.safe_dump(data), "workloads.yaml", catalog)
+    return dumps_plan(plan_workloads(ws, catalog, processes=processes, progress=progress))
+
+
+@pytest.mark.parametrize(("chunk", "counts"), [(None, (1, 2, 4)), (800, (1, 4))])
+def test_a_split_fleet_is_the_same_bytes_for_one_two_and_four_processes(
+        monkeypatch: pytest.MonkeyPatch, full_catalog: Any, chunk: int | None,
+        counts: tuple[int, ...]) -> None:
+    """Forced to decompose (and, with ``chunk``, to roll the largest components in chunks):
+    the parts are searched on work limits, so the process count cannot change a byte; nor
+    can listening to the progress (this process's parts report to it, the pool's do not)."""
+    _split(monkeypatch, chunk)
+    data = _independent_fleet()
+    plans = {n: _fleet_plan(data, full_catalog, processes=n) for n in counts}
+    assert len(set(plans.values())) == 1, "the plan depends on the number of processes"
+    status = json.loads(plans[1])["solver"]["status"]
+    assert re.match(r"\d+ independent parts: ", status) and int(status.split()[0]) >= 5
+    assert ("rolling fix-and-optimize" in status) == (chunk is not None)
+    assert '"cut_by_time_limit": false' in plans[1]
+    if chunk is None:
+        assert _fleet_plan(data, full_catalog, progress=Recorder()) == plans[1]
+
+
+def test_a_split_fleet_is_the_same_bytes_on_a_busy_machine(full_catalog: Any,
+                                                            skypilot_dir: Path) -> None:
+    """The split fleet planned in this process (2 processes) and in another one (4
+    processes), both while a third keeps a core busy: identical plan.json bytes."""
+    data = _independent_fleet()
+    script = (
+        "import sys, yaml\n"
+        "from planner.catalog.load import load_catalog\n"
+        "from planner.optimize import decompose\n"
+        "from planner.optimize.planning import plan_workloads\n"
+        "from planner.plan import dumps_plan\n"
+        "from planner.spec.load import parse_workloads\n"
+        "decompose.DECOMPOSE_COLUMNS = 0\n"
+        "catalog = load_catalog(sys.argv[1])\n"
+        "ws = parse_workloads(sys.stdin.read(), 'workloads.yaml', catalog)\n"
+        "sys.stdout.write(dumps_plan(plan_workloads(ws, catalog, processes=4)))\n")
+    with pytest.MonkeyPatch.context() as patch, \
+            subprocess.Popen([sys.executable, "-c", "while True: pass"]) as busy, \
+            subprocess.Popen([sys.executable, "-c", script, str(skypilot_dir)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as other:
+        _split(patch)
+        try:
+            assert other.stdin is not None and other.stdout is not None
+            other.stdin.write(yaml.safe_dump(data))
+            other.stdin.close()
+            first = _fleet_plan(data, full_catalog, processes=2)
+            second = other.stdout.read()
+            assert other.wait() == 0
+        finally:
+            busy.kill()
+            other.kill()
+    assert second == first
+    assert "independent parts" in first and '"cut_by_time_limit": false' in first
+
+
+def test_a_part_cut_by_the_safety_net_is_reported(monkeypatch: pytest.MonkeyPatch,
+                                                   full_catalog: Any) -> None:
+    """A part whose search the wall clock cuts: the plan says so, as a whole model's does
+    (solver.cut_by_time_limit, and the status counts the cut parts)."""
+    from planner.optimize import search as search_module
+
+    real = search_module.search
+
+    def cut_one(model: Any, limits: Any, progress: Any = None) -> Any:
+        sol = real(model, limits, progress)
+        if any(wc.workload.name == "w00000" for wc in model.workloads):
+            sol.cut_by_time = True
+        return sol
+
+    _split(monkeypatch)
+    monkeypatch.setattr(decompose, "search", cut_one)
+    plan = json.loads(_fleet_plan(_independent_fleet(), full_catalog))
+    assert plan["solver"]["cut_by_time_limit"] is True
+    assert plan["solver"]["status"].endswith(
+        f"1 cut by the {plan['solver']['time_limit_s']:g} s time-limit safety net: this plan "
+        "depends on the machine's speed")
