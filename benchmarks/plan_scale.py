@@ -36,7 +36,9 @@ cost as the solver sees it, idle slots included).
 
 ``--end-to-end`` measures only what a user waits for: ``planner plan FILE --out plan.json``
 as a whole process per size (wall and CPU seconds, the largest process's peak RSS, the
-plan's solver status, gap and counts, and a hash of plan.json).
+plan's solver status, gap and counts, and a hash of plan.json). With ``--processes
+1,2,4`` each size is planned once per count, the CLI's pool sized to it instead of the
+cores (issue 22: the same hash for every count).
 
 ``--fallbacks N`` gives every team a capacity-fallback policy (``count: N``, 30 %
 premium, any scope) and reports, besides the plan's own figures (``wall_s`` includes
@@ -335,10 +337,19 @@ def read_cpu(path: Path) -> float:
     return round(float(out.stdout), 3)
 
 
-def end_to_end(n: int, seed: int, catalog_dir: str) -> dict[str, Any]:
+PLAN_WITH_PROCESSES = (  # the CLI with its process pool sized to argv[1], not the cores
+    "import sys\n"
+    "import planner.cli.plan_cmd as plan_cmd\n"
+    "from planner.cli.app import main\n"
+    "plan_cmd.cores = lambda: int(sys.argv[1])\n"
+    "main(sys.argv[2:])\n")
+
+
+def end_to_end(n: int, seed: int, catalog_dir: str, processes: int | None = None) -> dict[str, Any]:
     """``planner plan FILE --out plan.json`` as a whole process (start-up, reading,
-    candidates, solving on a pool sized to the cores, writing): wall and CPU seconds
-    (the process and its pool), the peak RSS of its largest process, and the plan's figures."""
+    candidates, solving on a pool sized to the cores, or to ``processes``, writing): wall
+    and CPU seconds (the process and its pool), the peak RSS of its largest process, and
+    the plan's figures."""
     import hashlib
 
     import yaml
@@ -347,17 +358,20 @@ def end_to_end(n: int, seed: int, catalog_dir: str) -> dict[str, Any]:
         spec, out = Path(tmp) / f"synthetic-{n}.yaml", Path(tmp) / "plan.json"
         spec.write_text(yaml.safe_dump(synthetic(n, seed)))
         planner = Path(sys.executable).with_name("planner")
+        args = ["--catalog", catalog_dir, "plan", str(spec), "--out", str(out), "--format",
+                "json", "--quiet", "--max-catalog-age-days", "100000"]
+        command = ([str(planner)] if processes is None
+                   else [sys.executable, "-c", PLAN_WITH_PROCESSES, str(processes)])
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run([str(planner), "--catalog", catalog_dir, "plan", str(spec), "--out",
-                        str(out), "--format", "json", "--quiet", "--max-catalog-age-days",
-                        "100000"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(command + args, check=True, stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         plan = json.loads(out.read_text())
         solver = plan["solver"]
         return {
-            "workloads": n, "seed": seed, "end_to_end_wall_s": round(wall, 3),
+            "workloads": n, "seed": seed, "processes": processes or "cores",
+            "end_to_end_wall_s": round(wall, 3),
             "end_to_end_cpu_s": round((after.ru_utime - before.ru_utime)
                                       + (after.ru_stime - before.ru_stime), 3),
             "peak_rss_mib_largest_process": round(after.ru_maxrss / 1024, 1),
@@ -398,17 +412,23 @@ def main() -> None:
                         help="every team keeps this many capacity fallbacks (30%% premium)")
     parser.add_argument("--end-to-end", action="store_true",
                         help="only planner plan FILE --out plan.json as a whole process per size")
+    parser.add_argument("--processes", default=None,
+                        help="with --end-to-end: plan each size once per count, e.g. 1,2,4")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.end_to_end and args.one is not None:
-        print(json.dumps(end_to_end(args.one, args.seed, args.catalog)))
+        processes = None if args.processes is None else int(args.processes)
+        print(json.dumps(end_to_end(args.one, args.seed, args.catalog, processes)))
         return
-    if args.end_to_end:  # each size in a fresh process: RUSAGE_CHILDREN's peak is its own
+    if args.end_to_end:  # each run in a fresh process: RUSAGE_CHILDREN's peak is its own
+        counts = [None] if args.processes is None else args.processes.split(",")
         for n in [int(s) for s in args.sizes.split(",")]:
-            out = subprocess.run([sys.executable, __file__, "--one", str(n), "--end-to-end",
-                                  "--seed", str(args.seed), "--catalog", args.catalog],
-                                 check=True, capture_output=True, text=True)
-            print(out.stdout.strip(), flush=True)
+            for count in counts:
+                more = [] if count is None else ["--processes", count]
+                out = subprocess.run([sys.executable, __file__, "--one", str(n), "--end-to-end",
+                                      "--seed", str(args.seed), "--catalog", args.catalog, *more],
+                                     check=True, capture_output=True, text=True)
+                print(out.stdout.strip(), flush=True)
         return
     if args.one is not None:
         print(json.dumps(run_one(args.one, args.seed, args.catalog, args.time_limit, args.mix,

@@ -177,31 +177,31 @@ class PartResult:
     variables: int
     constraints: int
     cut_by_time: bool = False
+    progress_bound: float | None = None  # a bound on the part's cost, for progress reports
 
 
 def _run_parts(parts: list[Model], limits: Limits, progress: Progress | None,
                processes: int, bound: bool) -> list[PartResult]:
     """Each part's result, in part order, in this process or a pool of ``processes``."""
     if processes <= 1 or len(parts) <= 1:
-        out: list[PartResult] = []
-        for part in parts:
-            done = sum(r.objective - _unplaced(p, r) for p, r in zip(parts, out, strict=False))
-            out.append(solve_part(part, limits, _Offset(progress, done) if progress else None,
-                                  bound=bound))
-        return out
+        out: dict[int, PartResult] = {}
+        for i, part in enumerate(parts):
+            here = _Offset(progress, *_so_far(parts, out)) if progress else None
+            out[i] = solve_part(part, limits, here, bound=bound)
+        return [out[i] for i in range(len(parts))]
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(processes, len(parts)), mp_context=context) as pool:
-        futures = [pool.submit(solve_part, part, limits, None, bound=bound) for part in parts]
-        results = []
-        for future in futures:  # part order, whatever order they finish in
-            results.append(future.result())
+        futures = {pool.submit(solve_part, part, limits, None, bound=bound): i
+                   for i, part in enumerate(parts)}
+        done: dict[int, PartResult] = {}
+        for future in as_completed(futures):  # reported as they finish, taken in part order
+            done[futures[future]] = future.result()
             if progress is not None:
-                progress.incumbent(sum(r.objective - _unplaced(p, r) for p, r in
-                                       zip(parts, results, strict=False)), None, None)
-        return results
+                _report(progress, *_so_far(parts, done))
+        return [done[i] for i in range(len(parts))]
 
 
 def solve_part(part: Model, limits: Limits, progress: Progress | None = None, *,
@@ -212,18 +212,29 @@ def solve_part(part: Model, limits: Limits, progress: Progress | None = None, *,
         sol = rolling(part, limits, progress)
         if bound:
             sol.lower_bound = lagrangian_bound(part, sol)
+        known = sol.lower_bound if bound else None  # the chunks' own bounds do not add up
     else:
         sol = search(part, limits, progress)
         if bound:
             attach_bound(part, sol, limits.safety_s)
-    return _result(part, sol)
+        known = sol.lower_bound if bound else (
+            None if sol.dual is None else min(sol.cost, max(0.0, sol.dual - sol.unplaced_penalty)))
+    return _result(part, sol, known)
 
 
-def _result(part: Model, sol: Solution) -> PartResult:
+def _result(part: Model, sol: Solution, progress_bound: float | None) -> PartResult:
     position = {id(o): i for wc in part.workloads for i, o in enumerate(wc.options)}
     return PartResult({name: position[id(o)] for name, o in sorted(sol.chosen.items())},
                       sol.method, sol.status, sol.objective, sol.lower_bound, sol.variables,
-                      sol.constraints, sol.cut_by_time)
+                      sol.constraints, sol.cut_by_time, progress_bound)
+
+
+def _so_far(parts: list[Model], done: dict[int, PartResult]) -> tuple[float, float | None]:
+    """The cost of the parts solved so far (``done``, by position; without unplaced
+    penalties) and a bound on it (None while some part has none)."""
+    cost = sum(r.objective - _unplaced(parts[i], r) for i, r in sorted(done.items()))
+    bounds = [r.progress_bound for _, r in sorted(done.items())]
+    return cost, None if None in bounds else sum(b for b in bounds if b is not None)
 
 
 def _unplaced(part: Model, result: PartResult) -> float:
@@ -271,10 +282,11 @@ def _tally(statuses: list[str], cut: list[bool], limits: Limits) -> str:
 
 
 class _Offset:
-    """Reports a part's incumbents as the running total with the parts before it."""
+    """Reports a part's incumbents as running totals with the parts before it: dollars,
+    and the bound and gap while every part so far has a bound (issue 22's progress)."""
 
-    def __init__(self, progress: Progress, before: float) -> None:
-        self.progress, self.before = progress, before
+    def __init__(self, progress: Progress, before: float, before_bound: float | None) -> None:
+        self.progress, self.before, self.before_bound = progress, before, before_bound
 
     def stage(self, name: str, total: int = 0) -> None:
         pass
@@ -283,7 +295,17 @@ class _Offset:
         pass
 
     def incumbent(self, dollars: float, bound: float | None, gap: float | None) -> None:
-        self.progress.incumbent(self.before + dollars, None, None)
+        _report(self.progress, self.before + dollars,
+                None if self.before_bound is None or bound is None else self.before_bound + bound)
+
+
+def _report(progress: Progress, cost: float, bound: float | None) -> None:
+    """``cost`` so far, with ``bound`` and the gap between them when the bound is known."""
+    if bound is None:
+        progress.incumbent(cost, None, None)
+        return
+    lower = min(cost, bound)
+    progress.incumbent(cost, lower, 0.0 if cost <= 0 else (cost - lower) / cost)
 
 
 # -- rolling fix-and-optimize ---------------------------------------------------
@@ -300,7 +322,7 @@ def rolling(model: Model, limits: Limits, progress: Progress | None = None) -> S
     for chunk in chunks:
         part = _residual(model, chunk, used_quota, used_cluster, spent)
         before = sum(o.monthly for o in chosen.values())
-        sol = search(part, limits, _Offset(progress, before) if progress else None)
+        sol = search(part, limits, _Offset(progress, before, None) if progress else None)
         statuses.append(sol.status)
         cut.append(sol.cut_by_time)
         variables += sol.variables

@@ -251,3 +251,26 @@ def test_a_part_cut_by_the_safety_net_is_reported(monkeypatch: pytest.MonkeyPatc
     assert plan["solver"]["status"].endswith(
         f"1 cut by the {plan['solver']['time_limit_s']:g} s time-limit safety net: this plan "
         "depends on the machine's speed")
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_split_solves_report_cost_bound_and_gap(monkeypatch: pytest.MonkeyPatch,
+                                                processes: int) -> None:
+    """Issue 22's progress while a split model is solved: running totals of the parts so
+    far with a bound and gap, ending at the plan's objective (in this process every part's
+    incumbents; with a pool each part as it finishes)."""
+    _split(monkeypatch)
+    rec = Recorder()
+    plan = plan_workloads(_four_parts(), small_catalog(), time_limit=20, processes=processes,
+                          progress=rec)
+    assert "independent parts" in plan.solver.status
+    reports = rec.of("incumbent")
+    assert len(reports) >= 4
+    bounded = [r for r in reports if r[2] is not None]
+    assert bounded, "no report carried a bound"
+    for _, dollars, bound, gap in bounded:
+        assert 0 <= bound <= dollars + 1e-6 and 0 <= gap <= 1
+        assert gap == pytest.approx(0.0 if dollars <= 0 else (dollars - bound) / dollars)
+    last = reports[-1]
+    assert last[2] is not None
+    assert float(plan.solver.objective) == pytest.approx(last[1], abs=0.5)
