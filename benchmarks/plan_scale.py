@@ -339,8 +339,8 @@ def read_cpu(path: Path) -> float:
 
 PLAN_WITH_PROCESSES = (  # the CLI with its process pool sized to argv[1], not the cores
     "import sys\n"
-    "import planner.cli.plan_cmd as plan_cmd\n"
     "from planner.cli.app import main\n"
+    "import planner.cli.plan_cmd as plan_cmd\n"
     "plan_cmd.cores = lambda: int(sys.argv[1])\n"
     "main(sys.argv[2:])\n")
 

@@ -67,11 +67,15 @@ from planner.plancost import SHARE_TOLERANCE
 
 DECOMPOSE_COLUMNS = 20_000  # at most this many option columns: one MILP, as before
 # A component larger than this is solved in rolling chunks of at most this many columns.
-# Each chunk is searched to its node budget, and most of a search's work is its root node,
-# which grows faster than the columns: on plan_scale's 5,000-workload set (one component,
-# ~80,000 columns) chunks of 5,000 columns took 2.5-10 s of CPU each, chunks of 20,000
-# 40-76 s each (machine shared); searched as one part, it had no plan after 7.8 CPU minutes.
-CHUNK_COLUMNS = 5_000
+# Each part is searched to its node budget, and most of a search's work is its root node,
+# which grows faster than the columns; but chunks lose quality: measured on plan_scale's
+# 5,000-workload set (one component, ~80,000 columns; machine shared), chunks of 5,000
+# columns took 2.5-10 s of CPU each and 471 s for the plan, leaving 174 workloads unplaced
+# (the budget's last resort: idle on the nodes of several chunks) where the component
+# searched whole, stopped on a time share before, left 12; chunks of 20,000 took 40-76 s
+# each. So components are searched whole up to this size (that search's time is the
+# search's, :mod:`planner.optimize.search`).
+CHUNK_COLUMNS = 120_000
 SUBGRADIENT_STEPS = 60
 
 Key = tuple[str, object]
