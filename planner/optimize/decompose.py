@@ -87,20 +87,23 @@ def decomposed(model: Model) -> bool:
 
 
 def solve_parts(model: Model, limits: Limits, progress: Progress | None = None, *,
-                processes: int = 1, bound: bool = True) -> Solution:
+                processes: int = 1, bound: bool = True,
+                hint: dict[str, Option] | None = None) -> Solution:
     """Search ``model`` whole or in parts (module docstring), within ``limits``. With
     ``bound`` the solution carries its lower bound (a split model's: the sum of its parts'),
     else none: a whole model's is left for :func:`attach_parts_bound`, and a split model
     solved without one needs another (the bound over all offers,
-    :func:`planner.optimize.colgen.all_offer_bound`)."""
+    :func:`planner.optimize.colgen.all_offer_bound`). ``hint``: a previous solve's
+    placement, kept by each search's greedy start where it fits
+    (:func:`planner.optimize.search.search`)."""
     if not decomposed(model):
-        sol = search(model, limits, progress)
+        sol = search(model, limits, progress, hint)
         if bound:
             attach_bound(model, sol, limits.safety_s)
         return sol
     model = replace(model, penalty_base=penalty_base(model))
     parts = [part for part in components(model) if _columns(part.workloads)]
-    solved = _run_parts(parts, limits, progress, processes, bound)
+    solved = _run_parts(parts, limits, progress, processes, bound, hint or {})
     return _merge(model, parts, solved, limits)
 
 
@@ -190,20 +193,21 @@ class PartResult:
 
 
 def _run_parts(parts: list[Model], limits: Limits, progress: Progress | None,
-               processes: int, bound: bool) -> list[PartResult]:
+               processes: int, bound: bool, hint: dict[str, Option]) -> list[PartResult]:
     """Each part's result, in part order, in this process or a pool of ``processes``."""
+    hints = [_positions(part, hint) for part in parts]
     if processes <= 1 or len(parts) <= 1:
         out: dict[int, PartResult] = {}
         for i, part in enumerate(parts):
             here = _Offset(progress, *_so_far(parts, out)) if progress else None
-            out[i] = solve_part(part, limits, here, bound=bound)
+            out[i] = solve_part(part, limits, here, bound=bound, hint=hints[i])
         return [out[i] for i in range(len(parts))]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(processes, len(parts)), mp_context=context) as pool:
-        futures = {pool.submit(solve_part, part, limits, None, bound=bound): i
+        futures = {pool.submit(solve_part, part, limits, None, bound=bound, hint=hints[i]): i
                    for i, part in enumerate(parts)}
         done: dict[int, PartResult] = {}
         for future in as_completed(futures):  # reported as they finish, taken in part order
@@ -213,17 +217,32 @@ def _run_parts(parts: list[Model], limits: Limits, progress: Progress | None,
         return [done[i] for i in range(len(parts))]
 
 
+def _positions(part: Model, hint: dict[str, Option]) -> dict[str, int]:
+    """``hint`` within ``part`` as positions in each workload's options (Option objects do
+    not keep their identity across processes)."""
+    out = {}
+    for wc in part.workloads:
+        kept = hint.get(wc.workload.name)
+        at = next((i for i, o in enumerate(wc.options) if o is kept), None)
+        if at is not None:
+            out[wc.workload.name] = at
+    return out
+
+
 def solve_part(part: Model, limits: Limits, progress: Progress | None = None, *,
-               bound: bool = True) -> PartResult:
+               bound: bool = True, hint: dict[str, int] | None = None) -> PartResult:
     """One component: searched whole, or in rolling chunks when too large; with its lower
-    bound when ``bound`` (the LP's, or the Lagrangian one for rolling chunks)."""
+    bound when ``bound`` (the LP's, or the Lagrangian one for rolling chunks). ``hint``:
+    a previous placement, each workload's position in its options."""
+    options = {wc.workload.name: wc.options for wc in part.workloads}
+    kept = {name: options[name][i] for name, i in sorted((hint or {}).items())}
     if _columns(part.workloads) > CHUNK_COLUMNS:
-        sol = rolling(part, limits, progress)
+        sol = rolling(part, limits, progress, kept)
         if bound:
             sol.lower_bound = lagrangian_bound(part, sol)
         known = sol.lower_bound if bound else None  # the chunks' own bounds do not add up
     else:
-        sol = search(part, limits, progress)
+        sol = search(part, limits, progress, kept or None)
         if bound:
             attach_bound(part, sol, limits.safety_s)
         known = sol.lower_bound if bound else (
@@ -318,8 +337,10 @@ def _report(progress: Progress, cost: float, bound: float | None) -> None:
 
 
 # -- rolling fix-and-optimize ---------------------------------------------------
-def rolling(model: Model, limits: Limits, progress: Progress | None = None) -> Solution:
-    """Chunks of the model searched in turn, each within what the earlier ones left."""
+def rolling(model: Model, limits: Limits, progress: Progress | None = None,
+            hint: dict[str, Option] | None = None) -> Solution:
+    """Chunks of the model searched in turn, each within what the earlier ones left
+    (``hint``: a previous placement, as for :func:`planner.optimize.search.search`)."""
     chunks = _chunks(model)
     used_quota: dict[tuple[str, str, str, str], float] = defaultdict(float)
     used_cluster: dict[str, float] = defaultdict(float)
@@ -331,7 +352,10 @@ def rolling(model: Model, limits: Limits, progress: Progress | None = None) -> S
     for chunk in chunks:
         part = _residual(model, chunk, used_quota, used_cluster, spent)
         before = sum(o.monthly for o in chosen.values())
-        sol = search(part, limits, _Offset(progress, before, None) if progress else None)
+        mine = {wc.workload.name: hint[wc.workload.name] for wc in chunk
+                if hint and wc.workload.name in hint}
+        sol = search(part, limits, _Offset(progress, before, None) if progress else None,
+                     mine or None)
         statuses.append(sol.status)
         cut.append(sol.cut_by_time)
         variables += sol.variables

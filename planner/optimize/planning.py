@@ -221,7 +221,7 @@ def _solve(model: Model, gen: ColumnGeneration | None, limits: Limits,
         gen.set_budgets()
         gen.grow()
     return solve_parts(model, limits, progress, processes=processes,
-                       bound=gen is None and decomposed(model))
+                       bound=gen is None and decomposed(model), hint=hint)
 
 
 def _bound(model: Model, gen: ColumnGeneration | None, sol: Solution,

@@ -274,3 +274,22 @@ def test_split_solves_report_cost_bound_and_gap(monkeypatch: pytest.MonkeyPatch,
     last = reports[-1]
     assert last[2] is not None
     assert float(plan.solver.objective) == pytest.approx(last[1], abs=0.5)
+
+
+def test_a_hint_reaches_every_part_in_any_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An idle budget round's hint (the previous placement) is kept by each part's greedy
+    start: passed across processes by position, the same solution for 1 and 2 processes,
+    and a hint that is itself a solution comes back no dearer."""
+    from planner.optimize.search import Limits
+
+    _split(monkeypatch)
+    ws = _four_parts()
+    builder = CandidateBuilder(ws, small_catalog())
+    model = build_model(ws, [builder.candidates(w) for w in sorted(ws.workloads,
+                                                                   key=lambda w: w.name)])
+    first = decompose.solve_parts(model, Limits(safety_s=20))
+    again = {n: decompose.solve_parts(model, Limits(safety_s=20), processes=n,
+                                      hint=first.chosen) for n in (1, 2)}
+    assert again[1].chosen == again[2].chosen
+    assert again[1].objective <= first.objective + 1e-6
+    assert set(again[1].chosen) == set(first.chosen)
