@@ -264,7 +264,6 @@ class CandidateBuilder:
         self.demand = ClientDemand(ws, catalog.accelerators)
         self._shapes: dict[str, Shape] = {}
         self._computed: dict[tuple[object, ...], WorkloadCandidates] = {}
-        self._stays: dict[str, Option] = {}  # with a base: each workload's option there
 
     # -- shape level -------------------------------------------------------
     def _shape_key(self, w: Workload) -> str:
@@ -476,10 +475,7 @@ class CandidateBuilder:
         if first is None:
             first = self._computed[key] = self._compute(w)
             return first
-        renamed = _renamed(first, w)
-        if renamed.stay is not None:
-            self._stays[w.name] = renamed.stay
-        return renamed
+        return _renamed(first, w)
 
     def _compute(self, w: Workload) -> WorkloadCandidates:
         shape = self.shape(w)
@@ -508,9 +504,9 @@ class CandidateBuilder:
         chosen = _diversify(options)
         pinned = False
         if stay is not None:
-            self._stays[w.name] = stay
-            pinned = move_rule(self.ws.stability, w).pinned
-            chosen = self._with_move_prices(w, stay, chosen, options)
+            rule = move_rule(self.ws.stability, w)
+            pinned = rule.pinned
+            chosen = self._with_move_prices(rule, stay, chosen, options)
         relaxable = shape.relaxable
         if own:  # the shape's table is shared: copy it only when this workload adds to it
             relaxable = {**relaxable, **{k: v for k, (_, v) in own.items()}}
@@ -518,14 +514,15 @@ class CandidateBuilder:
                                   _option_pool(shape.variants, chosen if pinned else options,
                                                index), shape.cut, stay)
 
-    def option_at(self, w: Workload, position: int) -> Option:
-        """The option of ``w`` on its shape's variant at ``position`` (one that passed
-        ``w``'s checks: see :class:`OptionPool`), with its move price against a base."""
+    def option_at(self, wc: WorkloadCandidates, position: int) -> Option:
+        """The option of ``wc``'s workload on its shape's variant at ``position`` (one that
+        passed its checks: see :class:`OptionPool`), with its move price against a base
+        (``wc.stay``)."""
+        w = wc.workload
         option, _ = self._option(_WorkloadView(w, self.ws), self.shape(w).variants[position])
         assert option is not None
-        stay = self._stays.get(w.name)
-        if stay is not None and option.pool_id != stay.pool_id:
-            self._price_move(move_rule(self.ws.stability, w), option, stay)
+        if wc.stay is not None and option.pool_id != wc.stay.pool_id:
+            self._price_move(move_rule(self.ws.stability, w), option, wc.stay)
         return option
 
     def relaxed_option(self, w: Workload, v: Variant) -> Option | None:
@@ -551,12 +548,12 @@ class CandidateBuilder:
             options.append(option)
         return option
 
-    def _with_move_prices(self, w: Workload, stay: Option, chosen: list[Option],
+    def _with_move_prices(self, rule: MoveRule, stay: Option, chosen: list[Option],
                           options: list[Option]) -> list[Option]:
         """The solver's options with the base option first-class: always offered, free;
         every other option (of ``options``, all of them: column generation prices them
-        too) priced as a move (see :mod:`planner.optimize.stability`)."""
-        rule = move_rule(self.ws.stability, w)
+        too) priced as a move under the workload's ``rule`` (see
+        :mod:`planner.optimize.stability`)."""
         if rule.pinned:
             return [stay]
         for o in options:

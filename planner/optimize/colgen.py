@@ -134,7 +134,7 @@ class _Rows:
 class ColumnGeneration:
     """The LP relaxation of ``model`` over every workload's pool, grown column by column.
 
-    ``make(w, position)`` builds the :class:`Option` of workload ``w`` on its shape's
+    ``make(wc, position)`` builds the :class:`Option` of ``wc``'s workload on its shape's
     variant at ``position`` (:meth:`CandidateBuilder.option_at`)."""
 
     def __init__(self, model: Model, make: Any) -> None:
@@ -319,7 +319,7 @@ class ColumnGeneration:
             if (wi, id(variant)) in have:
                 continue
             have.add((wi, id(variant)))
-            changed.setdefault(wi, []).append(self.make(wc.workload, int(self.flat.position[j])))
+            changed.setdefault(wi, []).append(self.make(wc, int(self.flat.position[j])))
         for wi, new in changed.items():
             wc = self.model.workloads[wi]
             wc.options = sorted([*wc.options, *new], key=option_order)
