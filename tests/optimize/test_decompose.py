@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from tests.optimize.test_planner_properties import SETTINGS, workload_sets
 from tests.optimize.test_progress import Recorder
 from tests.scaleset import synthetic
 from tests.synthetic import job, small_catalog, workload_set
+from tests.underload import plans_under_load
 
 
 def _split(monkeypatch: pytest.MonkeyPatch, chunk: int | None = None) -> None:
@@ -200,32 +199,11 @@ def test_a_split_fleet_is_the_same_bytes_on_a_busy_machine(full_catalog: Any,
     """The split fleet planned in this process (2 processes) and in another one (4
     processes), both while a third keeps a core busy: identical plan.json bytes."""
     data = _independent_fleet()
-    script = (
-        "import sys, yaml\n"
-        "from planner.catalog.load import load_catalog\n"
-        "from planner.optimize import decompose\n"
-        "from planner.optimize.planning import plan_workloads\n"
-        "from planner.plan import dumps_plan\n"
-        "from planner.spec.load import parse_workloads\n"
-        "decompose.DECOMPOSE_COLUMNS = 0\n"
-        "catalog = load_catalog(sys.argv[1])\n"
-        "ws = parse_workloads(sys.stdin.read(), 'workloads.yaml', catalog)\n"
-        "sys.stdout.write(dumps_plan(plan_workloads(ws, catalog, processes=4)))\n")
-    with pytest.MonkeyPatch.context() as patch, \
-            subprocess.Popen([sys.executable, "-c", "while True: pass"]) as busy, \
-            subprocess.Popen([sys.executable, "-c", script, str(skypilot_dir)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as other:
+    with pytest.MonkeyPatch.context() as patch:
         _split(patch)
-        try:
-            assert other.stdin is not None and other.stdout is not None
-            other.stdin.write(yaml.safe_dump(data))
-            other.stdin.close()
-            first = _fleet_plan(data, full_catalog, processes=2)
-            second = other.stdout.read()
-            assert other.wait() == 0
-        finally:
-            busy.kill()
-            other.kill()
+        first, second = plans_under_load(
+            data, skypilot_dir, lambda: _fleet_plan(data, full_catalog, processes=2),
+            setup="decompose.DECOMPOSE_COLUMNS = 0\n", processes=4)
     assert second == first
     assert "independent parts" in first and '"cut_by_time_limit": false' in first
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from planner.spec.load import parse_workloads
 from tests.optimize.test_planner_properties import workload_sets
 from tests.scaleset import synthetic
 from tests.synthetic import job, small_catalog, workload_set
+from tests.underload import plans_under_load
 
 NEW_L4_JOB = {"name": "zz-new", "team": "team-00", "kind": "training", "priority": 100,
               "resources": {"accelerators": "L4:1", "use_spot": False},
@@ -110,28 +109,8 @@ def test_same_bytes_on_a_busy_machine(full_catalog, skypilot_dir: Path) -> None:
     third keeps a core busy (both at once, so the machine is loaded): identical plan.json
     bytes (the search stops on work, not time)."""
     data = synthetic(1000)
-    script = (
-        "import sys, yaml\n"
-        "from planner.catalog.load import load_catalog\n"
-        "from planner.optimize.planning import plan_workloads\n"
-        "from planner.plan import dumps_plan\n"
-        "from planner.spec.load import parse_workloads\n"
-        "catalog = load_catalog(sys.argv[1])\n"
-        "ws = parse_workloads(sys.stdin.read(), 'workloads.yaml', catalog)\n"
-        "sys.stdout.write(dumps_plan(plan_workloads(ws, catalog)))\n")
-    with subprocess.Popen([sys.executable, "-c", "while True: pass"]) as busy, \
-            subprocess.Popen([sys.executable, "-c", script, str(skypilot_dir)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as other:
-        try:
-            assert other.stdin is not None and other.stdout is not None
-            other.stdin.write(yaml.safe_dump(data))
-            other.stdin.close()
-            first = dumps_plan(_plan(data, full_catalog))
-            second = other.stdout.read()
-            assert other.wait() == 0
-        finally:
-            busy.kill()
-            other.kill()
+    first, second = plans_under_load(data, skypilot_dir,
+                                     lambda: dumps_plan(_plan(data, full_catalog)))
     assert second == first
     assert '"cut_by_time_limit": false' in first
 
