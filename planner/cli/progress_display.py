@@ -18,7 +18,7 @@ import time
 from types import TracebackType
 from typing import Any, Union
 
-from planner.optimize.progress import STAGES, Stage
+from planner.optimize.progress import STAGES, NoProgress, Stage
 
 DRAWS_PER_STAGE = 200  # candidate counts are passed to rich at most this often (it locks)
 
@@ -33,22 +33,14 @@ def progress_for(quiet: bool) -> Display:
     return TerminalProgress()
 
 
-class Silent:
-    """No display; warnings go straight to stderr."""
+class Silent(NoProgress):
+    """No display (every report ignored, as :class:`NoProgress` does); warnings go
+    straight to stderr."""
 
     def __enter__(self) -> Silent:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        pass
-
-    def stage(self, name: Stage, total: int = 0) -> None:
-        pass
-
-    def advance(self, done: int) -> None:
-        pass
-
-    def incumbent(self, dollars: float, bound: float | None, gap: float | None) -> None:
         pass
 
     def warn(self, message: str) -> None:
