@@ -53,6 +53,7 @@ May import: ``planner.plan``, ``planner.errors``.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 from collections import defaultdict
@@ -209,6 +210,101 @@ class PoolLoad:
         hi = min(top, hours)
         added += hi * (whole_nodes(running + share) - whole_nodes(running))
         return added
+
+
+class FixedLoad:
+    """A pool's load that no longer changes (a solution's, explained after the solve),
+    with its levels worked out once: its node-hours, what a job would add and what one
+    of its jobs would free then cost a pass over the levels at or below that job's hours
+    instead of a fresh exact sum each. Every figure equals :class:`PoolLoad`'s to the bit
+    (the same float terms, summed in the same order)."""
+
+    def __init__(self, by_hours: Mapping[float, float]) -> None:
+        self._load = PoolLoad(defaultdict(float, by_hours))
+        self._by_hours = dict(by_hours)
+        # every key, longest first, and the running share above each (PoolLoad.added_node_hours)
+        self._keys = sorted(self._by_hours, reverse=True)
+        self._above: list[float] = []
+        running = 0.0
+        for h in self._keys:
+            self._above.append(running)
+            running += self._by_hours[h]
+        self._total = running
+        # the levels (:func:`levels`): hours, exact share, exact share above each (and
+        # below the last), node-hours terms
+        self._hours = [h for h in self._keys if h > 0 and self._by_hours[h] > 0]
+        self._exact = {h: exact_share(self._by_hours[h]) for h in self._hours}
+        self._level_above: list[Fraction] = []
+        self._terms: list[float] = []
+        exact = Fraction(0)
+        for i, h in enumerate(self._hours):
+            self._level_above.append(exact)
+            exact += self._exact[h]
+            below = self._hours[i + 1] if i + 1 < len(self._hours) else 0.0
+            self._terms.append((h - below) * math.ceil(exact))
+        self._level_above.append(exact)
+        self._node_hours = sum(self._terms)
+        self._added: dict[tuple[tuple[float, float], ...], float] = {}
+        self._without: dict[tuple[tuple[float, float], ...], float] = {}
+
+    def node_hours(self) -> float:
+        """As :meth:`PoolLoad.node_hours`."""
+        return self._node_hours
+
+    def added_by(self, job: tuple[tuple[float, float], ...]) -> float:
+        """As :meth:`PoolLoad.added_by` (remembered per job)."""
+        found = self._added.get(job)
+        if found is None:
+            found = (self._added_node_hours(*job[0]) if len(job) == 1
+                     else self._load.added_by(job))
+            self._added[job] = found
+        return found
+
+    def without_node_hours(self, job: tuple[tuple[float, float], ...]) -> float:
+        """As ``without_all(job).node_hours()`` of :class:`PoolLoad` (remembered per job):
+        only the levels at and below the job's longest piece (and the one above, whose
+        span ends there) are summed anew."""
+        found = self._without.get(job)
+        if found is None:
+            found = self._without_node_hours(job)
+            self._without[job] = found
+        return found
+
+    def _added_node_hours(self, hours: float, share: float) -> float:
+        """:meth:`PoolLoad.added_node_hours` over the keys below ``hours`` only (those
+        above add nothing there)."""
+        keys, above = self._keys, self._above
+        first = bisect.bisect_right(keys, -hours, key=lambda h: -h)  # the first key < hours
+        added, top = 0.0, math.inf if first == 0 else keys[first - 1]
+        for i in range(first, len(keys)):
+            lo, hi = keys[i], min(top, hours)
+            added += (hi - lo) * (whole_nodes(above[i] + share) - whole_nodes(above[i]))
+            top = keys[i]
+        top = keys[-1] if keys else math.inf
+        hi = min(top, hours)
+        added += hi * (whole_nodes(self._total + share) - whole_nodes(self._total))
+        return added
+
+    def _without_node_hours(self, job: tuple[tuple[float, float], ...]) -> float:
+        if not job:
+            return self._node_hours
+        changed: dict[float, float] = {}
+        for hours, share in job:  # as PoolLoad.remove: a key down to the tolerance goes
+            left = changed.get(hours, self._by_hours.get(hours, 0.0)) - share
+            changed[hours] = left if left > SHARE_TOLERANCE else 0.0
+        longest = max(changed)
+        start = bisect.bisect_left(self._hours, -longest, key=lambda h: -h)  # first <= longest
+        start = max(start - 1, 0)
+        kept = [h for h in self._hours[start:] if h not in changed]
+        still = [h for h, left in changed.items() if h > 0 and left > 0]
+        rest = sorted((*kept, *still), reverse=True)
+        terms = self._terms[:start]
+        exact = self._level_above[start]
+        for i, h in enumerate(rest):
+            exact += exact_share(changed[h]) if h in changed else self._exact[h]
+            below = rest[i + 1] if i + 1 < len(rest) else 0.0
+            terms.append((h - below) * math.ceil(exact))
+        return sum(terms)
 
 
 # -- money --------------------------------------------------------------------

@@ -22,7 +22,7 @@ from decimal import Decimal
 from planner.optimize.candidates import Option, _unit_cost
 from planner.optimize.solve import Model, Solution, quota_key
 from planner.plan import Binding, Plan, money
-from planner.plancost import PoolLoad, pieces
+from planner.plancost import FixedLoad, PoolLoad, pieces
 from planner.spec.model import Workload
 
 EPS = 1e-6
@@ -80,13 +80,18 @@ class Marginal:
     """
 
     def __init__(self, held: dict[str, Held]) -> None:
-        self.held = held
-        self.loads: dict[str, PoolLoad] = defaultdict(PoolLoad)
+        self.held = dict(held)  # fixed from here on: the pools' figures below are kept
+        loads: dict[str, PoolLoad] = defaultdict(PoolLoad)
         self.share_hours: dict[str, float] = defaultdict(float)
-        for h in held.values():
+        for h in self.held.values():
             self.share_hours[h.pool] += h.share_hours
             for hours, share in h.pieces:
-                self.loads[h.pool].add(hours, share)
+                loads[h.pool].add(hours, share)
+        self._loads = dict(loads)
+        self.loads = {pool: FixedLoad(load.by_hours) for pool, load in loads.items()}
+        self._empty = FixedLoad({})
+        self._moved: dict[tuple[str, tuple[tuple[float, float], ...],
+                                tuple[tuple[float, float], ...]], float] = {}
 
     @classmethod
     def of_solution(cls, sol: Solution) -> Marginal:
@@ -101,11 +106,20 @@ class Marginal:
             float(p.monthly - p.monthly_lines.compute)) for p in plan.placements})
 
     def added_node_hours(self, o: Option) -> float:
-        load = self.loads.get(o.pool_id, PoolLoad())
         current = self.held.get(o.workload)
         if current is not None and current.pool == o.pool_id:
-            load = load.without_all(current.pieces)
-        return load.added_by(o.pieces)
+            return self._moved_within(o.pool_id, current.pieces, o.pieces)
+        return self.loads.get(o.pool_id, self._empty).added_by(o.pieces)
+
+    def _moved_within(self, pool: str, held: tuple[tuple[float, float], ...],
+                      job: tuple[tuple[float, float], ...]) -> float:
+        """Node-hours ``job`` adds to ``pool`` once the ``held`` pieces have left it."""
+        key = (pool, held, job)
+        found = self._moved.get(key)
+        if found is None:
+            found = self._moved[key] = (self._loads.get(pool, PoolLoad()).without_all(held)
+                                          .added_by(job))
+        return found
 
     def dollars(self, o: Option) -> float:
         """$/month the plan would pay for the workload on ``o``."""
@@ -118,8 +132,8 @@ class Marginal:
     def leaving(self, workload: str) -> float:
         """$/month the plan would save if ``workload`` left its pool."""
         h = self.held[workload]
-        load = self.loads[h.pool]
-        saved = load.node_hours() - load.without_all(h.pieces).node_hours()
+        load = self.loads.get(h.pool, self._empty)
+        saved = load.node_hours() - load.without_node_hours(h.pieces)
         return h.own + h.node_price * saved
 
     def charged(self, workload: str) -> float:
@@ -127,7 +141,7 @@ class Marginal:
         h = self.held[workload]
         total = self.share_hours[h.pool]
         part = h.share_hours / total if total > 0 else 0.0
-        return h.own + h.node_price * self.loads[h.pool].node_hours() * part
+        return h.own + h.node_price * self.loads.get(h.pool, self._empty).node_hours() * part
 
 
 def violations(model: Model, sol: Solution, use: Usage, o: Option) -> list[str]:
