@@ -235,11 +235,13 @@ class FixedLoad:
         self._hours = [h for h in self._keys if h > 0 and self._by_hours[h] > 0]
         self._exact = {h: exact_share(self._by_hours[h]) for h in self._hours}
         self._level_above: list[Fraction] = []
+        self._running: list[tuple[int, int]] = []  # the exact share up to each level, p/q
         self._terms: list[float] = []
         exact = Fraction(0)
         for i, h in enumerate(self._hours):
             self._level_above.append(exact)
             exact += self._exact[h]
+            self._running.append((exact.numerator, exact.denominator))
             below = self._hours[i + 1] if i + 1 < len(self._hours) else 0.0
             self._terms.append((h - below) * math.ceil(exact))
         self._level_above.append(exact)
@@ -288,24 +290,32 @@ class FixedLoad:
     def _without_node_hours(self, job: tuple[tuple[float, float], ...]) -> float:
         if not job:
             return self._node_hours
-        changed: dict[float, float] = {}
+        left: dict[float, float] = {}
         for hours, share in job:  # as PoolLoad.remove: a key down to the tolerance goes
-            left = changed.get(hours, self._by_hours.get(hours, 0.0)) - share
-            changed[hours] = left if left > SHARE_TOLERANCE else 0.0
-        longest = max(changed)
-        start = bisect.bisect_left(self._hours, -longest, key=lambda h: -h)  # first <= longest
-        start = max(start - 1, 0)
-        kept = [h for h in self._hours[start:] if h not in changed]
-        still = [h for h, left in changed.items() if h > 0 and left > 0]
-        rest = sorted((*kept, *still), reverse=True)
+            rest = left.get(hours, self._by_hours.get(hours, 0.0)) - share
+            left[hours] = rest if rest > SHARE_TOLERANCE else 0.0
+        # a key still held is a level (one not held, or no level, ends at or below 0)
+        start = bisect.bisect_left(self._hours, -max(left), key=lambda h: -h)
+        start = max(start - 1, 0)  # the level above the longest piece: its span ends there
+        freed = [Fraction(0)]  # the exact share gone from the levels up to each one
+        for h in self._hours[start:]:
+            gone = self._exact[h] - exact_share(left[h]) if h in left else Fraction(0)
+            freed.append(freed[-1] + gone if gone else freed[-1])
+        kept = [i for i in range(start, len(self._hours)) if left.get(self._hours[i], 1.0) > 0]
         terms = self._terms[:start]
-        exact = self._level_above[start]
-        for i, h in enumerate(rest):
-            exact += exact_share(changed[h]) if h in changed else self._exact[h]
-            below = rest[i + 1] if i + 1 < len(rest) else 0.0
-            terms.append((h - below) * math.ceil(exact))
+        for n, i in enumerate(kept):
+            below = self._hours[kept[n + 1]] if n + 1 < len(kept) else 0.0
+            terms.append((self._hours[i] - below) * self._nodes_less(i, freed[i - start + 1]))
         return sum(terms)
 
+    def _nodes_less(self, level: int, freed: Fraction) -> int:
+        """Whole nodes at ``level`` with ``freed`` (exact) share gone from it: the ceiling
+        of (p/q - a/b) in integers, without building a Fraction per level."""
+        p, q = self._running[level]
+        if not freed:
+            return -(-p // q)
+        a, b = freed.numerator, freed.denominator
+        return -((a * q - p * b) // (q * b))
 
 # -- money --------------------------------------------------------------------
 def dec(value: float | int | Decimal) -> Decimal:
