@@ -660,13 +660,14 @@ class Plan(Model):
         hand-edited plan must fail here with a clear line, not deep inside a renderer)."""
         check_references(self)
         pools = {p.id: p for p in self.pools}
+        members = {p.id: set(p.workloads) for p in self.pools}  # a set: pools hold thousands
         namespaces = {t.name: t.namespace for t in self.teams}
         for i, p in enumerate(self.placements):
             pool = pools[p.pool]
             if p.cluster != pool.cluster:
                 raise FieldValueError(("placements", i, "cluster"), f"is {p.cluster!r} but its "
                                       f"pool {pool.id!r} is in cluster {pool.cluster!r}")
-            if p.workload not in pool.workloads:
+            if p.workload not in members[p.pool]:
                 raise FieldValueError(("placements", i, "pool"),
                                       f"pool {pool.id!r} does not list {p.workload!r}")
             if p.nodes > pool.max_nodes:

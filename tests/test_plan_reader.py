@@ -138,6 +138,8 @@ CASES: list[tuple[str, Any, str]] = [
      "placements[0].cluster: is 'gpuplan-gcp-europe-west4' but its pool"),
     ("placements.0.namespace", "kube-system",
      "placements[0].namespace: is 'kube-system' but team 'research' has namespace 'research'"),
+    ("pools.1.workloads", ["sweep-c", "sweep-d"],
+     "placements[0].pool: pool 'k8s-onprem-a100-a100x8' does not list 'notebook-gpus'"),
     ("pools.0.nodes", -1, "pools[0].nodes: input should be greater than or equal to 0"),
     ("pools.0.nodes", 2, "pools[0].nodes: nodes (2) is larger than max_nodes (1)"),
     ("pools.0.min_nodes", 10**6, "pools[0].min_nodes: input should be less than or equal"),

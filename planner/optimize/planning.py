@@ -648,6 +648,9 @@ def _pool_sharing(o: Option) -> PoolSharing | None:
 
 def _teams(ws: WorkloadSet, totals: Totals) -> tuple[TeamSummary, ...]:
     """Each team's cost as the plan's cost function attributes it (idle included)."""
+    priorities: dict[str, set[int]] = defaultdict(set)
+    for w in ws.workloads:
+        priorities[w.team].add(w.priority)
     out = []
     for name, team in sorted(ws.teams.items()):
         group = totals.by_team.get(name)
@@ -657,6 +660,6 @@ def _teams(ws: WorkloadSet, totals: Totals) -> tuple[TeamSummary, ...]:
             name=name, namespace=team.namespace or name, budget=budget,
             hourly=group.hourly if group else money(0), monthly=monthly,
             over_budget=budget is not None and monthly > budget,
-            priorities=tuple(sorted({w.priority for w in ws.workloads if w.team == name})),
+            priorities=tuple(sorted(priorities[name])),
         ))
     return tuple(out)
