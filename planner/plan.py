@@ -545,7 +545,7 @@ class BoundCap(Model):
 
 
 class SolverInfo(Model):
-    method: Literal["milp", "greedy", "none"]
+    method: Literal["milp", "lp-rounding", "greedy", "none"]
     status: str
     objective: Usd = Field(description="plan cost as optimized (totals.monthly)")
     lower_bound: Usd

@@ -280,7 +280,7 @@ def _merge(model: Model, parts: list[Model], results: list[PartResult],
     pen = penalties(model)
     optionless = sum(pen[wc.workload.name] for wc in model.workloads if not wc.options)
     methods = {r.method for r in results}
-    method = next((m for m in ("milp", "greedy") if m in methods), "none")
+    method = next((m for m in ("milp", "lp-rounding", "greedy") if m in methods), "none")
     sol = Solution(dict(sorted(chosen.items())), peaks(chosen), method,
                    _status(results, limits), sum(r.objective for r in results) + optionless,
                    0.0, sum(r.variables for r in results), sum(r.constraints for r in results),
@@ -347,6 +347,7 @@ def rolling(model: Model, limits: Limits, progress: Progress | None = None,
     spent: dict[str, float] = defaultdict(float)
     chosen: dict[str, Option] = {}
     statuses: list[str] = []
+    methods: set[str] = set()
     cut: list[bool] = []
     variables = constraints = 0
     for chunk in chunks:
@@ -357,6 +358,7 @@ def rolling(model: Model, limits: Limits, progress: Progress | None = None,
         sol = search(part, limits, _Offset(progress, before, None) if progress else None,
                      mine or None)
         statuses.append(sol.status)
+        methods.add(sol.method)
         cut.append(sol.cut_by_time)
         variables += sol.variables
         constraints += sol.constraints
@@ -372,7 +374,7 @@ def rolling(model: Model, limits: Limits, progress: Progress | None = None,
     pen = penalties(model)
     status = (f"rolling fix-and-optimize over {len(chunks)} chunks: "
               + _tally(statuses, cut, limits))
-    method = "greedy" if all(s.startswith("greedy") for s in statuses) else "milp"
+    method = next((m for m in ("milp", "lp-rounding", "greedy") if m in methods), "none")
     objective = _objective(model, chosen, pen)
     return Solution(dict(sorted(chosen.items())), peaks(chosen), method, status, objective, 0.0,
                     variables, constraints, pen, cut_by_time=any(cut))

@@ -80,6 +80,7 @@ the workloads and the LP bound is still reported.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -223,9 +224,16 @@ def penalties(model: Model) -> dict[str, float]:
 def penalty_base(model: Model) -> float:
     """M at priority 0: twice the dearest single option (idle rest of its node included)
     plus $1,000 (see :func:`penalties`)."""
-    top = max((o.objective - o.compute + o.move + o.node_price * node_hours(o.pieces)
+    top = max((o.objective - o.compute + o.move + o.node_price * _alone(o.pieces)
                for wc in model.workloads for o in wc.options), default=0.0)
     return 2.0 * top + 1000.0
+
+
+@functools.lru_cache(maxsize=65536)
+def _alone(pieces: tuple[tuple[float, float], ...]) -> float:
+    """Node-hours a month of a pool holding one job of these pieces (many options share
+    them: computed once each)."""
+    return node_hours(pieces)
 
 
 def quota_key(o: Option) -> tuple[str, str, str, str]:
@@ -303,6 +311,7 @@ class _Layout:
     x: list[tuple[int, Option]]
     u: dict[str, int]
     levels: dict[str, PoolLevels]
+    assign: dict[str, int] = field(default_factory=dict)  # each workload's assignment row
 
 
 def _build(model: Model, relax: bool, placed: set[str] | None = None):
@@ -333,6 +342,7 @@ def _build(model: Model, relax: bool, placed: set[str] | None = None):
         if placed is not None and name not in placed:
             continue
         assign = m.row(1.0, 1.0)
+        layout.assign[name] = assign
         u = m.col(pen[name], 1.0 if placed is None else 0.0, True)
         layout.u[name] = u
         m.entries[u].append((assign, 1.0))
@@ -461,6 +471,48 @@ def lp_bound(model: Model, time_limit: float, placed: set[str] | None = None) ->
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     return float(h.getInfo().objective_function_value)
+
+
+class Relaxation:
+    """The MILP's LP relaxation (:func:`_build`), built once and solved: its value, the
+    rounding of its placement (:meth:`choice`) and then, re-solved from its basis, the
+    bound of placing exactly a given set (:meth:`bound`, as :func:`lp_bound`)."""
+
+    def __init__(self, model: Model, time_limit: float) -> None:
+        import highspy
+
+        lp, self.layout, _ = _build(model, relax=True)
+        self.highs = _highs(lp, time_limit)
+        self.solved = self.highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+    def choice(self) -> dict[str, Option]:
+        """Per workload the LP places by more than half, the option it gives most of that
+        workload (lowest column on ties): the search's rounding start."""
+        if not self.solved:
+            return {}
+        values = self.highs.getSolution().col_value
+        best: dict[str, tuple[float, Option]] = {}
+        for c, o in self.layout.x:
+            v = values[c]
+            if v > 1e-9 and v > best.get(o.workload, (0.0, o))[0] + 1e-9:
+                best[o.workload] = (v, o)
+        placed = {name for name, c in self.layout.u.items() if values[c] < 0.5}
+        return {name: o for name, (_, o) in sorted(best.items()) if name in placed}
+
+    def bound(self, placed: set[str]) -> float | None:
+        """The LP's value with exactly ``placed`` placed (None if not solved to optimality):
+        the others' assignment rows set to 0, no unplaced columns."""
+        import highspy
+
+        h = self.highs
+        for name, u in self.layout.u.items():
+            h.changeColBounds(u, 0.0, 0.0)
+            if name not in placed:
+                h.changeRowBounds(self.layout.assign[name], 0.0, 0.0)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return float(h.getInfo().objective_function_value)
 
 
 def cost_bound(model: Model, sol: Solution, time_limit: float, dual: float | None) -> float:
@@ -606,7 +658,7 @@ def greedy(model: Model, keep: dict[str, Option] | None = None) -> Solution:
         if o.offer.cloud == "k8s":
             used_cluster[o.offer.region] += extra
         spent[team] += o.monthly
-    return Solution(chosen, peaks(chosen), "greedy", "greedy", _objective(model, chosen, pen),
+    return Solution(chosen, peaks(chosen), "greedy", "greedy", objective_of(model, chosen, pen),
                     0.0, sum(len(wc.options) for wc in model.workloads), 0, pen)
 
 
@@ -625,7 +677,7 @@ def _fits(model: Model, o: Option, extra: int,
     return True
 
 
-def _objective(model: Model, chosen: dict[str, Option], pen: dict[str, float]) -> float:
+def objective_of(model: Model, chosen: dict[str, Option], pen: dict[str, float]) -> float:
     """The MILP objective of a placement (tie-breaks by rank only)."""
     total = sum(o.objective - o.compute + o.move + RANK_EPS * o.rank for o in chosen.values())
     prices = {o.pool_id: o.node_price for o in chosen.values()}

@@ -1,0 +1,403 @@
+"""Local search on a placement: move one workload at a time while the plan gets cheaper.
+
+The MILP (:mod:`planner.optimize.solve`) prices whole nodes; the greedy start
+(:func:`planner.optimize.solve.greedy`) places workloads one by one, so it leaves idle
+where a later job would have filled a node an earlier one opened, or where a job
+sits alone on a node of a pool another job's node has room in. This pass takes a
+placement and, workload by workload (the model's order, by name), moves each to the
+option that lowers the MILP objective most (own lines, move price and tie-break, plus
+the whole-node hours it adds to its new pool less those it frees in its old one;
+an unplaced workload's penalty counts as its cost), where every quota, cluster
+capacity and budget row still holds. It repeats while a sweep moves anything, at
+most ``MAX_SWEEPS`` sweeps: work limits only, so the result is the same on any
+machine.
+
+Each move lowers the objective by more than ``MIN_GAIN`` (dollars a month), so the
+pass ends. Node-hours are computed on float shares with the cost function's
+tolerance (:func:`planner.plancost.whole_nodes`); the plan is priced exactly by
+:mod:`planner.plancost` afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from planner.optimize.candidates import Option, WorkloadCandidates
+from planner.optimize.solve import (
+    RANK_EPS,
+    Model,
+    Solution,
+    objective_of,
+    peaks,
+    penalties,
+    quota_key,
+)
+from planner.plancost import whole_nodes
+
+MAX_SWEEPS = 25
+MIN_GAIN = 1e-6  # $/month: a move must lower the objective by more than this
+
+
+def node_hours(by_hours: dict[float, float]) -> float:
+    """Whole-node hours a month of a pool whose jobs hold ``by_hours`` (hours -> share)."""
+    total, running = 0.0, 0.0
+    hours = sorted(by_hours, reverse=True)
+    for i, h in enumerate(hours):
+        running += by_hours[h]
+        below = hours[i + 1] if i + 1 < len(hours) else 0.0
+        total += (h - below) * whole_nodes(running)
+    return total
+
+
+def own(o: Option) -> float:
+    """The objective's part of an option that is not its pool's nodes (as the MILP)."""
+    return o.objective - o.compute + o.move + RANK_EPS * o.rank
+
+
+def peak_share(o: Option) -> float:
+    """Nodes' worth ``o`` holds when every job runs (hour 0)."""
+    return sum(share for hours, share in o.pieces if hours > 0 and share > 0)
+
+
+@dataclass
+class _Pool:
+    """One pool's jobs and what they hold: hours -> share, peak share and nodes, and its
+    levels (longest hours first: hours, span down to the next level, running share)."""
+
+    price: float
+    units: float
+    quota: tuple[str, str, str, str]
+    cluster: str | None
+    by_hours: dict[float, float] = field(default_factory=lambda: defaultdict(float))
+    share: float = 0.0
+    hours: float = 0.0  # node-hours a month
+    steps: tuple[tuple[float, float, float], ...] = ()
+
+    @property
+    def nodes(self) -> int:
+        return whole_nodes(self.share)
+
+    def with_pieces(self, pieces: tuple[tuple[float, float], ...], sign: float) -> dict[float, float]:
+        out = dict(self.by_hours)
+        for h, s in pieces:
+            if h > 0 and s > 0:
+                out[h] = out.get(h, 0.0) + sign * s
+                if out[h] <= 1e-9:
+                    del out[h]
+        return out
+
+    def refresh(self) -> None:
+        """Levels and node-hours from ``by_hours`` (after a job came or went)."""
+        hours = sorted(self.by_hours, reverse=True)
+        running, steps = 0.0, []
+        for i, h in enumerate(hours):
+            running += self.by_hours[h]
+            below = hours[i + 1] if i + 1 < len(hours) else 0.0
+            steps.append((h, h - below, running))
+        self.steps = tuple(steps)
+        self.hours = sum(span * whole_nodes(r) for _, span, r in steps)
+
+    def added_hours(self, pieces: tuple[tuple[float, float], ...]) -> float:
+        """Node-hours a job of these pieces adds (one piece: from the levels, no copy)."""
+        job = _positive(pieces)
+        if len(job) != 1:
+            return node_hours(self.with_pieces(pieces, 1.0)) - self.hours
+        (until, share), = job.items()
+        top = self.steps[0][0] if self.steps else 0.0
+        total = (until - top) * whole_nodes(share) if until > top else 0.0
+        for h, span, running in self.steps:
+            low = h - span
+            if low < until:
+                total += (min(h, until) - low) * (whole_nodes(running + share)
+                                                  - whole_nodes(running))
+        return total
+
+    def freed_hours(self, pieces: tuple[tuple[float, float], ...]) -> float:
+        """Node-hours taking out a job of these pieces (one it holds) saves."""
+        job = _positive(pieces)
+        if len(job) != 1:
+            return self.hours - node_hours(self.with_pieces(pieces, -1.0))
+        (until, share), = job.items()
+        return sum(span * (whole_nodes(running) - whole_nodes(running - share))
+                   for h, span, running in self.steps if h <= until)
+
+
+@dataclass
+class _Change:
+    """Moving one workload to ``option`` lowers the objective by ``gain``."""
+
+    gain: float  # objective decrease, $/month
+    option: Option
+
+
+class _State:
+    """A placement with its pools, quota, capacity and budget use kept current."""
+
+    def __init__(self, model: Model, chosen: dict[str, Option]) -> None:
+        self.model = model
+        self.penalty = penalties(model)
+        self.chosen = dict(chosen)
+        self.pools: dict[str, _Pool] = {}
+        self.quota: dict[tuple[str, str, str, str], float] = defaultdict(float)
+        self.cluster: dict[str, float] = defaultdict(float)
+        self.spent: dict[str, float] = defaultdict(float)
+        for _, o in sorted(self.chosen.items()):
+            self._add(o)
+
+    def pool(self, o: Option) -> _Pool:
+        p = self.pools.get(o.pool_id)
+        if p is None:
+            cluster = o.offer.region if o.offer.cloud == "k8s" else None
+            p = self.pools[o.pool_id] = _Pool(o.node_price, o.units_per_node, quota_key(o),
+                                              cluster)
+        return p
+
+    def _set(self, p: _Pool, by_hours: dict[float, float], share: float) -> None:
+        before = p.nodes
+        p.by_hours = defaultdict(float, by_hours)
+        p.share = max(0.0, share)
+        p.refresh()
+        delta = p.nodes - before
+        self.quota[p.quota] += delta * p.units
+        if p.cluster is not None:
+            self.cluster[p.cluster] += delta
+
+    def _add(self, o: Option) -> None:
+        p = self.pool(o)
+        self._set(p, p.with_pieces(o.pieces, 1.0), p.share + peak_share(o))
+        self.spent[self.model.teams[o.workload]] += o.monthly
+
+    def _remove(self, o: Option) -> None:
+        p = self.pool(o)
+        self._set(p, p.with_pieces(o.pieces, -1.0), p.share - peak_share(o))
+        self.spent[self.model.teams[o.workload]] -= o.monthly
+
+    def unplace(self, name: str) -> None:
+        self._remove(self.chosen.pop(name))
+
+    def move(self, name: str, to: Option) -> None:
+        current = self.chosen.get(name)
+        if current is not None:
+            self._remove(current)
+        self._add(to)
+        self.chosen[name] = to
+
+    # -- evaluating a move ------------------------------------------------------
+    def freed(self, name: str) -> float:
+        """Objective saved by taking ``name`` out: its penalty when unplaced (nothing to
+        free: the penalty is what placing it saves), else its own lines and the
+        node-hours its pool no longer runs."""
+        current = self.chosen.get(name)
+        if current is None:
+            return self.penalty[name]
+        p = self.pools[current.pool_id]
+        return own(current) + p.price * p.freed_hours(current.pieces)
+
+    def added(self, o: Option) -> float:
+        """Objective ``o`` adds: own lines and the node-hours its pool runs more (its
+        workload not in that pool now)."""
+        p = self.pools.get(o.pool_id)
+        hours = p.added_hours(o.pieces) if p is not None else node_hours(_positive(o.pieces))
+        return own(o) + o.node_price * hours
+
+    def removal_cost(self, name: str) -> float:
+        """How much the objective rises if ``name`` is left unplaced."""
+        return self.penalty[name] - self.freed(name)
+
+    def best_move(self, wc: WorkloadCandidates, cheaper_by: float | None = None,
+                  forced: bool = False) -> _Change | None:
+        """The feasible option of ``wc`` in another pool that lowers the objective most,
+        if any does. ``forced``: the best even if it raises the objective. With
+        ``cheaper_by``, the best (forced) among those whose monthly lines are at least
+        that much below the current option's (to make budget room)."""
+        name = wc.workload.name
+        current = self.chosen.get(name)
+        freed = self.freed(name)
+        floor = MIN_GAIN if cheaper_by is None and not forced else -math.inf
+        best: _Change | None = None
+        for o in wc.options:
+            if current is not None and o.pool_id == current.pool_id:
+                continue
+            if cheaper_by is not None and (current is None
+                                           or o.monthly > current.monthly - cheaper_by):
+                continue
+            gain = freed - self.added(o)
+            if gain > floor and (best is None or gain > best.gain + MIN_GAIN) \
+                    and self._fits(current, o):
+                best = _Change(gain, o)
+        return best
+
+    def _fits(self, current: Option | None, o: Option) -> bool:
+        """Whether moving ``current``'s workload to ``o`` keeps every row."""
+        model = self.model
+        team = model.teams[o.workload]
+        if team in model.budgets:
+            spent = self.spent[team] - (current.monthly if current is not None else 0.0)
+            if spent + o.monthly > model.budget_room(team) + 1e-9:
+                return False
+        target = self.pool(o)
+        grow = whole_nodes(target.share + peak_share(o)) - target.nodes
+        if grow <= 0:
+            return True
+        quota_use = self.quota[target.quota] + grow * target.units
+        cluster_use = (self.cluster[target.cluster] + grow) if target.cluster else 0.0
+        if current is not None:  # nodes the move frees count where they share a row
+            source = self.pools[current.pool_id]
+            shrink = source.nodes - whole_nodes(source.share - peak_share(current))
+            if source.quota == target.quota:
+                quota_use -= shrink * source.units
+            if target.cluster and source.cluster == target.cluster:
+                cluster_use -= shrink
+        q = model.quotas.get(target.quota)
+        if q is not None and quota_use > q.limit + 1e-9:
+            return False
+        if target.cluster is not None:
+            cap = model.capacities.get(target.cluster)
+            if cap is not None and cluster_use > cap[0].limit + 1e-9:
+                return False
+        return True
+
+
+def _positive(pieces: tuple[tuple[float, float], ...]) -> dict[float, float]:
+    out: dict[float, float] = defaultdict(float)
+    for h, s in pieces:
+        if h > 0 and s > 0:
+            out[h] += s
+    return out
+
+
+SWAP_TRIES = 24  # placed team-mates or quota neighbours tried for each unplaced workload
+
+
+def _rivals(state: _State, model: Model, wc: WorkloadCandidates, same_quota: bool) -> list[str]:
+    """Placed workloads an unplaced one could take room from, dearest first (at most
+    ``SWAP_TRIES``): its team's (when the team has a budget) and, with ``same_quota``,
+    those in a quota domain one of its options draws on."""
+    team = model.teams[wc.workload.name]
+    quotas = {quota_key(o) for o in wc.options} if same_quota else set()
+    found = [v for v, o in state.chosen.items()
+             if (team in model.budgets and model.teams[v] == team) or quota_key(o) in quotas]
+    return sorted(found, key=lambda v: (-state.chosen[v].monthly, v))[:SWAP_TRIES]
+
+
+def swap_in(state: _State, model: Model) -> int:
+    """Place unplaced workloads by exchanges with a rival (:func:`_rivals`), each unplaced
+    workload (by name) driving one, where that lowers the objective (penalties
+    included: leaving out a lower-priority workload is worth less). The rival either
+
+    * moves to an option whose monthly lines are lower by what the team's budget lacks
+      (*make room*), or
+    * leaves (*swap*);
+
+    then the driver and every other unplaced workload of its team (by name) take their
+    best options where one now fits, so one dear workload can make way for two cheap
+    ones. Returns how many exchanges were made."""
+    by_name = {wc.workload.name: wc for wc in model.workloads}
+    made = 0
+    for wc in model.workloads:
+        name = wc.workload.name
+        if name in state.chosen or not wc.options:
+            continue
+        team = model.teams[name]
+        short = (wc.options[0].monthly - (model.budget_room(team) - state.spent[team])
+                 if team in model.budgets else 0.0)
+        waiting = [wc] + [u for u in model.workloads if u.workload.name not in state.chosen
+                          and u is not wc and u.options and model.teams[u.workload.name] == team]
+        best: tuple[float, list[tuple[str, Option | None]]] | None = None
+        for v in _rivals(state, model, wc, same_quota=True):
+            room = state.best_move(by_name[v], cheaper_by=short) if short > 0 else None
+            for to in ([room.option] if room is not None else []) + [None]:
+                gain, moves = _try_exchange(state, v, to, waiting)
+                if gain > MIN_GAIN and (best is None or gain > best[0] + MIN_GAIN):
+                    best = (gain, moves)
+        if best is None:
+            continue
+        made += 1
+        for moved, option in best[1]:
+            if option is None:
+                state.unplace(moved)
+            else:
+                state.move(moved, option)
+    return made
+
+
+def _try_exchange(state: _State, rival: str, to: Option | None,
+                  waiting: list[WorkloadCandidates]) -> tuple[float, list[tuple[str, Option | None]]]:
+    """The objective's fall if ``rival`` moves to ``to`` (None: leaves) and then each of
+    ``waiting`` takes its best option where one fits, with the moves in order; the state
+    is left as it was."""
+    out = state.chosen[rival]
+    gain = state.freed(rival) - (state.added(to) if to is not None else state.penalty[rival])
+    if to is None:
+        state.unplace(rival)
+    else:
+        state.move(rival, to)
+    moves: list[tuple[str, Option | None]] = [(rival, to)]
+    for u in waiting:
+        change = state.best_move(u)
+        if change is not None:
+            state.move(u.workload.name, change.option)
+            moves.append((u.workload.name, change.option))
+            gain += change.gain
+    for moved, _ in reversed(moves[1:]):
+        state.unplace(moved)
+    state.move(rival, out)
+    return gain, moves
+
+
+def empty_pools(state: _State, model: Model) -> int:
+    """Close nodes no single move closes: for each pool with idle (by id), every job in
+    it moves to its best option elsewhere (by name, each after the others before it),
+    kept where that lowers the objective in all. Returns how many pools were emptied."""
+    by_name = {wc.workload.name: wc for wc in model.workloads}
+    members: dict[str, list[str]] = defaultdict(list)
+    for name, o in sorted(state.chosen.items()):
+        members[o.pool_id].append(name)
+    emptied = 0
+    for pool_id, names in sorted(members.items()):
+        p = state.pools[pool_id]
+        if p.hours - sum(h * s for h, s in p.by_hours.items()) <= IDLE_HOURS:
+            continue
+        gain, undo = 0.0, []
+        for name in names:
+            change = state.best_move(by_name[name], forced=True)
+            if change is None:
+                break
+            undo.append((name, state.chosen[name]))
+            state.move(name, change.option)
+            gain += change.gain
+        if len(undo) == len(names) and gain > MIN_GAIN:
+            emptied += 1
+            continue
+        for name, back in reversed(undo):
+            state.move(name, back)
+    return emptied
+
+
+IDLE_HOURS = 1e-6  # node-hours a month below which a pool counts as having no idle
+
+
+def improve(model: Model, sol: Solution, max_sweeps: int = MAX_SWEEPS) -> Solution:
+    """``sol`` after local search (see the module doc); ``sol`` itself if nothing moved.
+    The result's objective is the MILP objective of its placement (tie-breaks by rank)."""
+    state = _State(model, sol.chosen)
+    moved = 0
+    for _ in range(max_sweeps):
+        moves = 0
+        for wc in model.workloads:
+            change = state.best_move(wc)
+            if change is not None:
+                state.move(wc.workload.name, change.option)
+                moves += 1
+        moves += swap_in(state, model) + empty_pools(state, model)
+        moved += moves
+        if not moves:
+            break
+    if not moved:
+        return sol
+    chosen = dict(sorted(state.chosen.items()))
+    return Solution(chosen, peaks(chosen), sol.method, f"{sol.status}; {moved} local move(s)",
+                    objective_of(model, chosen, state.penalty), 0.0, sol.variables,
+                    sol.constraints, state.penalty)
