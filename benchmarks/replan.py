@@ -16,8 +16,9 @@ Prints one JSON object per size and perturbation:
 
 * ``moves_without_base`` / ``moves_with_base``: workloads placed on both sides whose
   pool changed, planned afresh / against the base;
-* from the plan's ``stability.moves``: ``forced_moves`` (the base pool is no longer an
-  option), and of the others ``moves_clearing_price`` (saving >= ``move_price``, the
+* from the plan's ``stability.moves``: ``forced_moves`` (the workload could not stay: its
+  base pool is no longer an option, or staying breaks a row such as the cut quota), and of
+  the others ``moves_clearing_price`` (saving >= ``move_price``, the
   move cost plus ``min_saving``) and ``moves_not_clearing_price`` (the solver made them
   to make room or to fit the rest, e.g. under a quota; listed with saving and price in
   ``moves_not_clearing``); ``under_min_saving``: moves saving less than ``min_saving``

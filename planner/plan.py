@@ -589,8 +589,11 @@ class Move(Model):
     from_pool: Label = Field(description="its pool in the base plan (may be gone here)")
     to_pool: PoolName
     saving: SignedUsd = Field(description="$/month: staying (today's prices) - the new place")
-    move_price: Usd = Field(description="$ the solver charged for the move (0 if forced)")
-    forced: bool = Field(description="its base pool is no longer one of its options")
+    move_price: Usd = Field(description="$ the solver charged for the move (0 when its base "
+                            "pool is no longer one of its options)")
+    forced: bool = Field(description="it could not stay: its base pool is no longer one of its "
+                         "options, or staying would break a quota, capacity or budget row "
+                         "given the rest of the plan (e.g. a quota cut)")
 
 
 class Kept(Model):

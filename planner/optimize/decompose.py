@@ -67,15 +67,14 @@ from planner.plancost import SHARE_TOLERANCE
 
 DECOMPOSE_COLUMNS = 20_000  # at most this many option columns: one MILP, as before
 # A component larger than this is solved in rolling chunks of at most this many columns.
-# Each part is searched to its node budget, and most of a search's work is its root node,
-# which grows faster than the columns; but chunks lose quality: measured on plan_scale's
-# 5,000-workload set (one component, ~80,000 columns; machine shared), chunks of 5,000
-# columns took 2.5-10 s of CPU each and 471 s for the plan, leaving 174 workloads unplaced
-# (the budget's last resort: idle on the nodes of several chunks) where the component
-# searched whole, stopped on a time share before, left 12; chunks of 20,000 took 40-76 s
-# each. So components are searched whole up to this size (that search's time is the
-# search's, :mod:`planner.optimize.search`).
-CHUNK_COLUMNS = 120_000
+# Chunks lose quality (a chunk cannot see the room later ones need), so components are
+# searched whole as far as memory allows: from 10,000 columns the search is the rounded LP
+# relaxation plus local search (planner.optimize.search), near linear in the columns.
+# Measured on plan_scale's 10,000-workload set (one component, ~160,000 columns): whole,
+# 20 s of CPU for the two searches (the idle budget round included), gap 0.13 %, 9,990
+# placed; in two chunks of 120,000 columns, 36 s, gap 0.68 %, 9,983 placed. 20,000
+# workloads whole: 1.1 GiB peak for the whole plan.
+CHUNK_COLUMNS = 400_000
 SUBGRADIENT_STEPS = 60
 
 Key = tuple[str, object]

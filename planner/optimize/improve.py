@@ -347,35 +347,41 @@ def _try_exchange(state: _State, rival: str, to: Option | None,
     return gain, moves
 
 
-def empty_pools(state: _State, model: Model) -> int:
-    """Close nodes no single move closes: for each pool with idle (by id), every job in
-    it moves to its best option elsewhere (by name, each after the others before it),
-    kept where that lowers the objective in all. Returns how many pools were emptied."""
+def shrink_pools(state: _State, model: Model) -> int:
+    """Close nodes no single move closes: for each pool with idle (by id), its jobs move
+    one after another (longest hours first, then largest share, then by name; at most
+    ``SHRINK_MOVES``) each to its best option elsewhere, and the prefix of those moves
+    that lowers the objective most is kept, if any lowers it: enough jobs leave for the
+    pool to run a node fewer (or none), each landing where that costs least, such as the
+    idle of another pool. Returns how many pools shrank."""
     by_name = {wc.workload.name: wc for wc in model.workloads}
     members: dict[str, list[str]] = defaultdict(list)
     for name, o in sorted(state.chosen.items()):
         members[o.pool_id].append(name)
-    emptied = 0
+    shrunk = 0
     for pool_id, names in sorted(members.items()):
         p = state.pools[pool_id]
         if p.hours - sum(h * s for h, s in p.by_hours.items()) <= IDLE_HOURS:
             continue
-        gain, undo = 0.0, []
-        for name in names:
+        order = sorted(names, key=lambda n: (-max(h for h, _ in state.chosen[n].pieces),
+                                             -peak_share(state.chosen[n]), n))
+        gain, best, undo = 0.0, (MIN_GAIN, 0), []
+        for name in order[:SHRINK_MOVES]:
             change = state.best_move(by_name[name], forced=True)
             if change is None:
                 break
             undo.append((name, state.chosen[name]))
             state.move(name, change.option)
             gain += change.gain
-        if len(undo) == len(names) and gain > MIN_GAIN:
-            emptied += 1
-            continue
-        for name, back in reversed(undo):
+            if gain > best[0] + MIN_GAIN:
+                best = (gain, len(undo))
+        for name, back in reversed(undo[best[1]:]):
             state.move(name, back)
-    return emptied
+        shrunk += best[1] > 0
+    return shrunk
 
 
+SHRINK_MOVES = 64  # jobs one shrink of a pool moves out at most
 IDLE_HOURS = 1e-6  # node-hours a month below which a pool counts as having no idle
 
 
@@ -391,7 +397,7 @@ def improve(model: Model, sol: Solution, max_sweeps: int = MAX_SWEEPS) -> Soluti
             if change is not None:
                 state.move(wc.workload.name, change.option)
                 moves += 1
-        moves += swap_in(state, model) + empty_pools(state, model)
+        moves += swap_in(state, model) + shrink_pools(state, model)
         moved += moves
         if not moves:
             break

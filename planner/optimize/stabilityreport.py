@@ -6,7 +6,10 @@ cheaper), ``move_price`` is $ once, as the solver charged it (see
 its base pool although one of its options was cheaper and had room given
 everyone else's placement (no quota, capacity or budget ruled it out), and
 the saving did not clear the move's price: that saving is given up for
-stability. Moves and kept workloads are sorted by workload name.
+stability. A move is **forced** when the workload could not have stayed: its base
+pool is no longer one of its options, or staying would break a quota, capacity or
+budget row given the rest of the plan (a quota cut). Moves and kept workloads are
+sorted by workload name.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ def stability_report(base: Base, cands: list[WorkloadCandidates], model: Model, 
             staying = stay.monthly if stay is not None else float(base.monthly_of[name])
             moves.append(Move(workload=name, team=wc.workload.team, from_pool=pool,
                               to_pool=now.pool_id, saving=money(round(staying - now.monthly, 4)),
-                              move_price=money(round(now.move_price, 4)), forced=stay is None))
+                              move_price=money(round(now.move_price, 4)),
+                              forced=stay is None or bool(violations(model, sol, use, stay))))
         else:
             held = _kept(model, sol, use, wc, now)
             if held is not None:

@@ -170,6 +170,14 @@ def test_quota_cut_moves_only_what_no_longer_fits() -> None:
     new = _small(cut, base=base)
     assert _moved(base, new) == ["b"]  # the lower priority of the two leaves; c stays
     assert new.stability is not None and new.stability.moves[0].workload == "b"
+    assert new.stability.moves[0].forced  # staying breaks the cut quota
+    # without the cut, a move the plan makes by choice is not forced
+    price_cut = plan_workloads(workload_set([dict(w) for w in spec["workloads"]],
+                                            quotas=spec["quotas"]),
+                               repriced(small_catalog(), "us-east1", Decimal("0.5")),
+                               time_limit=10, base=base)
+    assert price_cut.stability is not None and price_cut.stability.moves
+    assert not any(m.forced for m in price_cut.stability.moves)
 
 
 def test_pinned_workload_stays_even_when_a_move_saves() -> None:
