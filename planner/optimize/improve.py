@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from planner.optimize.candidates import Option, WorkloadCandidates
 from planner.optimize.solve import (
@@ -143,8 +144,20 @@ class _State:
         self.quota: dict[tuple[str, str, str, str], float] = defaultdict(float)
         self.cluster: dict[str, float] = defaultdict(float)
         self.spent: dict[str, float] = defaultdict(float)
+        self.clock = 0  # counts changes; ``stamps``: when each pool, row or team last changed
+        self.stamps: dict[tuple[str, Any], int] = {}
         for _, o in sorted(self.chosen.items()):
             self._add(o)
+
+    def _stamp(self, *keys: tuple[str, Any]) -> None:
+        self.clock += 1
+        for key in keys:
+            self.stamps[key] = self.clock
+
+    def changed_since(self, keys: tuple[tuple[str, Any], ...], clock: int) -> bool:
+        """Whether any of ``keys`` (:func:`_inputs`) changed after ``clock``."""
+        stamps = self.stamps
+        return any(stamps.get(key, 0) > clock for key in keys)
 
     def pool(self, o: Option) -> _Pool:
         p = self.pools.get(o.pool_id)
@@ -160,19 +173,24 @@ class _State:
         p.share = max(0.0, share)
         p.refresh()
         delta = p.nodes - before
-        self.quota[p.quota] += delta * p.units
-        if p.cluster is not None:
-            self.cluster[p.cluster] += delta
+        if delta:
+            self.quota[p.quota] += delta * p.units
+            self._stamp(("quota", p.quota))
+            if p.cluster is not None:
+                self.cluster[p.cluster] += delta
+                self._stamp(("cluster", p.cluster))
 
     def _add(self, o: Option) -> None:
         p = self.pool(o)
         self._set(p, p.with_pieces(o.pieces, 1.0), p.share + peak_share(o))
         self.spent[self.model.teams[o.workload]] += o.monthly
+        self._stamp(("pool", o.pool_id), ("team", self.model.teams[o.workload]))
 
     def _remove(self, o: Option) -> None:
         p = self.pool(o)
         self._set(p, p.with_pieces(o.pieces, -1.0), p.share - peak_share(o))
         self.spent[self.model.teams[o.workload]] -= o.monthly
+        self._stamp(("pool", o.pool_id), ("team", self.model.teams[o.workload]))
 
     def unplace(self, name: str) -> None:
         self._remove(self.chosen.pop(name))
@@ -385,18 +403,37 @@ SHRINK_MOVES = 64  # jobs one shrink of a pool moves out at most
 IDLE_HOURS = 1e-6  # node-hours a month below which a pool counts as having no idle
 
 
+def _inputs(model: Model, wc: WorkloadCandidates) -> tuple[tuple[str, Any], ...]:
+    """What a workload's best move depends on: its options' pools (its own among them),
+    their quota and cluster rows, its team's spending."""
+    keys: dict[tuple[str, Any], None] = {("team", model.teams[wc.workload.name]): None}
+    for o in wc.options:
+        keys[("pool", o.pool_id)] = None
+        keys[("quota", quota_key(o))] = None
+        if o.offer.cloud == "k8s":
+            keys[("cluster", o.offer.region)] = None
+    return tuple(keys)
+
+
 def improve(model: Model, sol: Solution, max_sweeps: int = MAX_SWEEPS) -> Solution:
     """``sol`` after local search (see the module doc); ``sol`` itself if nothing moved.
     The result's objective is the MILP objective of its placement (tie-breaks by rank)."""
     state = _State(model, sol.chosen)
+    inputs = {wc.workload.name: _inputs(model, wc) for wc in model.workloads}
+    settled: dict[str, int] = {}  # workload -> clock when it last had no better option
     moved = 0
     for _ in range(max_sweeps):
         moves = 0
         for wc in model.workloads:
+            name = wc.workload.name
+            if name in settled and not state.changed_since(inputs[name], settled[name]):
+                continue  # nothing its best move depends on changed since
             change = state.best_move(wc)
-            if change is not None:
-                state.move(wc.workload.name, change.option)
-                moves += 1
+            if change is None:
+                settled[name] = state.clock
+                continue
+            state.move(name, change.option)
+            moves += 1
         moves += swap_in(state, model) + shrink_pools(state, model)
         moved += moves
         if not moves:
