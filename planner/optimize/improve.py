@@ -367,11 +367,11 @@ def _try_exchange(state: _State, rival: str, to: Option | None,
 
 def shrink_pools(state: _State, model: Model) -> int:
     """Close nodes no single move closes: for each pool with idle (by id), its jobs move
-    one after another (longest hours first, then largest share, then by name; at most
-    ``SHRINK_MOVES``) each to its best option elsewhere, and the prefix of those moves
+    one after another, each to its best option elsewhere, and the prefix of those moves
     that lowers the objective most is kept, if any lowers it: enough jobs leave for the
     pool to run a node fewer (or none), each landing where that costs least, such as the
-    idle of another pool. Returns how many pools shrank."""
+    idle of another pool. Three orders are tried (:func:`_shrink_orders`; at most
+    ``SHRINK_MOVES`` jobs each) and the best kept. Returns how many pools shrank."""
     by_name = {wc.workload.name: wc for wc in model.workloads}
     members: dict[str, list[str]] = defaultdict(list)
     for name, o in sorted(state.chosen.items()):
@@ -381,25 +381,59 @@ def shrink_pools(state: _State, model: Model) -> int:
         p = state.pools[pool_id]
         if p.hours - sum(h * s for h, s in p.by_hours.items()) <= IDLE_HOURS:
             continue
-        order = sorted(names, key=lambda n: (-max(h for h, _ in state.chosen[n].pieces),
-                                             -peak_share(state.chosen[n]), n))
-        gain, best, undo = 0.0, (MIN_GAIN, 0), []
-        for name in order[:SHRINK_MOVES]:
-            change = state.best_move(by_name[name], forced=True)
-            if change is None:
-                break
-            undo.append((name, state.chosen[name]))
-            state.move(name, change.option)
-            gain += change.gain
+        best: tuple[float, list[tuple[str, Option]]] = (MIN_GAIN, [])
+        for order in _shrink_orders(state, [by_name[n] for n in names]):
+            gain, moves = _best_prefix(state, by_name, order[:SHRINK_MOVES])
             if gain > best[0] + MIN_GAIN:
-                best = (gain, len(undo))
-        for name, back in reversed(undo[best[1]:]):
-            state.move(name, back)
-        shrunk += best[1] > 0
+                best = (gain, moves)
+        for name, option in best[1]:
+            state.move(name, option)
+        shrunk += bool(best[1])
     return shrunk
 
 
-SHRINK_MOVES = 64  # jobs one shrink of a pool moves out at most
+def _best_prefix(state: _State, by_name: dict[str, WorkloadCandidates],
+                 order: list[str]) -> tuple[float, list[tuple[str, Option]]]:
+    """Move ``order``'s jobs one after another to their best options elsewhere; the
+    objective's largest fall over the prefixes and that prefix's moves. The state is
+    left as it was."""
+    gain, best, undo, moves = 0.0, (MIN_GAIN, 0), [], []
+    for name in order:
+        change = state.best_move(by_name[name], forced=True)
+        if change is None:
+            break
+        undo.append((name, state.chosen[name]))
+        moves.append((name, change.option))
+        state.move(name, change.option)
+        gain += change.gain
+        if gain > best[0] + MIN_GAIN:
+            best = (gain, len(moves))
+    for name, back in reversed(undo):
+        state.move(name, back)
+    return best[0], moves[:best[1]]
+
+
+def _shrink_orders(state: _State, jobs: list[WorkloadCandidates]) -> list[list[str]]:
+    """Orders to move a pool's jobs out in: by what moving each alone costs per
+    share-hour it frees (least first); smallest share first (then that cost); longest
+    hours and largest share first. A node closes once enough share-hours leave: eleven
+    1-GPU slots at $1.8k each may free a node more cheaply than an 8-GPU job that
+    opens one elsewhere, or the other way round. Jobs with nowhere to go are left out;
+    ties go by name."""
+    rows = []
+    for wc in jobs:
+        change = state.best_move(wc, forced=True)
+        o = state.chosen[wc.workload.name]
+        held = sum(h * s for h, s in o.pieces if h > 0 and s > 0)
+        if change is not None and held > 0:
+            longest = max(h for h, _ in o.pieces)
+            rows.append((-change.gain / held, peak_share(o), longest, wc.workload.name))
+    return [[r[3] for r in sorted(rows)],
+            [r[3] for r in sorted(rows, key=lambda r: (r[1], r[0], r[3]))],
+            [r[3] for r in sorted(rows, key=lambda r: (-r[2], -r[1], r[3]))]]
+
+
+SHRINK_MOVES = 64  # jobs one shrink order moves out of a pool at most
 IDLE_HOURS = 1e-6  # node-hours a month below which a pool counts as having no idle
 
 
