@@ -1,20 +1,27 @@
-"""Local search on a placement: move one workload at a time while the plan gets cheaper.
+"""Local search on a placement: moves that make the plan cheaper, until none does.
 
 The MILP (:mod:`planner.optimize.solve`) prices whole nodes; the greedy start
 (:func:`planner.optimize.solve.greedy`) places workloads one by one, so it leaves idle
 where a later job would have filled a node an earlier one opened, or where a job
-sits alone on a node of a pool another job's node has room in. This pass takes a
-placement and, workload by workload (the model's order, by name), moves each to the
-option that lowers the MILP objective most (own lines, move price and tie-break, plus
-the whole-node hours it adds to its new pool less those it frees in its old one;
-an unplaced workload's penalty counts as its cost), where every quota, cluster
-capacity and budget row still holds. It repeats while a sweep moves anything, at
-most ``MAX_SWEEPS`` sweeps: work limits only, so the result is the same on any
-machine.
+sits alone on a node of a pool another job's node has room in. :func:`improve` takes a
+placement and repeats three kinds of move, each kept only where it lowers the MILP
+objective (own lines, move price and tie-break, plus the whole-node hours of the
+pools; an unplaced workload costs its penalty) and every quota, cluster capacity and
+budget row still holds:
 
-Each move lowers the objective by more than ``MIN_GAIN`` (dollars a month), so the
-pass ends. Node-hours are computed on float shares with the cost function's
-tolerance (:func:`planner.plancost.whole_nodes`); the plan is priced exactly by
+* *relocate*: workload by workload (the model's order, by name), the option that
+  lowers the objective most (a workload is looked at again only once something its
+  best move depends on has changed);
+* *exchange* (:func:`swap_in`): an unplaced workload takes the place, or the budget
+  room, of a placed one;
+* *shrink* (:func:`shrink_pools`): jobs leave a pool with idle together, so that it
+  runs a node fewer.
+
+It stops when a sweep of all three changes nothing, or after ``MAX_SWEEPS`` sweeps:
+work limits only, so the result is the same on any machine. Each move lowers the
+objective by more than ``MIN_GAIN`` (dollars a month), so the search ends.
+Node-hours are computed on float shares with the cost function's tolerance
+(:func:`planner.plancost.whole_nodes`); the plan is priced exactly by
 :mod:`planner.plancost` afterwards.
 """
 
