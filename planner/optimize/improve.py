@@ -42,7 +42,7 @@ from planner.optimize.solve import (
     penalties,
     quota_key,
 )
-from planner.plancost import whole_nodes
+from planner.plancost import SHARE_TOLERANCE, whole_nodes
 
 MAX_SWEEPS = 25
 MIN_GAIN = 1e-6  # $/month: a move must lower the objective by more than this
@@ -82,6 +82,7 @@ class _Pool:
     share: float = 0.0
     hours: float = 0.0  # node-hours a month
     steps: tuple[tuple[float, float, float], ...] = ()
+    arrays: Any = None  # with more than ARRAY_LEVELS levels: hours, low ends, spans, running
 
     @property
     def nodes(self) -> int:
@@ -106,6 +107,12 @@ class _Pool:
             steps.append((h, h - below, running))
         self.steps = tuple(steps)
         self.hours = sum(span * whole_nodes(r) for _, span, r in steps)
+        self.arrays = None
+        if len(steps) > ARRAY_LEVELS:
+            import numpy as np
+
+            tops, spans, runs = (np.array(column) for column in zip(*steps, strict=True))
+            self.arrays = (tops, tops - spans, spans, runs)
 
     def added_hours(self, pieces: tuple[tuple[float, float], ...]) -> float:
         """Node-hours a job of these pieces adds (one piece: from the levels, no copy)."""
@@ -115,6 +122,8 @@ class _Pool:
         (until, share), = job.items()
         top = self.steps[0][0] if self.steps else 0.0
         total = (until - top) * whole_nodes(share) if until > top else 0.0
+        if self.arrays is not None:
+            return total + _added_on_arrays(self.arrays, until, share)
         for h, span, running in self.steps:
             low = h - span
             if low < until:
@@ -128,8 +137,42 @@ class _Pool:
         if len(job) != 1:
             return self.hours - node_hours(self.with_pieces(pieces, -1.0))
         (until, share), = job.items()
+        if self.arrays is not None:
+            return _freed_on_arrays(self.arrays, until, share)
         return sum(span * (whole_nodes(running) - whole_nodes(running - share))
                    for h, span, running in self.steps if h <= until)
+
+
+ARRAY_LEVELS = 24  # a pool with more levels works on numpy arrays (one call, not a loop)
+
+
+def _whole(share: Any) -> Any:
+    """:func:`planner.plancost.whole_nodes` of an array."""
+    import numpy as np
+
+    return np.maximum(0.0, np.ceil(share - SHARE_TOLERANCE))
+
+
+def _added_on_arrays(arrays: Any, until: float, share: float) -> float:
+    """:meth:`_Pool.added_hours` below the top level, on the pool's arrays: every level
+    whose low end is below ``until`` (a suffix: low ends fall with the levels)."""
+    import numpy as np
+
+    top, low, _, running = arrays
+    first = int(np.searchsorted(-low, -until, side="right"))
+    overlap = np.minimum(top[first:], until) - low[first:]
+    grown = _whole(running[first:] + share) - _whole(running[first:])
+    return float((overlap * grown).sum())
+
+
+def _freed_on_arrays(arrays: Any, until: float, share: float) -> float:
+    """:meth:`_Pool.freed_hours` on the pool's arrays: the levels at or below ``until``."""
+    import numpy as np
+
+    top, _, span, running = arrays
+    first = int(np.searchsorted(-top, -until, side="left"))
+    shrunk = _whole(running[first:]) - _whole(running[first:] - share)
+    return float((span[first:] * shrunk).sum())
 
 
 @dataclass

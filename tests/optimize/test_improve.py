@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from planner.optimize import improve as improve_module
 from planner.optimize import search
 from planner.optimize.candidates import CandidateBuilder, Option
 from planner.optimize.improve import _Pool, improve
@@ -144,11 +145,21 @@ _HOURS = st.sampled_from([3.0, 10.0, 24.5, 100.0, 730.0])
 
 
 @given(st.lists(st.tuples(_HOURS, _SHARES), max_size=8), st.tuples(_HOURS, _SHARES),
-       st.booleans())
+       st.booleans(), st.booleans())
 def test_node_hours_a_job_adds_or_frees_are_the_difference_of_the_pools_node_hours(
-        jobs: list[tuple[float, float]], job_: tuple[float, float], two_pieces: bool) -> None:
-    """The levels' shortcut (one piece) and the copy (several) agree with recomputing the
-    pool's node-hours from scratch (:func:`planner.plancost.node_hours`, exact)."""
+        jobs: list[tuple[float, float]], job_: tuple[float, float], two_pieces: bool,
+        arrays: bool) -> None:
+    """The levels' shortcut (one piece; in a loop, or on numpy arrays as for a pool of
+    many levels) and the copy (several pieces) agree with recomputing the pool's
+    node-hours from scratch (:func:`planner.plancost.node_hours`, exact)."""
+    with pytest.MonkeyPatch.context() as m:
+        if arrays:
+            m.setattr(improve_module, "ARRAY_LEVELS", 0)
+        _check_added_and_freed(jobs, job_, two_pieces)
+
+
+def _check_added_and_freed(jobs: list[tuple[float, float]], job_: tuple[float, float],
+                           two_pieces: bool) -> None:
     pieces = ((730.0, job_[1]), job_) if two_pieces else (job_,)
     pool = _Pool(1.0, 8.0, ("gcp", "r", "f", "on-demand"), None)
     for hours, share in jobs:
