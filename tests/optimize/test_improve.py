@@ -175,3 +175,25 @@ def _check_added_and_freed(jobs: list[tuple[float, float]], job_: tuple[float, f
     pool.refresh()
     assert pool.freed_hours(pieces) == pytest.approx(exact_node_hours(with_job) - before,
                                                      abs=1e-9)
+
+
+@SETTINGS
+@given(workload_sets())
+def test_above_the_search_size_the_rounded_plan_is_the_plan_and_says_how_far_off(
+        spec: dict[str, Any]) -> None:
+    """With every model above ``SEARCH_UP_TO`` columns, HiGHS's MILP search never runs:
+    the rounded plan is the plan, within the gap target or saying it missed it."""
+    def no_search(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("branch-and-bound ran")
+
+    ws = workload_set([dict(w) for w in spec["workloads"]], teams=spec["teams"],
+                      quotas=spec["quotas"])
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(search, "ROUNDING_FROM", 0)
+        m.setattr(search, "SEARCH_UP_TO", -1)
+        m.setattr(search, "solve", no_search)
+        plan = plan_workloads(ws, small_catalog(), time_limit=10)
+    assert plan.solver.method in ("lp-rounding", "none")
+    if plan.solver.method == "lp-rounding" and plan.placements:
+        assert "branch-and-bound was not run" in plan.solver.status
+        assert plan.solver.lower_bound <= plan.solver.objective
