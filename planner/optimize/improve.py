@@ -27,6 +27,7 @@ Node-hours are computed on float shares with the cost function's tolerance
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -267,7 +268,7 @@ class _State:
         """Objective ``o`` adds: own lines and the node-hours its pool runs more (its
         workload not in that pool now)."""
         p = self.pools.get(o.pool_id)
-        hours = p.added_hours(o.pieces) if p is not None else node_hours(_positive(o.pieces))
+        hours = p.added_hours(o.pieces) if p is not None else _alone(o.pieces)
         return own(o) + o.node_price * hours
 
     def removal_cost(self, name: str) -> float:
@@ -328,12 +329,21 @@ class _State:
         return True
 
 
+@functools.lru_cache(maxsize=65536)
 def _positive(pieces: tuple[tuple[float, float], ...]) -> dict[float, float]:
+    """A job's pieces that hold anything, hours -> share (options share their pieces:
+    computed once each; callers never change the dict)."""
     out: dict[float, float] = defaultdict(float)
     for h, s in pieces:
         if h > 0 and s > 0:
             out[h] += s
-    return out
+    return dict(out)
+
+
+@functools.lru_cache(maxsize=65536)
+def _alone(pieces: tuple[tuple[float, float], ...]) -> float:
+    """Node-hours of a pool holding one job of these pieces."""
+    return node_hours(_positive(pieces))
 
 
 SWAP_TRIES = 24  # placed team-mates or quota neighbours tried for each unplaced workload
