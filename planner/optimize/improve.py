@@ -347,23 +347,39 @@ def _alone(pieces: tuple[tuple[float, float], ...]) -> float:
 
 
 SWAP_TRIES = 24  # placed team-mates or quota neighbours tried for each unplaced workload
+SWAP_DRIVERS = 256  # unplaced workloads (by name) that drive an exchange, per sweep
 
 
-def _rivals(state: _State, model: Model, wc: WorkloadCandidates, same_quota: bool) -> list[str]:
+def _rival_lists(state: _State, model: Model) -> dict[tuple[str, Any], list[str]]:
+    """The dearest placed workloads (at most ``2 x SWAP_TRIES``, by monthly lines then
+    name) of each budgeted team and each quota domain: where :func:`_rivals` looks."""
+    lists: dict[tuple[str, Any], list[str]] = defaultdict(list)
+    for name, o in state.chosen.items():
+        team = model.teams[name]
+        if team in model.budgets:
+            lists[("team", team)].append(name)
+        lists[("quota", quota_key(o))].append(name)
+    return {key: sorted(names, key=lambda v: (-state.chosen[v].monthly, v))[:2 * SWAP_TRIES]
+            for key, names in lists.items()}
+
+
+def _rivals(state: _State, model: Model, wc: WorkloadCandidates,
+            lists: dict[tuple[str, Any], list[str]]) -> list[str]:
     """Placed workloads an unplaced one could take room from, dearest first (at most
-    ``SWAP_TRIES``): its team's (when the team has a budget) and, with ``same_quota``,
-    those in a quota domain one of its options draws on."""
-    team = model.teams[wc.workload.name]
-    quotas = {quota_key(o) for o in wc.options} if same_quota else set()
-    found = [v for v, o in state.chosen.items()
-             if (team in model.budgets and model.teams[v] == team) or quota_key(o) in quotas]
+    ``SWAP_TRIES``): its team's (when the team has a budget) and those in a quota domain
+    one of its options draws on, from ``lists`` (:func:`_rival_lists`) where still
+    placed."""
+    keys = {("team", model.teams[wc.workload.name])} | {("quota", quota_key(o))
+                                                        for o in wc.options}
+    found = {v for key in keys for v in lists.get(key, ()) if v in state.chosen}
     return sorted(found, key=lambda v: (-state.chosen[v].monthly, v))[:SWAP_TRIES]
 
 
 def swap_in(state: _State, model: Model) -> int:
-    """Place unplaced workloads by exchanges with a rival (:func:`_rivals`), each unplaced
-    workload (by name) driving one, where that lowers the objective (penalties
-    included: leaving out a lower-priority workload is worth less). The rival either
+    """Place unplaced workloads by exchanges with a rival (:func:`_rivals`), each of the
+    first ``SWAP_DRIVERS`` unplaced workloads (by name) driving one, where that lowers
+    the objective (penalties included: leaving out a lower-priority workload is worth
+    less). The rival either
 
     * moves to an option whose monthly lines are lower by what the team's budget lacks
       (*make room*), or
@@ -372,19 +388,27 @@ def swap_in(state: _State, model: Model) -> int:
     then the driver and every other unplaced workload of its team (by name) take their
     best options where one now fits, so one dear workload can make way for two cheap
     ones. Returns how many exchanges were made."""
+    unplaced = [wc for wc in model.workloads
+                if wc.workload.name not in state.chosen and wc.options]
+    if not unplaced:
+        return 0
     by_name = {wc.workload.name: wc for wc in model.workloads}
+    by_team: dict[str, list[WorkloadCandidates]] = defaultdict(list)
+    for wc in unplaced:
+        by_team[model.teams[wc.workload.name]].append(wc)
+    lists = _rival_lists(state, model)
     made = 0
-    for wc in model.workloads:
+    for wc in unplaced[:SWAP_DRIVERS]:
         name = wc.workload.name
-        if name in state.chosen or not wc.options:
+        if name in state.chosen:
             continue
         team = model.teams[name]
         short = (wc.options[0].monthly - (model.budget_room(team) - state.spent[team])
                  if team in model.budgets else 0.0)
-        waiting = [wc] + [u for u in model.workloads if u.workload.name not in state.chosen
-                          and u is not wc and u.options and model.teams[u.workload.name] == team]
+        waiting = [wc] + [u for u in by_team[team]
+                          if u is not wc and u.workload.name not in state.chosen]
         best: tuple[float, list[tuple[str, Option | None]]] | None = None
-        for v in _rivals(state, model, wc, same_quota=True):
+        for v in _rivals(state, model, wc, lists):
             room = state.best_move(by_name[v], cheaper_by=short) if short > 0 else None
             for to in ([room.option] if room is not None else []) + [None]:
                 gain, moves = _try_exchange(state, v, to, waiting)

@@ -8,7 +8,7 @@ relaxation (:func:`rounded`): each workload the LP places by more than half goes
 the option the LP gives most of it, the greedy heuristic completes that (a base
 plan's options and a previous round's placement go first), and local search
 (:mod:`planner.optimize.improve`: single moves, exchanges that place unplaced
-workloads, emptying pools with idle) lowers the cost. When that placement's dollars
+workloads, shrinking pools with idle) lowers the cost. When that placement's dollars
 are within ``ROUNDED_GAP`` of the LP bound of placing the same workloads, the
 search ends there (``solver.method: lp-rounding``): branch-and-bound could gain at
 most that much, and on such models its root node alone takes seconds to minutes
@@ -136,35 +136,36 @@ def rounded(model: Model, keep: dict[str, Option], time_limit: float,
     """The large model's start: the LP relaxation's placement rounded (each workload it
     places by more than half on the option it gives most), completed greedily (``keep``,
     the base plan and a previous round's placement, before the LP's choice), then
-    improved by local search (:mod:`planner.optimize.improve`). Its method is
-    :data:`ROUNDED` when its dollars are within :data:`ROUNDED_GAP` of the LP bound of
-    placing the same workloads: then branch-and-bound has at most that to gain and is not
-    run; else it is the warm start of the search, unless ``searched`` is off (a model
-    above :data:`SEARCH_UP_TO` columns, without a base plan): then it is the plan, its method :data:`ROUNDED`
-    and its status saying it missed the target."""
+    improved by local search (:mod:`planner.optimize.improve`).
+
+    Its method is :data:`ROUNDED` when its dollars are within :data:`ROUNDED_GAP` of the
+    LP bound of placing the same workloads: branch-and-bound has at most that to gain
+    and is not run. Otherwise it is the warm start of the search; or, when ``searched``
+    is off (above :data:`SEARCH_UP_TO` columns without a base plan), the plan all the
+    same, its status saying it missed the target."""
     relaxed = Relaxation(model, time_limit)
     start = improve(model, greedy(model, keep={**relaxed.choice(), **keep}))
     bound = relaxed.bound(set(start.chosen)) if start.chosen and relaxed.solved else None
     within = bound is not None and start.cost - bound <= ROUNDED_GAP * start.cost
-    if not within and searched:
-        return start
-    start.method = ROUNDED
-    if not start.chosen:
-        start.status = "LP relaxation rounded, then local search: no workload fits anywhere"
-        return start
-    if bound is None:
-        start.status = ("LP relaxation rounded, then local search; the LP bound of its "
-                        "placement was not solved, and branch-and-bound was not run (model "
-                        f"above {SEARCH_UP_TO:,} option columns)")
-        return start
-    gap = max(0.0, start.cost - bound) / max(start.cost, 1e-9)
-    start.status = (f"LP relaxation rounded, then local search: {gap:.2%} above the LP "
-                    f"bound (target {ROUNDED_GAP:.0%}), so branch-and-bound was not run"
-                    if within else
-                    f"LP relaxation rounded, then local search: {gap:.2%} above the LP bound, "
-                    f"over the {ROUNDED_GAP:.0%} target; branch-and-bound was not run (model "
-                    f"above {SEARCH_UP_TO:,} option columns)")
+    if within or not searched:
+        start.method = ROUNDED
+        start.status = _rounded_status(start, bound, within)
     return start
+
+
+def _rounded_status(start: Solution, bound: float | None, within: bool) -> str:
+    """What a rounded plan's search did, for ``solver.status``."""
+    done = "LP relaxation rounded, then local search"
+    if not start.chosen:
+        return f"{done}: no workload fits anywhere"
+    skipped = f"branch-and-bound was not run (model above {SEARCH_UP_TO:,} option columns)"
+    if bound is None:
+        return f"{done}; the LP bound of its placement was not solved, and {skipped}"
+    gap = max(0.0, start.cost - bound) / max(start.cost, 1e-9)
+    if within:
+        return (f"{done}: {gap:.2%} above the LP bound (target {ROUNDED_GAP:.0%}), so "
+                "branch-and-bound was not run")
+    return f"{done}: {gap:.2%} above the LP bound, over the {ROUNDED_GAP:.0%} target; {skipped}"
 
 
 def back_to_base(model: Model, sol: Solution, stays: dict[str, Option]) -> Solution:
