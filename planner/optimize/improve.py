@@ -285,9 +285,12 @@ class _State:
         current = self.chosen.get(name)
         freed = self.freed(name)
         floor = MIN_GAIN if cheaper_by is None and not forced else -math.inf
+        budget = self._budget_left(name, current)
         best: _Change | None = None
         for o in wc.options:
             if current is not None and o.pool_id == current.pool_id:
+                continue
+            if o.monthly > budget:  # the cheap row first: most options of a full team
                 continue
             if cheaper_by is not None and (current is None
                                            or o.monthly > current.monthly - cheaper_by):
@@ -297,6 +300,15 @@ class _State:
                     and self._fits(current, o):
                 best = _Change(gain, o)
         return best
+
+    def _budget_left(self, name: str, current: Option | None) -> float:
+        """Monthly lines the workload's team budget leaves it with ``current`` taken out
+        (infinite without a budget)."""
+        team = self.model.teams[name]
+        if team not in self.model.budgets:
+            return math.inf
+        spent = self.spent[team] - (current.monthly if current is not None else 0.0)
+        return self.model.budget_room(team) - spent + 1e-9
 
     def _fits(self, current: Option | None, o: Option) -> bool:
         """Whether moving ``current``'s workload to ``o`` keeps every row."""
@@ -347,7 +359,8 @@ def _alone(pieces: tuple[tuple[float, float], ...]) -> float:
 
 
 SWAP_TRIES = 24  # placed team-mates or quota neighbours tried for each unplaced workload
-SWAP_DRIVERS = 256  # unplaced workloads (by name) that drive an exchange, per sweep
+SWAP_DRIVERS = 64  # unplaced workloads (by name) that drive an exchange, per sweep
+SWAP_WAITING = 3  # other unplaced team-mates that may follow a driver into the room
 
 
 def _rival_lists(state: _State, model: Model) -> dict[tuple[str, Any], list[str]]:
@@ -375,30 +388,38 @@ def _rivals(state: _State, model: Model, wc: WorkloadCandidates,
     return sorted(found, key=lambda v: (-state.chosen[v].monthly, v))[:SWAP_TRIES]
 
 
-def swap_in(state: _State, model: Model) -> int:
+def swap_in(state: _State, model: Model,
+            inputs: dict[str, tuple[tuple[str, Any], ...]] | None = None,
+            tried: dict[str, int] | None = None) -> int:
     """Place unplaced workloads by exchanges with a rival (:func:`_rivals`), each of the
     first ``SWAP_DRIVERS`` unplaced workloads (by name) driving one, where that lowers
-    the objective (penalties included: leaving out a lower-priority workload is worth
-    less). The rival either
+    the objective (a driver that found none, in ``tried`` with the clock then, drives
+    again only once one of its ``inputs`` changed), penalties included (leaving out a
+    lower-priority workload is worth less). The rival either
 
     * moves to an option whose monthly lines are lower by what the team's budget lacks
       (*make room*), or
     * leaves (*swap*);
 
-    then the driver and every other unplaced workload of its team (by name) take their
-    best options where one now fits, so one dear workload can make way for two cheap
-    ones. Returns how many exchanges were made."""
+    then the driver and up to ``SWAP_WAITING`` other unplaced workloads of its team (by
+    name) take their best options where one now fits, so one dear workload can make way
+    for two cheap ones. Returns how many exchanges were made."""
     unplaced = [wc for wc in model.workloads
                 if wc.workload.name not in state.chosen and wc.options]
     if not unplaced:
         return 0
+    inputs = inputs if inputs is not None else {}
+    tried = tried if tried is not None else {}
+    drivers = [wc for wc in unplaced if wc.workload.name not in tried
+               or state.changed_since(inputs.get(wc.workload.name, ()),
+                                      tried[wc.workload.name])][:SWAP_DRIVERS]
     by_name = {wc.workload.name: wc for wc in model.workloads}
     by_team: dict[str, list[WorkloadCandidates]] = defaultdict(list)
     for wc in unplaced:
         by_team[model.teams[wc.workload.name]].append(wc)
     lists = _rival_lists(state, model)
     made = 0
-    for wc in unplaced[:SWAP_DRIVERS]:
+    for wc in drivers:
         name = wc.workload.name
         if name in state.chosen:
             continue
@@ -406,7 +427,7 @@ def swap_in(state: _State, model: Model) -> int:
         short = (wc.options[0].monthly - (model.budget_room(team) - state.spent[team])
                  if team in model.budgets else 0.0)
         waiting = [wc] + [u for u in by_team[team]
-                          if u is not wc and u.workload.name not in state.chosen]
+                          if u is not wc and u.workload.name not in state.chosen][:SWAP_WAITING]
         best: tuple[float, list[tuple[str, Option | None]]] | None = None
         for v in _rivals(state, model, wc, lists):
             room = state.best_move(by_name[v], cheaper_by=short) if short > 0 else None
@@ -415,6 +436,7 @@ def swap_in(state: _State, model: Model) -> int:
                 if gain > MIN_GAIN and (best is None or gain > best[0] + MIN_GAIN):
                     best = (gain, moves)
         if best is None:
+            tried[name] = state.clock
             continue
         made += 1
         for moved, option in best[1]:
@@ -539,6 +561,7 @@ def improve(model: Model, sol: Solution, max_sweeps: int = MAX_SWEEPS) -> Soluti
     state = _State(model, sol.chosen)
     inputs = {wc.workload.name: _inputs(model, wc) for wc in model.workloads}
     settled: dict[str, int] = {}  # workload -> clock when it last had no better option
+    tried: dict[str, int] = {}  # unplaced workload -> clock when it last found no exchange
     moved = 0
     for _ in range(max_sweeps):
         moves = 0
@@ -552,7 +575,7 @@ def improve(model: Model, sol: Solution, max_sweeps: int = MAX_SWEEPS) -> Soluti
                 continue
             state.move(name, change.option)
             moves += 1
-        moves += swap_in(state, model) + shrink_pools(state, model)
+        moves += swap_in(state, model, inputs, tried) + shrink_pools(state, model)
         moved += moves
         if not moves:
             break
