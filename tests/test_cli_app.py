@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,3 +99,34 @@ def test_plan_file_is_readable_by_others(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+def test_plan_runs_without_the_cycle_collector_and_restores_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading and planning run with CPython's cycle collector off (it traversed the
+    planner's millions of long-lived objects again and again); it is back on after,
+    also when planning fails."""
+    import gc
+
+    from planner.optimize import planning
+
+    seen: list[bool] = []
+    real = planning.plan_workloads
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(planning, "plan_workloads", recording)
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    assert gc.isenabled()
+    assert run_cli("plan", str(examples / "deadline" / "workloads.yaml"), "--out",
+                   str(tmp_path / "plan.json")).code == 0
+    assert seen == [False] and gc.isenabled()
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("solver crashed")
+
+    monkeypatch.setattr(planning, "plan_workloads", failing)
+    assert run_cli("plan", str(examples / "deadline" / "workloads.yaml")).code == 1
+    assert gc.isenabled()
