@@ -166,21 +166,13 @@ def without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+@without_cycle_collection()
 def _read_and_plan(ctx: typer.Context, file: Path, display: Display, *,
                    time_limit: float | None, max_catalog_age: int,
                    allow_price_outliers: bool, base: Path | None = None) -> Plan:
     """Read the catalog and FILE (the "reading" stage), then plan (against ``base``, the
     plan in force, if given), reporting to ``display``; without the cycle collector
     (:func:`without_cycle_collection`)."""
-    with without_cycle_collection():
-        return _read_and_plan_now(ctx, file, display, time_limit=time_limit,
-                                  max_catalog_age=max_catalog_age,
-                                  allow_price_outliers=allow_price_outliers, base=base)
-
-
-def _read_and_plan_now(ctx: typer.Context, file: Path, display: Display, *,
-                       time_limit: float | None, max_catalog_age: int,
-                       allow_price_outliers: bool, base: Path | None = None) -> Plan:
     from planner.catalog.load import load_catalog
     from planner.optimize.planning import plan_workloads
     from planner.spec.load import load_workloads

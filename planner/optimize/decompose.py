@@ -279,13 +279,18 @@ def _merge(model: Model, parts: list[Model], results: list[PartResult],
     pen = penalties(model)
     optionless = sum(pen[wc.workload.name] for wc in model.workloads if not wc.options)
     methods = {r.method for r in results}
-    method = next((m for m in ("milp", "lp-rounding", "greedy") if m in methods), "none")
+    method = _method_of(methods)
     sol = Solution(dict(sorted(chosen.items())), peaks(chosen), method,
                    _status(results, limits), sum(r.objective for r in results) + optionless,
                    0.0, sum(r.variables for r in results), sum(r.constraints for r in results),
                    pen, cut_by_time=any(r.cut_by_time for r in results))
     sol.lower_bound = min(sum(r.lower_bound for r in results), sol.cost)
     return sol
+
+
+def _method_of(methods: set[str]) -> str:
+    """The plan's method from its parts': the strongest any part used."""
+    return next((m for m in ("milp", "lp-rounding", "greedy") if m in methods), "none")
 
 
 def _status(results: list[PartResult], limits: Limits) -> str:
@@ -373,7 +378,7 @@ def rolling(model: Model, limits: Limits, progress: Progress | None = None,
     pen = penalties(model)
     status = (f"rolling fix-and-optimize over {len(chunks)} chunks: "
               + _tally(statuses, cut, limits))
-    method = next((m for m in ("milp", "lp-rounding", "greedy") if m in methods), "none")
+    method = _method_of(methods)
     objective = _objective(model, chosen, pen)
     return Solution(dict(sorted(chosen.items())), peaks(chosen), method, status, objective, 0.0,
                     variables, constraints, pen, cut_by_time=any(cut))

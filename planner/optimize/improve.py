@@ -38,6 +38,7 @@ from planner.optimize.solve import (
     RANK_EPS,
     Model,
     Solution,
+    alone_node_hours,
     objective_of,
     peaks,
     penalties,
@@ -268,12 +269,8 @@ class _State:
         """Objective ``o`` adds: own lines and the node-hours its pool runs more (its
         workload not in that pool now)."""
         p = self.pools.get(o.pool_id)
-        hours = p.added_hours(o.pieces) if p is not None else _alone(o.pieces)
+        hours = p.added_hours(o.pieces) if p is not None else alone_node_hours(o.pieces)
         return own(o) + o.node_price * hours
-
-    def removal_cost(self, name: str) -> float:
-        """How much the objective rises if ``name`` is left unplaced."""
-        return self.penalty[name] - self.freed(name)
 
     def best_move(self, wc: WorkloadCandidates, cheaper_by: float | None = None,
                   forced: bool = False) -> _Change | None:
@@ -352,12 +349,6 @@ def _positive(pieces: tuple[tuple[float, float], ...]) -> dict[float, float]:
     return dict(out)
 
 
-@functools.lru_cache(maxsize=65536)
-def _alone(pieces: tuple[tuple[float, float], ...]) -> float:
-    """Node-hours of a pool holding one job of these pieces."""
-    return node_hours(_positive(pieces))
-
-
 SWAP_TRIES = 24  # placed team-mates or quota neighbours tried for each unplaced workload
 SWAP_DRIVERS = 64  # unplaced workloads (by name) that drive an exchange, per sweep
 SWAP_WAITING = 3  # other unplaced team-mates that may follow a driver into the room
@@ -388,9 +379,8 @@ def _rivals(state: _State, model: Model, wc: WorkloadCandidates,
     return sorted(found, key=lambda v: (-state.chosen[v].monthly, v))[:SWAP_TRIES]
 
 
-def swap_in(state: _State, model: Model,
-            inputs: dict[str, tuple[tuple[str, Any], ...]] | None = None,
-            tried: dict[str, int] | None = None) -> int:
+def swap_in(state: _State, model: Model, inputs: dict[str, tuple[tuple[str, Any], ...]],
+            tried: dict[str, int]) -> int:
     """Place unplaced workloads by exchanges with a rival (:func:`_rivals`), each of the
     first ``SWAP_DRIVERS`` unplaced workloads (by name) driving one, where that lowers
     the objective (a driver that found none, in ``tried`` with the clock then, drives
@@ -408,8 +398,6 @@ def swap_in(state: _State, model: Model,
                 if wc.workload.name not in state.chosen and wc.options]
     if not unplaced:
         return 0
-    inputs = inputs if inputs is not None else {}
-    tried = tried if tried is not None else {}
     drivers = [wc for wc in unplaced if wc.workload.name not in tried
                or state.changed_since(inputs.get(wc.workload.name, ()),
                                       tried[wc.workload.name])][:SWAP_DRIVERS]

@@ -224,13 +224,13 @@ def penalties(model: Model) -> dict[str, float]:
 def penalty_base(model: Model) -> float:
     """M at priority 0: twice the dearest single option (idle rest of its node included)
     plus $1,000 (see :func:`penalties`)."""
-    top = max((o.objective - o.compute + o.move + o.node_price * _alone(o.pieces)
+    top = max((o.objective - o.compute + o.move + o.node_price * alone_node_hours(o.pieces)
                for wc in model.workloads for o in wc.options), default=0.0)
     return 2.0 * top + 1000.0
 
 
 @functools.lru_cache(maxsize=65536)
-def _alone(pieces: tuple[tuple[float, float], ...]) -> float:
+def alone_node_hours(pieces: tuple[tuple[float, float], ...]) -> float:
     """Node-hours a month of a pool holding one job of these pieces (many options share
     them: computed once each)."""
     return node_hours(pieces)
