@@ -51,7 +51,11 @@ The bound (valid at every round, not only at convergence)
     no unplaced columns), generated on from the same columns: a bound on the
     dollars of placing that set on any offer within the budgets themselves (the idle
     reserves of ``plan_workloads`` tighten its search, not the bound;
-    :meth:`ColumnGeneration.placed_bound`).
+    :meth:`ColumnGeneration.placed_bound`). That LP then gets rounding cuts
+    (:mod:`planner.optimize.poolcuts`: a pool's whole nodes, idle included, which the
+    relaxation above does not pay) and is generated on after each round
+    (:meth:`ColumnGeneration.rounding_bound`); the pricing and the bound above carry the
+    cut rows' duals and their idle columns, as that module proves.
 
 The search's own bound over all offers (reduced costs)
     At the relaxation's optimum (duals y, value z) every option outside the MILP has
@@ -79,6 +83,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planner.optimize.candidates import Option, OptionPool, Variant, option_order, variant_domain
+from planner.optimize.poolcuts import MAX_ROUNDS as MAX_CUT_ROUNDS
+from planner.optimize.poolcuts import PoolCuts, stretches
 from planner.optimize.solve import Model, penalties, quota_key
 
 MAX_ROUNDS = 60
@@ -106,6 +112,7 @@ class Generated:
     bound: float | None = None
     caps: tuple[Cap, ...] = ()
     converged: bool = False
+    cut_rounds: int = 0  # rounds of rounding cuts (:meth:`ColumnGeneration.rounding_bound`)
 
 
 @dataclass
@@ -159,6 +166,10 @@ class ColumnGeneration:
         # (LP value, least reduced cost of an option outside it) at the last convergence
         self.relaxation: tuple[float, float] | None = None
         self._last_duals: Any = None
+        self.lp_col: list[int] = []  # LP column of each entry of ``column``
+        self.cuts: PoolCuts | None = None  # rounding cuts (:meth:`rounding_bound`)
+        self._flat_pool: Any = None  # pool code of every flat option (with the first cuts)
+        self._pool_names: list[str] = []
 
     # -- the LP -------------------------------------------------------------
     def _start(self) -> None:
@@ -217,9 +228,14 @@ class ColumnGeneration:
             for r, a in sorted(entries):
                 index.append(r)
                 value.append(a)
+            if self.cuts is not None:
+                for r, a in self.cuts.entries(self._pool_of(j), j):
+                    index.append(r)
+                    value.append(a)
             starts.append(len(index))
         n = len(flat_indices)
         assert self.highs is not None
+        self.lp_col.extend(range(self.highs.getNumCol(), self.highs.getNumCol() + n))
         self.highs.addCols(n, np.asarray(f.objective[flat_indices], dtype=np.float64),
                            np.zeros(n), np.full(n, highspy.kHighsInf), len(index),
                            np.array(starts[:-1], dtype=np.int32), np.array(index, dtype=np.int32),
@@ -238,7 +254,10 @@ class ColumnGeneration:
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         y = np.array(h.getSolution().row_dual)
-        y[len(self.model.workloads):] = np.minimum(y[len(self.model.workloads):], 0.0)
+        first_cut = len(y) if self.cuts is None else self.cuts.first_row
+        y[len(self.model.workloads):first_cut] = np.minimum(
+            y[len(self.model.workloads):first_cut], 0.0)
+        y[first_cut:] = np.maximum(y[first_cut:], 0.0)  # cut rows are >= rows
         return y
 
     def reduced_costs(self, y: Any) -> Any:
@@ -249,7 +268,10 @@ class ColumnGeneration:
         ext = np.append(y, 0.0)  # row -1 (none) prices at 0
         per_variant = vr.units * ext[vr.quota] + ext[vr.capacity]
         budget = ext[self.budget_of][f.workload]
-        return f.objective - ext[f.workload] - f.share * per_variant[f.variant] - f.monthly * budget
+        d = f.objective - ext[f.workload] - f.share * per_variant[f.variant] - f.monthly * budget
+        if self.cuts is not None:
+            self.cuts.adjust(d, y)
+        return d
 
     def _bound(self, y: Any, d: Any) -> float:
         """y b + sum_w rhs_w min(d over w's options, and its unplaced column if allowed)."""
@@ -260,11 +282,15 @@ class ColumnGeneration:
         b = np.where(np.isfinite(upper) & (upper < 1e300), upper, 0.0)
         count = len(self.model.workloads)
         b[:count] = self.rhs
+        idle = 0.0
+        if self.cuts is not None:
+            b = np.append(b, self.cuts.rhs())
+            idle = self.cuts.idle_term(y)
         best = _segment_min(d, self.flat.starts)
         if self.allow_unplaced:
             pen = np.array([self.penalties[wc.workload.name] for wc in self.model.workloads])
             best = np.minimum(best, pen - y[:count])
-        return float(y @ b + self.rhs @ np.where(np.isfinite(best), best, 0.0))
+        return float(y @ b + self.rhs @ np.where(np.isfinite(best), best, 0.0) + idle)
 
     def run(self) -> Generated:
         """Generate until no option prices out (or ``MAX_ROUNDS``); the bound of the last
@@ -409,6 +435,110 @@ class ColumnGeneration:
             self.highs.changeColBounds(wi, 0.0, 0.0)
         return self.run()
 
+    # -- rounding cuts (planner.optimize.poolcuts) ------------------------------------
+    def rounding_bound(self, placed: set[str]) -> Generated:
+        """:meth:`placed_bound`, then rounds of rounding cuts (:mod:`planner.optimize.poolcuts`)
+        each followed by generation on: the largest bound of any round (each is valid).
+        The LP keeps the cuts and their idle columns (valid for every placement)."""
+        import numpy as np
+
+        out = self.placed_bound(placed)
+        if out.bound is None or not out.converged:
+            return out
+        best, cut_rounds = out.bound, 0
+        for _ in range(MAX_CUT_ROUNDS):
+            assert self.highs is not None
+            values = np.asarray(self.highs.getSolution().col_value)
+            x = np.zeros(len(self.flat.objective))
+            x[self.column] = values[self.lp_col]
+            cuts = self._cuts(x)
+            found = cuts.separate(x, {key: float(values[c]) for key, c in cuts.idle.items()})
+            if not found:
+                break
+            self._add_cuts(found)
+            cut_rounds += 1
+            again = self.run()
+            if again.bound is None:
+                break
+            best = max(best, again.bound)
+            out = again
+        out.bound, out.cut_rounds = best, cut_rounds
+        return out
+
+    def _cuts(self, x: Any) -> PoolCuts:
+        """The cut set, with the stretches of every pool ``x`` uses that can have idle
+        (some option holds part of a node; a node price above 0)."""
+        import numpy as np
+
+        if self.cuts is None:
+            assert self.highs is not None
+            self.cuts = PoolCuts(self.highs.getNumRow())
+            codes, names = self._pool_codes()
+            self._flat_pool, self._pool_names = codes[self.flat.variant], names
+        used = np.unique(self._flat_pool[x > 1e-9])
+        for code in used:
+            pid = self._pool_names[int(code)]
+            if pid in self.cuts.pools:
+                continue
+            members = np.flatnonzero(self._flat_pool == code)
+            share = self.flat.share[members]
+            if np.all(np.abs(share - np.round(share)) <= 1e-9):
+                continue
+            options = [self.make(self.model.workloads[int(self.flat.workload[j])],
+                                 int(self.flat.position[j])) for j in members]
+            price = min(o.node_price for o in options)
+            if price > 0:
+                self.cuts.pools[pid] = stretches(price, members, [o.pieces for o in options])
+        return self.cuts
+
+    def _pool_codes(self) -> tuple[Any, list[str]]:
+        """A pool code per global variant (the order of :func:`_flatten`), and the names."""
+        import numpy as np
+
+        seen: set[int] = set()
+        names: dict[str, int] = {}
+        codes: list[int] = []
+        for wc in self.model.workloads:
+            pool = wc.pool
+            if pool is None or len(pool) == 0 or id(pool.variants) in seen:
+                continue
+            seen.add(id(pool.variants))
+            codes.extend(names.setdefault(v.pool_id, len(names)) for v in pool.variants)
+        return np.array(codes, dtype=np.int64), sorted(names, key=names.__getitem__)
+
+    def _pool_of(self, flat_index: int) -> str:
+        return self._pool_names[int(self._flat_pool[flat_index])]
+
+    def _add_cuts(self, found: list[Any]) -> None:
+        """Add cut rows (and the idle column of each new pool stretch) to the LP."""
+        import highspy
+        import numpy as np
+
+        cuts, h = self.cuts, self.highs
+        assert cuts is not None and h is not None
+        for cut in found:
+            key = (cut.pool, cut.stretch)
+            if key not in cuts.idle:
+                ps = cuts.pools[cut.pool]
+                cuts.idle_cost[key] = ps.price * float(ps.spans[cut.stretch])
+                cuts.idle[key] = h.getNumCol()
+                h.addCol(cuts.idle_cost[key], 0.0, highspy.kHighsInf, 0,
+                         np.zeros(0, dtype=np.int32), np.zeros(0))
+        lp_index = np.full(len(self.flat.objective), -1, dtype=np.int64)
+        lp_index[self.column] = self.lp_col
+        starts, index, value = [], [], []
+        for cut in found:
+            coef = cuts.coefficients(cut)
+            cols = lp_index[cuts.pools[cut.pool].members]
+            keep = (cols >= 0) & (coef != 0.0)
+            starts.append(len(index))
+            index.extend([*cols[keep].tolist(), cuts.idle[cut.pool, cut.stretch]])
+            value.extend([*coef[keep].tolist(), cut.r])
+            cuts.cuts.append(cut)
+        h.addRows(len(found), np.array([cut.rhs for cut in found]),
+                  np.full(len(found), highspy.kHighsInf), len(index),
+                  np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32),
+                  np.array(value))
 
 _INF = float("inf")
 
@@ -418,7 +548,7 @@ def all_offer_bound(gen: ColumnGeneration, sol: Any) -> tuple[float, Generated]:
     :meth:`ColumnGeneration.search_bound` and :meth:`ColumnGeneration.placed_bound`,
     clipped to [0, the solution's cost]."""
     searched = gen.search_bound(sol)
-    result = gen.placed_bound(set(sol.chosen))
+    result = gen.rounding_bound(set(sol.chosen))
     bounds = [b for b in (searched, result.bound) if b is not None]
     return max(0.0, min(max(bounds, default=0.0), sol.cost)), result
 
