@@ -14,7 +14,8 @@ Both gaps (issue 20): ``gap`` / ``gap_all_offers`` is the plan's, its bound over
 feasible offer (column generation, :mod:`planner.optimize.colgen`); ``pruned_gap`` is what
 the planner reported before, the same set planned with ``all_offers=False`` (search and
 bound over the pruned candidates only), with that plan's cost and placements beside it.
-``colgen_cpu_s`` is column generation's CPU time (growing the LP and the plan's bound),
+``colgen_cpu_s`` is column generation's CPU time (growing the LP and the plan's bound, its
+rounding cuts included: :mod:`planner.optimize.poolcuts`),
 ``columns_generated`` the options it gave the MILP, ``capped_workloads`` /
 ``offers_never_priced`` where a shape's cap still applies.
 
@@ -214,6 +215,8 @@ def time_column_generation() -> list[float]:
     colgen.ColumnGeneration.grow = timed(colgen.ColumnGeneration.grow)  # type: ignore[method-assign]
     colgen.ColumnGeneration.placed_bound = timed(  # type: ignore[method-assign]
         colgen.ColumnGeneration.placed_bound)
+    colgen.ColumnGeneration.rounding_bound = timed(  # type: ignore[method-assign]
+        colgen.ColumnGeneration.rounding_bound)
     return spent
 
 

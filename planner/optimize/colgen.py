@@ -83,8 +83,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planner.optimize.candidates import Option, OptionPool, Variant, option_order, variant_domain
+from planner.optimize.poolcuts import CUT_FROM_GAP, PoolCuts, stretches
 from planner.optimize.poolcuts import MAX_ROUNDS as MAX_CUT_ROUNDS
-from planner.optimize.poolcuts import PoolCuts, stretches
 from planner.optimize.solve import Model, penalties, quota_key
 
 MAX_ROUNDS = 60
@@ -421,6 +421,12 @@ class ColumnGeneration:
         """The LP over all offers with exactly ``placed`` placed, generated on from the
         current columns: a lower bound on the dollars (objective units without
         penalties) of placing that set."""
+        self._place_exactly(placed)
+        return self.run()
+
+    def _place_exactly(self, placed: set[str]) -> None:
+        """Set the LP to place exactly ``placed``: the budgets themselves, each workload's
+        assignment row at 1 or 0, no unplaced columns."""
         import numpy as np
 
         if self.highs is None:
@@ -433,17 +439,20 @@ class ColumnGeneration:
         for wi in range(len(rhs)):
             self.highs.changeRowBounds(wi, rhs[wi], rhs[wi])
             self.highs.changeColBounds(wi, 0.0, 0.0)
-        return self.run()
 
     # -- rounding cuts (planner.optimize.poolcuts) ------------------------------------
-    def rounding_bound(self, placed: set[str]) -> Generated:
-        """:meth:`placed_bound`, then rounds of rounding cuts (:mod:`planner.optimize.poolcuts`)
-        each followed by generation on: the largest bound of any round (each is valid).
-        The LP keeps the cuts and their idle columns (valid for every placement)."""
+    def rounding_bound(self, placed: set[str], cost: float) -> Generated:
+        """The LP of :meth:`placed_bound`; where its bound leaves ``cost`` (the plan's
+        dollars) more than ``CUT_FROM_GAP`` above it, rounds of rounding cuts
+        (:mod:`planner.optimize.poolcuts`) each followed by generation on: the largest
+        bound of any round (each is valid). The LP keeps the cuts and their idle columns
+        (valid for every placement) and is left placing exactly ``placed``."""
         import numpy as np
 
-        out = self.placed_bound(placed)
-        if out.bound is None or not out.converged:
+        self._place_exactly(placed)
+        out = self.run()
+        if (out.bound is None or not out.converged
+                or cost - out.bound <= CUT_FROM_GAP * cost):
             return out
         best, cut_rounds = out.bound, 0
         for _ in range(MAX_CUT_ROUNDS):
@@ -548,7 +557,7 @@ def all_offer_bound(gen: ColumnGeneration, sol: Any) -> tuple[float, Generated]:
     :meth:`ColumnGeneration.search_bound` and :meth:`ColumnGeneration.placed_bound`,
     clipped to [0, the solution's cost]."""
     searched = gen.search_bound(sol)
-    result = gen.rounding_bound(set(sol.chosen))
+    result = gen.rounding_bound(set(sol.chosen), sol.cost)
     bounds = [b for b in (searched, result.bound) if b is not None]
     return max(0.0, min(max(bounds, default=0.0), sol.cost)), result
 

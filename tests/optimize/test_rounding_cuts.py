@@ -39,7 +39,7 @@ def test_a_quarter_gpu_alone_pays_its_whole_node_in_the_bound(full_catalog: Any)
 
 
 @st.composite
-def shared_sets(draw: Any) -> list[dict[str, Any]]:
+def shared_sets(draw: Any) -> dict[str, Any]:
     out = []
     for i in range(draw(st.integers(1, 6))):
         w: dict[str, Any] = {"name": f"w{i}", "team": draw(st.sampled_from(["a", "b"])),
@@ -49,17 +49,25 @@ def shared_sets(draw: Any) -> list[dict[str, Any]]:
         else:
             w["work"] = {"duration_hours": draw(st.sampled_from([5, 40, 200, 730, 900]))}
         out.append(w)
-    return out
+    quotas = [{"cloud": "gcp", "region": "us-central1", "family": "NVIDIA_A100_GPUS",
+               "limit": draw(st.sampled_from([1, 2, 8]))}] if draw(st.booleans()) else []
+    teams = {t: ({"monthly_budget": str(draw(st.integers(300, 6000)))} if draw(st.booleans())
+                 else {}) for t in ("a", "b")}
+    return {"workloads": out, "quotas": quotas, "teams": teams}
 
 
 @given(spec=shared_sets())
 @SETTINGS
-def test_bound_with_cuts_below_the_optimum_of_shared_pools(spec: list[dict[str, Any]],
+def test_bound_with_cuts_below_the_optimum_of_shared_pools(spec: dict[str, Any],
                                                           full_catalog: Any) -> None:
-    """On random small sets of shared and whole-GPU jobs of different hours in one region:
-    all-offer bound (rounding cuts included) <= the uncapped MILP's optimum <= plan cost."""
-    ws = workload_set([dict(w) for w in spec])
+    """On random small sets of shared and whole-GPU jobs of different hours in one region,
+    some under an A100 quota or team budgets: all-offer bound (rounding cuts included) <=
+    the uncapped MILP's optimum <= plan cost."""
+    ws = workload_set([dict(w) for w in spec["workloads"]], quotas=spec["quotas"],
+                      teams=spec["teams"])
     plan = plan_workloads(ws, full_catalog, time_limit=10)
+    if not plan.placements:
+        return
     with pytest.MonkeyPatch.context() as m:
         best = full_optimum(ws, full_catalog, placed(plan), m)
     assert best is not None
