@@ -7,6 +7,9 @@ Rooms, in data-flow order (each ``__init__`` says what it may import;
 - ``catalog``: prices and shapes (-> ``Catalog``), quota families, throughput;
 - ``optimize``: candidates, cost model, MILP, assembling the ``Plan``;
 - ``plan``: the hand-off contract (``plan.json``) everything downstream reads;
+- ``jsontext``: canonical JSON text (``json.dumps(indent=2, sort_keys=True)``'s bytes,
+  written column by column: a 20,000-workload plan is 125 MB); standard library only,
+  ``plan`` writes ``plan.json`` with it;
 - ``names``: identifier rules (DNS labels, catalog names) that ``spec`` and ``plan``
   both apply, so a plan is read with the declaration's rules;
 - ``plancost``: the one cost function (whole nodes, idle, GPU-hours) that fills it;
