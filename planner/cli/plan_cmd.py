@@ -22,6 +22,8 @@ import typer
 from planner.cli.app import state
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from planner.cli.progress_display import Display
     from planner.plan import Plan
 
@@ -104,38 +106,13 @@ def plan(
         from planner.errors import UsageError
 
         raise UsageError("missing FILE (workloads.yaml), or give --check plan.json")
-    from planner.cli.output import write_atomic
     from planner.cli.progress_display import progress_for
-    from planner.errors import InfeasibleError
-    from planner.plan import dumps_plan
 
     with progress_for(quiet) as display:
         result = _read_and_plan(ctx, file, display, time_limit=time_limit,
                                 max_catalog_age=max_catalog_age,
                                 allow_price_outliers=allow_price_outliers, base=base)
-    text = dumps_plan(result)
-    failed = strict and (bool(result.unplaced) or result.solver.cut_by_time_limit)
-    if out is not None and not failed:  # nothing is written when --strict fails
-        write_atomic(out, text)
-    from planner.utilization import utilization_warnings
-
-    warnings = utilization_warnings(result, threshold)
-    if fmt == PlanFormat.json:
-        typer.echo(text, nl=False)
-        for warning in warnings:  # stdout is the plan itself
-            typer.echo(f"warning: {warning}", err=True)
-    elif fmt == PlanFormat.md:
-        from planner.review.planmarkdown import plan_markdown
-
-        typer.echo(plan_markdown(result, warnings), nl=False)
-    else:
-        from planner.cli.plan_table import print_plan
-
-        print_plan(result, warnings)
-        if out is not None and not failed:
-            typer.echo(f"wrote {out}", err=True)
-    if failed:
-        raise InfeasibleError("; ".join(_strict_failures(result)))
+    _write_and_show(result, out, fmt, strict, threshold)
 
 
 def _strict_failures(result: Plan) -> list[str]:
@@ -191,6 +168,42 @@ def _read_and_plan(ctx: typer.Context, file: Path, display: Display, *,
     _warn_if_stale(catalog.meta.date, max_catalog_age, display)
     return plan_workloads(workloads, catalog, time_limit=time_limit, progress=display,
                           processes=cores(), base=base_plan)
+
+
+@without_cycle_collection()
+def _write_and_show(result: Plan, out: Path | None, fmt: PlanFormat, strict: bool,
+                    threshold: Decimal | None) -> None:
+    """Write plan.json to ``out`` (unless ``--strict`` fails) and show the plan in ``fmt``,
+    without the cycle collector: the plan's millions of objects are long-lived, and the
+    collector traversed them again and again while its JSON was built (writing a
+    20,000-workload plan: 6.9 s -> 2.4 s CPU)."""
+    from planner.cli.output import write_atomic
+    from planner.errors import InfeasibleError
+    from planner.plan import dumps_plan
+
+    text = dumps_plan(result)
+    failed = strict and (bool(result.unplaced) or result.solver.cut_by_time_limit)
+    if out is not None and not failed:  # nothing is written when --strict fails
+        write_atomic(out, text)
+    from planner.utilization import utilization_warnings
+
+    warnings = utilization_warnings(result, threshold)
+    if fmt == PlanFormat.json:
+        typer.echo(text, nl=False)
+        for warning in warnings:  # stdout is the plan itself
+            typer.echo(f"warning: {warning}", err=True)
+    elif fmt == PlanFormat.md:
+        from planner.review.planmarkdown import plan_markdown
+
+        typer.echo(plan_markdown(result, warnings), nl=False)
+    else:
+        from planner.cli.plan_table import print_plan
+
+        print_plan(result, warnings)
+        if out is not None and not failed:
+            typer.echo(f"wrote {out}", err=True)
+    if failed:
+        raise InfeasibleError("; ".join(_strict_failures(result)))
 
 
 def cores() -> int:

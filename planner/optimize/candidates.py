@@ -203,6 +203,15 @@ class WorkloadCandidates:
     pool: OptionPool | None = None  # every feasible option, for column generation
     cut: int = 0  # feasible offers never priced (the shape's MAX_SHAPE_OPTIONS cap)
     stay: Option | None = None  # the option in its base-plan pool, when still an option
+    # the candidates these are a renamed copy of (the same figures: a workload of the same
+    # shape, work and prices), so that explaining a plan can reuse what it found for them
+    copy_of: WorkloadCandidates | None = None
+
+    @property
+    def original(self) -> WorkloadCandidates:
+        """The candidates whose figures these are: the ones they were copied from, or
+        themselves."""
+        return self.copy_of if self.copy_of is not None else self
 
 
 def slot_share(share: float) -> float:
@@ -620,7 +629,7 @@ def _renamed(first: WorkloadCandidates, w: Workload) -> WorkloadCandidates:
     return WorkloadCandidates(w, [own(o) for o in first.options],
                               [own(o) for o in first.alternatives], rejected, dict(first.relaxable),
                               first.pool, first.cut,
-                              own(first.stay) if first.stay is not None else None)
+                              own(first.stay) if first.stay is not None else None, first)
 
 
 def variant_domain(v: Variant) -> tuple[str, str, str, str]:

@@ -129,6 +129,27 @@ class Marginal:
         """As :meth:`dollars`, with the time value the solver weighs too."""
         return o.objective - o.compute + o.node_price * self.added_node_hours(o)
 
+    def prices(self, options: list[Option]) -> list[float]:
+        """:meth:`dollars` of each of ``options`` (all of one workload) in one loop: a plan
+        prices some 25 alternatives a workload, 500,000 at 20,000 workloads."""
+        return [o.monthly - o.compute + o.node_price * added
+                for o, added in zip(options, self._added_many(options), strict=True)]
+
+    def objectives(self, options: list[Option]) -> list[float]:
+        """:meth:`objective` of each of ``options`` (all of one workload) in one loop."""
+        return [o.objective - o.compute + o.node_price * added
+                for o, added in zip(options, self._added_many(options), strict=True)]
+
+    def _added_many(self, options: list[Option]) -> list[float]:
+        """:meth:`added_node_hours` of each of ``options``, all of one workload."""
+        if not options:
+            return []
+        current = self.held.get(options[0].workload)
+        within = current.pool if current is not None else None
+        loads, empty = self.loads, self._empty
+        return [self.added_node_hours(o) if o.pool_id == within
+                else loads.get(o.pool_id, empty).added_by(o.pieces) for o in options]
+
     def leaving(self, workload: str) -> float:
         """$/month the plan would save if ``workload`` left its pool."""
         h = self.held[workload]
@@ -185,8 +206,8 @@ def binding_constraints(model: Model, sol: Solution) -> list[Binding]:
         now = math.inf
         if current is not None:
             now = marginal.charged(name) + current.objective - current.monthly
-        for o in wc.options:
-            if marginal.objective(o) >= now - EPS:
+        for o, value in zip(wc.options, marginal.objectives(wc.options), strict=True):
+            if value >= now - EPS:
                 continue
             for cid in violations(model, sol, use, o):
                 hits[cid].add(name)

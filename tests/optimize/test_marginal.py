@@ -81,3 +81,14 @@ def test_marginal_prices_are_the_cost_functions_and_stay_those_of_its_placement(
     held["late"] = newcomer
     assert repr(figures(m, original)) == repr(want)
     assert repr(figures(Marginal(held), held)) == repr(expected(held))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(helds(), min_size=1, max_size=12))
+def test_prices_in_one_loop_are_each_options_dollars_and_objective(jobs: list[Held]) -> None:
+    held = {f"w{i}": h for i, h in enumerate(jobs)}
+    m = Marginal(held)
+    for name, h in held.items():
+        options = [option(name, pool, h) for pool in POOLS]  # its own pool among them
+        assert repr(m.prices(options)) == repr([m.dollars(o) for o in options])
+        assert repr(m.objectives(options)) == repr([m.objective(o) for o in options])
