@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
-from typing import Literal
+from typing import Any, Literal
 
 from planner.catalog.model import Catalog
 from planner.optimize.candidates import (
@@ -357,7 +357,7 @@ def assemble(ws: WorkloadSet, catalog: Catalog, cands: list[WorkloadCandidates],
                 if b.kind == "budget" else b for b in bindings]
     facts = Explaining(model, sol, use, marginal)
     placements = [
-        _placement(ws, by_name[name], o, _cost(ws, by_name[name].workload, o),
+        _placement(ws, by_name[name], o, facts.cost(ws, by_name[name], o),
                    plan_cost.jobs[name], clusters, tuple(sorted(binding_ids[name])), facts)
         for name, o in sorted(sol.chosen.items())
     ]
@@ -482,9 +482,9 @@ def _rate(ws: WorkloadSet, o: Option) -> Rate:
 @dataclass
 class Explaining:
     """What every placement's alternatives and rejections read: the model, the solution,
-    its usage and marginal prices; and what they came to for each workload whose
-    candidates are copies of the same ones (16,000 of 20,000 synthetic workloads), so
-    each is worked out once per original and placement price."""
+    its usage and marginal prices; and what they, its run cost and its machine request
+    came to for each workload whose candidates are copies of the same ones (16,000 of
+    20,000 synthetic workloads), so each is worked out once per original and option."""
 
     model: Model
     sol: Solution
@@ -494,6 +494,24 @@ class Explaining:
         dataclasses.field(default_factory=dict)
     rejections: dict[tuple[int, float], tuple[Rejection, ...]] = \
         dataclasses.field(default_factory=dict)
+    machines: dict[tuple[int, int], dict[str, Any]] = dataclasses.field(default_factory=dict)
+    costs: dict[tuple[int, int, int, float, float], Cost] = dataclasses.field(default_factory=dict)
+
+    def cost(self, ws: WorkloadSet, wc: WorkloadCandidates, o: Option) -> Cost:
+        """:func:`_cost` of ``wc``'s workload on ``o``, once per original and option."""
+        key = (id(wc.original), id(o.variant), o.nodes, o.runtime, o.rework)
+        found = self.costs.get(key)
+        if found is None:
+            found = self.costs[key] = _cost(ws, wc.workload, o)
+        return found
+
+    def machine(self, wc: WorkloadCandidates, o: Option) -> dict[str, Any]:
+        """:func:`_machine` of ``wc``'s workload on ``o``, once per original and variant."""
+        key = (id(wc.original), id(o.variant))
+        found = self.machines.get(key)
+        if found is None:
+            found = self.machines[key] = _machine(wc.workload, o)
+        return found
 
 
 def _placement(ws: WorkloadSet, wc: WorkloadCandidates, o: Option, cost: Cost, job: JobCost,
@@ -501,21 +519,14 @@ def _placement(ws: WorkloadSet, wc: WorkloadCandidates, o: Option, cost: Cost, j
                facts: Explaining) -> Placement:
     w = wc.workload
     team = ws.teams[w.team]
-    cpu = w.resources.cpu_request
-    mem = w.resources.memory_request
-    share = o.variant.share
-    floor = (0.1, 0.25) if o.variant.mode.shared else (0.5, 0.5)
     return Placement(
         workload=w.name, team=w.team, namespace=team.namespace or w.team, kind=w.kind,
         priority=w.priority, pool=o.pool_id, cluster=cluster_for(ws, o), cloud=o.offer.cloud,
         region=o.offer.region, zone=o.offer.zone, instance_type=o.offer.instance_type,
         capacity="spot" if o.spot else "on-demand", accelerator=o.offer.accelerator,
         gpus_per_node=o.variant.choice.count if o.offer.accelerator else 0.0,
-        cpus_per_node=_request(cpu.value if cpu else None, o.offer.vcpus, share, floor[0]),
-        memory_gib_per_node=_request(
-            (mem.value * (cpu.value if cpu else o.offer.vcpus * share) if mem.per_cpu else mem.value)
-            if mem else None, o.offer.memory_gib, share, floor[1]),
-        host=_host(w, o), nodes=o.nodes, node_share=round(share, 6),
+        **facts.machine(wc, o),
+        nodes=o.nodes, node_share=round(o.variant.share, 6),
         pool_share=round(o.run_share, 6),
         monthly_hours=round(o.run_hours, 4), topology=w.topology.type,
         servers=w.topology.servers, min_workers=w.topology.min_workers,
@@ -528,6 +539,22 @@ def _placement(ws: WorkloadSet, wc: WorkloadCandidates, o: Option, cost: Cost, j
         rejected=_placed_rejections(wc, o, facts),
         binding=binding,
     )
+
+
+def _machine(w: Workload, o: Option) -> dict[str, Any]:
+    """What ``w`` asks of each node of ``o``: CPUs and memory (GiB) to request, and the
+    host request the offer met. They follow from its resources and the variant, so
+    copies of the same candidates share them."""
+    cpu = w.resources.cpu_request
+    mem = w.resources.memory_request
+    share = o.variant.share
+    floor = (0.1, 0.25) if o.variant.mode.shared else (0.5, 0.5)
+    return dict(
+        cpus_per_node=_request(cpu.value if cpu else None, o.offer.vcpus, share, floor[0]),
+        memory_gib_per_node=_request(
+            (mem.value * (cpu.value if cpu else o.offer.vcpus * share) if mem.per_cpu else mem.value)
+            if mem else None, o.offer.memory_gib, share, floor[1]),
+        host=_host(w, o))
 
 
 def _host(w: Workload, o: Option) -> HostRequest:

@@ -95,3 +95,15 @@ def test_rejections_count_cheaper_offers_against_each_workloads_own_cost(
         limit = planning.charged_unit_cost(wc.workload, sol.chosen[p.workload], marginal)
         assert {r.reason: r.cheaper for r in p.rejected} == \
             {reason: r.cheaper_than(limit) for reason, r in wc.rejected.items()}
+
+
+def test_run_costs_and_machine_requests_are_each_workloads_own(assembled: Any) -> None:
+    args, _, plan = assembled
+    ws, cands, sol = args[0], args[2], args[4]
+    by_name = {wc.workload.name: wc.workload for wc in cands}
+    for p in plan.placements:
+        w, o = by_name[p.workload], sol.chosen[p.workload]
+        assert p.cost == planning._cost(ws, w, o)
+        machine = planning._machine(w, o)
+        assert (p.cpus_per_node, p.memory_gib_per_node, p.host) == \
+            (machine["cpus_per_node"], machine["memory_gib_per_node"], machine["host"])
