@@ -537,7 +537,8 @@ class CandidateBuilder:
         passed its checks: see :class:`OptionPool`), with its move price against a base
         (``wc.stay``)."""
         w = wc.workload
-        option, _ = self._option(_WorkloadView(w, self.ws), self.shape(w).variants[position])
+        variants = wc.pool.variants if wc.pool is not None else self.shape(w).variants
+        option, _ = self._option(_WorkloadView(w, self.ws), variants[position])
         assert option is not None
         if wc.stay is not None and option.pool_id != wc.stay.pool_id:
             self._price_move(move_rule(self.ws.stability, w), option, wc.stay)

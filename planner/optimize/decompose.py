@@ -51,7 +51,7 @@ from typing import Any
 
 from planner.optimize.candidates import Option, WorkloadCandidates
 from planner.optimize.progress import Progress
-from planner.optimize.search import Limits, search
+from planner.optimize.search import Limits, RelaxedLP, search
 from planner.optimize.solve import (
     RANK_EPS,
     TIE_EPS,
@@ -72,9 +72,10 @@ DECOMPOSE_COLUMNS = 20_000  # at most this many option columns: one MILP, as bef
 # relaxation plus local search (planner.optimize.search), near linear in the columns.
 # Measured on plan_scale's 10,000-workload set (one component, ~160,000 columns): whole,
 # 20 s of CPU for the two searches (the idle budget round included), gap 0.13 %, 9,990
-# placed; in two chunks of 120,000 columns, 36 s, gap 0.68 %, 9,983 placed. 20,000
-# workloads whole: 1.1 GiB peak for the whole plan.
-CHUNK_COLUMNS = 400_000
+# placed; in two chunks of 120,000 columns, 36 s, gap 0.68 %, 9,983 placed. 50,000
+# workloads (600,000 columns) whole: gap 0.03 % against 0.91 % in two chunks, 3.7 GiB peak
+# for the whole plan in one process (the search reuses column generation's LP).
+CHUNK_COLUMNS = 1_000_000
 SUBGRADIENT_STEPS = 60
 
 Key = tuple[str, object]
@@ -87,22 +88,26 @@ def decomposed(model: Model) -> bool:
 
 def solve_parts(model: Model, limits: Limits, progress: Progress | None = None, *,
                 processes: int = 1, bound: bool = True,
-                hint: dict[str, Option] | None = None) -> Solution:
+                hint: dict[str, Option] | None = None,
+                relaxed: RelaxedLP | None = None) -> Solution:
     """Search ``model`` whole or in parts (module docstring), within ``limits``. With
     ``bound`` the solution carries its lower bound (a split model's: the sum of its parts'),
     else none: a whole model's is left for :func:`attach_parts_bound`, and a split model
     solved without one needs another (the bound over all offers,
     :func:`planner.optimize.colgen.all_offer_bound`). ``hint``: a previous solve's
     placement, kept by each search's greedy start where it fits
-    (:func:`planner.optimize.search.search`)."""
+    (:func:`planner.optimize.search.search`). ``relaxed``: the whole model's solved LP
+    relaxation (column generation's), for a search over the whole model: the model
+    itself, or its one part."""
     if not decomposed(model):
-        sol = search(model, limits, progress, hint)
+        sol = search(model, limits, progress, hint, relaxed)
         if bound:
             attach_bound(model, sol, limits.safety_s)
         return sol
     model = replace(model, penalty_base=penalty_base(model))
     parts = [part for part in components(model) if _columns(part.workloads)]
-    solved = _run_parts(parts, limits, progress, processes, bound, hint or {})
+    whole = relaxed if len(parts) == 1 else None
+    solved = _run_parts(parts, limits, progress, processes, bound, hint or {}, whole)
     return _merge(model, parts, solved, limits)
 
 
@@ -192,14 +197,16 @@ class PartResult:
 
 
 def _run_parts(parts: list[Model], limits: Limits, progress: Progress | None,
-               processes: int, bound: bool, hint: dict[str, Option]) -> list[PartResult]:
-    """Each part's result, in part order, in this process or a pool of ``processes``."""
+               processes: int, bound: bool, hint: dict[str, Option],
+               relaxed: RelaxedLP | None = None) -> list[PartResult]:
+    """Each part's result, in part order, in this process or a pool of ``processes``
+    (``relaxed``: the LP relaxation of a lone part, which is searched here)."""
     hints = [_positions(part, hint) for part in parts]
     if processes <= 1 or len(parts) <= 1:
         out: dict[int, PartResult] = {}
         for i, part in enumerate(parts):
             here = _Offset(progress, *_so_far(parts, out)) if progress else None
-            out[i] = solve_part(part, limits, here, bound=bound, hint=hints[i])
+            out[i] = solve_part(part, limits, here, bound=bound, hint=hints[i], relaxed=relaxed)
         return [out[i] for i in range(len(parts))]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -229,10 +236,12 @@ def _positions(part: Model, hint: dict[str, Option]) -> dict[str, int]:
 
 
 def solve_part(part: Model, limits: Limits, progress: Progress | None = None, *,
-               bound: bool = True, hint: dict[str, int] | None = None) -> PartResult:
+               bound: bool = True, hint: dict[str, int] | None = None,
+               relaxed: RelaxedLP | None = None) -> PartResult:
     """One component: searched whole, or in rolling chunks when too large; with its lower
     bound when ``bound`` (the LP's, or the Lagrangian one for rolling chunks). ``hint``:
-    a previous placement, each workload's position in its options."""
+    a previous placement, each workload's position in its options. ``relaxed``: the
+    part's LP relaxation when one is solved already (a part searched whole uses it)."""
     options = {wc.workload.name: wc.options for wc in part.workloads}
     kept = {name: options[name][i] for name, i in sorted((hint or {}).items())}
     if _columns(part.workloads) > CHUNK_COLUMNS:
@@ -241,7 +250,7 @@ def solve_part(part: Model, limits: Limits, progress: Progress | None = None, *,
             sol.lower_bound = lagrangian_bound(part, sol)
         known = sol.lower_bound if bound else None  # the chunks' own bounds do not add up
     else:
-        sol = search(part, limits, progress, kept or None)
+        sol = search(part, limits, progress, kept or None, relaxed)
         if bound:
             attach_bound(part, sol, limits.safety_s)
         known = sol.lower_bound if bound else (

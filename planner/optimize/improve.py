@@ -27,9 +27,12 @@ Node-hours are computed on float shares with the cost function's tolerance
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import heapq
 import math
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,8 +76,12 @@ def peak_share(o: Option) -> float:
 
 @dataclass
 class _Pool:
-    """One pool's jobs and what they hold: hours -> share, peak share and nodes, and its
-    levels (longest hours first: hours, span down to the next level, running share)."""
+    """One pool's jobs and what they hold: hours -> share, peak share and nodes. Its levels
+    (longest hours first: hours, span down to the next level, running share) are worked
+    out when first needed: a pool whose every share is a whole number of nodes (``whole``)
+    runs exactly its jobs' share-hours, and a job of whole nodes adds or frees exactly
+    its own in any pool (a whole number more at every hour is that many more nodes), so
+    most pools never need them."""
 
     price: float
     units: float
@@ -83,8 +90,8 @@ class _Pool:
     by_hours: dict[float, float] = field(default_factory=lambda: defaultdict(float))
     share: float = 0.0
     hours: float = 0.0  # node-hours a month
-    steps: tuple[tuple[float, float, float], ...] = ()
-    arrays: Any = None  # with more than ARRAY_LEVELS levels: hours, low ends, spans, running
+    whole: bool = True  # every share it holds at every hour is a whole number of nodes
+    _levels: Any = None  # (steps, arrays or None), or None until needed
 
     @property
     def nodes(self) -> int:
@@ -100,33 +107,49 @@ class _Pool:
         return out
 
     def refresh(self) -> None:
-        """Levels and node-hours from ``by_hours`` (after a job came or went)."""
-        hours = sorted(self.by_hours, reverse=True)
-        running, steps = 0.0, []
-        for i, h in enumerate(hours):
-            running += self.by_hours[h]
-            below = hours[i + 1] if i + 1 < len(hours) else 0.0
-            steps.append((h, h - below, running))
-        self.steps = tuple(steps)
-        self.hours = sum(span * whole_nodes(r) for _, span, r in steps)
-        self.arrays = None
-        if len(steps) > ARRAY_LEVELS:
-            import numpy as np
+        """Node-hours from ``by_hours`` (after a job came or went); levels on demand."""
+        self._levels = None
+        self.whole = all(v.is_integer() for v in self.by_hours.values())
+        if self.whole:
+            self.hours = sum(h * v for h, v in self.by_hours.items())
+        else:
+            steps, _ = self.levels()
+            self.hours = sum(span * whole_nodes(r) for _, span, r in steps)
 
-            tops, spans, runs = (np.array(column) for column in zip(*steps, strict=True))
-            self.arrays = (tops, tops - spans, spans, runs)
+    def levels(self) -> tuple[tuple[tuple[float, float, float], ...], Any]:
+        """The steps (hours, span, running share), longest hours first, and with more than
+        ``ARRAY_LEVELS`` of them the same as numpy arrays (hours, low ends, spans, running)."""
+        if self._levels is None:
+            hours = sorted(self.by_hours, reverse=True)
+            running, steps = 0.0, []
+            for i, h in enumerate(hours):
+                running += self.by_hours[h]
+                below = hours[i + 1] if i + 1 < len(hours) else 0.0
+                steps.append((h, h - below, running))
+            arrays = None
+            if len(steps) > ARRAY_LEVELS:
+                import numpy as np
+
+                tops, spans, runs = (np.array(column) for column in zip(*steps, strict=True))
+                arrays = (tops, tops - spans, spans, runs)
+            self._levels = (tuple(steps), arrays)
+        return self._levels
 
     def added_hours(self, pieces: tuple[tuple[float, float], ...]) -> float:
         """Node-hours a job of these pieces adds (one piece: from the levels, no copy)."""
+        held = _whole_share_hours(pieces)
+        if held is not None:
+            return held
         job = _positive(pieces)
         if len(job) != 1:
             return node_hours(self.with_pieces(pieces, 1.0)) - self.hours
         (until, share), = job.items()
-        top = self.steps[0][0] if self.steps else 0.0
+        steps, arrays = self.levels()
+        top = steps[0][0] if steps else 0.0
         total = (until - top) * whole_nodes(share) if until > top else 0.0
-        if self.arrays is not None:
-            return total + _added_on_arrays(self.arrays, until, share)
-        for h, span, running in self.steps:
+        if arrays is not None:
+            return total + _added_on_arrays(arrays, until, share)
+        for h, span, running in steps:
             low = h - span
             if low < until:
                 total += (min(h, until) - low) * (whole_nodes(running + share)
@@ -135,14 +158,28 @@ class _Pool:
 
     def freed_hours(self, pieces: tuple[tuple[float, float], ...]) -> float:
         """Node-hours taking out a job of these pieces (one it holds) saves."""
+        held = _whole_share_hours(pieces)
+        if held is not None:
+            return held
         job = _positive(pieces)
         if len(job) != 1:
             return self.hours - node_hours(self.with_pieces(pieces, -1.0))
         (until, share), = job.items()
-        if self.arrays is not None:
-            return _freed_on_arrays(self.arrays, until, share)
+        steps, arrays = self.levels()
+        if arrays is not None:
+            return _freed_on_arrays(arrays, until, share)
         return sum(span * (whole_nodes(running) - whole_nodes(running - share))
-                   for h, span, running in self.steps if h <= until)
+                   for h, span, running in steps if h <= until)
+
+
+@functools.lru_cache(maxsize=65536)
+def _whole_share_hours(pieces: tuple[tuple[float, float], ...]) -> float | None:
+    """Share-hours of a job whose every piece holds whole nodes (None if one does not):
+    exactly the node-hours it adds to or frees from any pool."""
+    held = [(h, s) for h, s in pieces if h > 0 and s > 0]
+    if not all(s.is_integer() for _, s in held):
+        return None
+    return sum(h * s for h, s in held)
 
 
 ARRAY_LEVELS = 24  # a pool with more levels works on numpy arrays (one call, not a loop)
@@ -198,13 +235,43 @@ class _State:
         self.spent: dict[str, float] = defaultdict(float)
         self.clock = 0  # counts changes; ``stamps``: when each pool, row or team last changed
         self.stamps: dict[tuple[str, Any], int] = {}
-        for _, o in sorted(self.chosen.items()):
-            self._add(o)
+        self._own: dict[int, float] = {}  # id(option) -> own(option), as first asked
+        self._split: dict[str, tuple[list[tuple[float, int, Option]], list[Option]]] = {}
+        self.trying = 0  # inside trial(): moves are undone, so they stamp nothing
+        self._add_all(sorted(self.chosen.values(), key=lambda o: o.workload))
+
+    def _add_all(self, options: list[Option]) -> None:
+        """Place ``options`` at once: each pool's levels and nodes worked out once."""
+        touched: dict[str, _Pool] = {}
+        for o in options:
+            p = touched[o.pool_id] = self.pool(o)
+            for h, share in o.pieces:
+                if h > 0 and share > 0:
+                    p.by_hours[h] += share
+            p.share += peak_share(o)
+            self.spent[self.model.teams[o.workload]] += o.monthly
+        for p in touched.values():
+            p.refresh()
+            self.quota[p.quota] += p.nodes * p.units
+            if p.cluster is not None:
+                self.cluster[p.cluster] += p.nodes
 
     def _stamp(self, *keys: tuple[str, Any]) -> None:
+        if self.trying:
+            return
         self.clock += 1
         for key in keys:
             self.stamps[key] = self.clock
+
+    @contextlib.contextmanager
+    def trial(self) -> Iterator[None]:
+        """Moves made and undone within leave no stamps: the placement is as it was, so
+        no workload, pool or driver needs another look because of them."""
+        self.trying += 1
+        try:
+            yield
+        finally:
+            self.trying -= 1
 
     def changed_since(self, keys: tuple[tuple[str, Any], ...], clock: int) -> bool:
         """Whether any of ``keys`` (:func:`_inputs`) changed after ``clock``."""
@@ -268,9 +335,34 @@ class _State:
     def added(self, o: Option) -> float:
         """Objective ``o`` adds: own lines and the node-hours its pool runs more (its
         workload not in that pool now)."""
+        held = _whole_share_hours(o.pieces)
+        if held is not None:  # the same in any pool (see _Pool)
+            return self._own_of(o) + o.node_price * held
         p = self.pools.get(o.pool_id)
         hours = p.added_hours(o.pieces) if p is not None else alone_node_hours(o.pieces)
-        return own(o) + o.node_price * hours
+        return self._own_of(o) + o.node_price * hours
+
+    def _own_of(self, o: Option) -> float:
+        mine = self._own.get(id(o))
+        if mine is None:
+            mine = self._own[id(o)] = own(o)
+        return mine
+
+    def _sorted_options(self, wc: WorkloadCandidates) -> tuple[list[tuple[float, int, Option]],
+                                                               list[Option]]:
+        """``wc``'s options of whole nodes, with what each adds (the same in any state),
+        least first (then by position), and the others (what they add depends on their
+        pool's jobs), in order. Worked out once a workload."""
+        known = self._split.get(wc.workload.name)
+        if known is None:
+            whole, shared = [], []
+            for i, o in enumerate(wc.options):
+                if _whole_share_hours(o.pieces) is None:
+                    shared.append(o)
+                else:
+                    whole.append((self.added(o), i, o))
+            known = self._split[wc.workload.name] = (sorted(whole, key=lambda t: t[:2]), shared)
+        return known
 
     def best_move(self, wc: WorkloadCandidates, cheaper_by: float | None = None,
                   forced: bool = False) -> _Change | None:
@@ -283,20 +375,31 @@ class _State:
         freed = self.freed(name)
         floor = MIN_GAIN if cheaper_by is None and not forced else -math.inf
         budget = self._budget_left(name, current)
+        most = (current.monthly - cheaper_by if cheaper_by is not None and current is not None
+                else -math.inf if cheaper_by is not None else math.inf)
+        whole, shared = self._sorted_options(wc)
         best: _Change | None = None
-        for o in wc.options:
-            if current is not None and o.pool_id == current.pool_id:
-                continue
-            if o.monthly > budget:  # the cheap row first: most options of a full team
-                continue
-            if cheaper_by is not None and (current is None
-                                           or o.monthly > current.monthly - cheaper_by):
+        for adds, _, o in whole:  # least added first: the first that may go is their best
+            if freed - adds <= floor:
+                break
+            if self._may_go(current, o, budget, most) and self._fits(current, o):
+                best = _Change(freed - adds, o)
+                break
+        for o in shared:
+            if not self._may_go(current, o, budget, most):
                 continue
             gain = freed - self.added(o)
             if gain > floor and (best is None or gain > best.gain + MIN_GAIN) \
                     and self._fits(current, o):
                 best = _Change(gain, o)
         return best
+
+    @staticmethod
+    def _may_go(current: Option | None, o: Option, budget: float, most: float) -> bool:
+        """Whether ``o`` is in another pool and its monthly lines within the budget left
+        (the cheap row first: most options of a full team fail it) and ``most``."""
+        return ((current is None or o.pool_id != current.pool_id)
+                and o.monthly <= budget and o.monthly <= most)
 
     def _budget_left(self, name: str, current: Option | None) -> float:
         """Monthly lines the workload's team budget leaves it with ``current`` taken out
@@ -363,8 +466,10 @@ def _rival_lists(state: _State, model: Model) -> dict[tuple[str, Any], list[str]
         if team in model.budgets:
             lists[("team", team)].append(name)
         lists[("quota", quota_key(o))].append(name)
-    return {key: sorted(names, key=lambda v: (-state.chosen[v].monthly, v))[:2 * SWAP_TRIES]
-            for key, names in lists.items()}
+    def dearest(names: list[str]) -> list[str]:
+        return heapq.nsmallest(2 * SWAP_TRIES, names, key=lambda v: (-state.chosen[v].monthly, v))
+
+    return {key: dearest(names) for key, names in lists.items()}
 
 
 def _rivals(state: _State, model: Model, wc: WorkloadCandidates,
@@ -442,30 +547,35 @@ def _try_exchange(state: _State, rival: str, to: Option | None,
     is left as it was."""
     out = state.chosen[rival]
     gain = state.freed(rival) - (state.added(to) if to is not None else state.penalty[rival])
-    if to is None:
-        state.unplace(rival)
-    else:
-        state.move(rival, to)
     moves: list[tuple[str, Option | None]] = [(rival, to)]
-    for u in waiting:
-        change = state.best_move(u)
-        if change is not None:
-            state.move(u.workload.name, change.option)
-            moves.append((u.workload.name, change.option))
-            gain += change.gain
-    for moved, _ in reversed(moves[1:]):
-        state.unplace(moved)
-    state.move(rival, out)
+    with state.trial():
+        if to is None:
+            state.unplace(rival)
+        else:
+            state.move(rival, to)
+        for u in waiting:
+            change = state.best_move(u)
+            if change is not None:
+                state.move(u.workload.name, change.option)
+                moves.append((u.workload.name, change.option))
+                gain += change.gain
+        for moved, _ in reversed(moves[1:]):
+            state.unplace(moved)
+        state.move(rival, out)
     return gain, moves
 
 
-def shrink_pools(state: _State, model: Model) -> int:
+def shrink_pools(state: _State, model: Model, inputs: dict[str, tuple[tuple[str, Any], ...]],
+                 tried: dict[str, int], seen: dict[str, tuple[int, _Change | None]]) -> int:
     """Close nodes no single move closes: for each pool with idle (by id), its jobs move
     one after another, each to its best option elsewhere, and the prefix of those moves
     that lowers the objective most is kept, if any lowers it: enough jobs leave for the
     pool to run a node fewer (or none), each landing where that costs least, such as the
     idle of another pool. Three orders are tried (:func:`_shrink_orders`; at most
-    ``SHRINK_MOVES`` jobs each) and the best kept. Returns how many pools shrank."""
+    ``SHRINK_MOVES`` jobs each) and the best kept. A pool where none did (in ``tried``
+    with the clock then) is tried again only once one of its jobs' ``inputs`` changed;
+    ``seen`` keeps each job's best move between calls (:func:`_shrink_orders`).
+    Returns how many pools shrank."""
     by_name = {wc.workload.name: wc for wc in model.workloads}
     members: dict[str, list[str]] = defaultdict(list)
     for name, o in sorted(state.chosen.items()):
@@ -475,11 +585,16 @@ def shrink_pools(state: _State, model: Model) -> int:
         p = state.pools[pool_id]
         if p.hours - sum(h * s for h, s in p.by_hours.items()) <= IDLE_HOURS:
             continue
+        if pool_id in tried and not any(state.changed_since(inputs[n], tried[pool_id])
+                                        for n in names):
+            continue  # nothing any of its jobs' moves depend on changed since
         best: tuple[float, list[tuple[str, Option]]] = (MIN_GAIN, [])
-        for order in _shrink_orders(state, [by_name[n] for n in names]):
+        for order in _shrink_orders(state, [by_name[n] for n in names], inputs, seen):
             gain, moves = _best_prefix(state, by_name, order[:SHRINK_MOVES])
             if gain > best[0] + MIN_GAIN:
                 best = (gain, moves)
+        if not best[1]:
+            tried[pool_id] = state.clock
         for name, option in best[1]:
             state.move(name, option)
         shrunk += bool(best[1])
@@ -492,31 +607,41 @@ def _best_prefix(state: _State, by_name: dict[str, WorkloadCandidates],
     objective's largest fall over the prefixes and that prefix's moves. The state is
     left as it was."""
     gain, best, undo, moves = 0.0, (MIN_GAIN, 0), [], []
-    for name in order:
-        change = state.best_move(by_name[name], forced=True)
-        if change is None:
-            break
-        undo.append((name, state.chosen[name]))
-        moves.append((name, change.option))
-        state.move(name, change.option)
-        gain += change.gain
-        if gain > best[0] + MIN_GAIN:
-            best = (gain, len(moves))
-    for name, back in reversed(undo):
-        state.move(name, back)
+    with state.trial():
+        for name in order:
+            change = state.best_move(by_name[name], forced=True)
+            if change is None:
+                break
+            undo.append((name, state.chosen[name]))
+            moves.append((name, change.option))
+            state.move(name, change.option)
+            gain += change.gain
+            if gain > best[0] + MIN_GAIN:
+                best = (gain, len(moves))
+        for name, back in reversed(undo):
+            state.move(name, back)
     return best[0], moves[:best[1]]
 
 
-def _shrink_orders(state: _State, jobs: list[WorkloadCandidates]) -> list[list[str]]:
+def _shrink_orders(state: _State, jobs: list[WorkloadCandidates],
+                   inputs: dict[str, tuple[tuple[str, Any], ...]],
+                   seen: dict[str, tuple[int, _Change | None]]) -> list[list[str]]:
     """Orders to move a pool's jobs out in: by what moving each alone costs per
     share-hour it frees (least first); smallest share first (then that cost); longest
     hours and largest share first. A node closes once enough share-hours leave: eleven
     1-GPU slots at $1.8k each may free a node more cheaply than an 8-GPU job that
     opens one elsewhere, or the other way round. Jobs with nowhere to go are left out;
-    ties go by name."""
+    ties go by name. ``seen``: each job's best move as last worked out here, with the
+    clock then, used again while none of its ``inputs`` changed."""
     rows = []
     for wc in jobs:
-        change = state.best_move(wc, forced=True)
+        name = wc.workload.name
+        known = seen.get(name)
+        if known is not None and not state.changed_since(inputs[name], known[0]):
+            change = known[1]
+        else:
+            change = state.best_move(wc, forced=True)
+            seen[name] = (state.clock, change)
         o = state.chosen[wc.workload.name]
         held = sum(h * s for h, s in o.pieces if h > 0 and s > 0)
         if change is not None and held > 0:
@@ -550,6 +675,8 @@ def improve(model: Model, sol: Solution, max_sweeps: int = MAX_SWEEPS) -> Soluti
     inputs = {wc.workload.name: _inputs(model, wc) for wc in model.workloads}
     settled: dict[str, int] = {}  # workload -> clock when it last had no better option
     tried: dict[str, int] = {}  # unplaced workload -> clock when it last found no exchange
+    kept: dict[str, int] = {}  # pool -> clock when it last found no shrink
+    seen: dict[str, tuple[int, _Change | None]] = {}  # job -> (clock, best forced move)
     moved = 0
     for _ in range(max_sweeps):
         moves = 0
@@ -563,7 +690,8 @@ def improve(model: Model, sol: Solution, max_sweeps: int = MAX_SWEEPS) -> Soluti
                 continue
             state.move(name, change.option)
             moves += 1
-        moves += swap_in(state, model, inputs, tried) + shrink_pools(state, model)
+        moves += swap_in(state, model, inputs, tried)
+        moves += shrink_pools(state, model, inputs, kept, seen)
         moved += moves
         if not moves:
             break

@@ -25,7 +25,7 @@ from planner.optimize.candidates import (
     WorkloadCandidates,
     quota_key_of,
 )
-from planner.optimize.colgen import ColumnGeneration, all_offer_bound
+from planner.optimize.colgen import ColumnGeneration, SearchRelaxation, all_offer_bound
 from planner.optimize.costmodel import run_cost
 from planner.optimize.decompose import attach_parts_bound, decomposed, solve_parts
 from planner.optimize.facts import (
@@ -226,7 +226,8 @@ def _solve(model: Model, gen: ColumnGeneration | None, limits: Limits,
         gen.set_budgets()
         gen.grow()
     return solve_parts(model, limits, progress, processes=processes,
-                       bound=gen is None and decomposed(model), hint=hint)
+                       bound=gen is None and decomposed(model), hint=hint,
+                       relaxed=SearchRelaxation(gen) if gen is not None else None)
 
 
 def _bound(model: Model, gen: ColumnGeneration | None, sol: Solution,

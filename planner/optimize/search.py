@@ -4,7 +4,8 @@ Same input, same plan, on any machine at any load: every stop rule counts work,
 never seconds.
 
 A large model (at least ``ROUNDING_FROM`` option columns) starts from its LP
-relaxation (:func:`rounded`): each workload the LP places by more than half goes on
+relaxation (:func:`rounded`; column generation's, already solved, when the plan
+prices all offers): each workload the LP places by more than half goes on
 the option the LP gives most of it, the greedy heuristic completes that (a base
 plan's options and a previous round's placement go first), and local search
 (:mod:`planner.optimize.improve`: single moves, exchanges that place unplaced
@@ -52,6 +53,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Protocol
 
 from planner.optimize.candidates import Option
 from planner.optimize.improve import improve
@@ -89,6 +91,19 @@ SEARCH_UP_TO = 20_000
 ROUNDED = "lp-rounding"
 
 
+class RelaxedLP(Protocol):
+    """An LP relaxation of the model, solved: where it puts each workload and the bound
+    of placing exactly a set. :class:`planner.optimize.solve.Relaxation` builds its own;
+    :class:`planner.optimize.colgen.SearchRelaxation` is column generation's, already
+    solved over the same columns."""
+
+    solved: bool
+
+    def choice(self) -> dict[str, Option]: ...
+
+    def bound(self, placed: set[str]) -> float | None: ...
+
+
 @dataclass(frozen=True)
 class Limits:
     """When the search stops. ``safety_s`` is wall clock; the node budget counts work."""
@@ -102,18 +117,20 @@ class Limits:
 
 
 def search(model: Model, limits: Limits, progress: Progress | None = None,
-           hint: dict[str, Option] | None = None) -> Solution:
+           hint: dict[str, Option] | None = None,
+           relaxed: RelaxedLP | None = None) -> Solution:
     """The best placement found within ``limits`` (see the module doc); its lower bound is
     left for :func:`planner.optimize.solve.attach_bound`. ``progress`` hears of every
     improving solution in dollars. ``hint``: a placement of a previous solve of this model
     (the idle budget rounds re-solve with tighter budgets): the greedy start keeps each of
-    its options that still fits, before the base plan's."""
+    its options that still fits, before the base plan's. ``relaxed``: the model's LP
+    relaxation, when one is already solved (else :func:`rounded` solves its own)."""
     columns = sum(len(wc.options) for wc in model.workloads)
     stays = {wc.workload.name: wc.stay for wc in model.workloads if wc.stay is not None}
     keep = {**stays, **(hint or {})}
     if columns >= ROUNDING_FROM:
         start = rounded(model, keep, limits.safety_s,
-                        searched=columns <= SEARCH_UP_TO or bool(stays))
+                        searched=columns <= SEARCH_UP_TO or bool(stays), relaxed=relaxed)
         if start.method == ROUNDED:
             sol = start
         else:
@@ -132,7 +149,7 @@ def search(model: Model, limits: Limits, progress: Progress | None = None,
 
 
 def rounded(model: Model, keep: dict[str, Option], time_limit: float,
-            searched: bool = True) -> Solution:
+            searched: bool = True, relaxed: RelaxedLP | None = None) -> Solution:
     """The large model's start: the LP relaxation's placement rounded (each workload it
     places by more than half on the option it gives most), completed greedily (``keep``,
     the base plan and a previous round's placement, before the LP's choice), then
@@ -142,8 +159,9 @@ def rounded(model: Model, keep: dict[str, Option], time_limit: float,
     LP bound of placing the same workloads: branch-and-bound has at most that to gain
     and is not run. Otherwise it is the warm start of the search; or, when ``searched``
     is off (above :data:`SEARCH_UP_TO` columns without a base plan), the plan all the
-    same, its status saying it missed the target."""
-    relaxed = Relaxation(model, time_limit)
+    same, its status saying it missed the target. ``relaxed``: the model's solved LP
+    relaxation, if there is one (default: :class:`Relaxation` builds and solves it)."""
+    relaxed = relaxed or Relaxation(model, time_limit)
     start = improve(model, greedy(model, keep={**relaxed.choice(), **keep}))
     bound = relaxed.bound(set(start.chosen)) if start.chosen and relaxed.solved else None
     within = bound is not None and start.cost - bound <= ROUNDED_GAP * start.cost

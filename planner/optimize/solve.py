@@ -238,7 +238,13 @@ def alone_node_hours(pieces: tuple[tuple[float, float], ...]) -> float:
 
 def quota_key(o: Option) -> tuple[str, str, str, str]:
     """(cloud, region, normalized family, capacity type) of the quota ``o`` draws on."""
-    cloud, region, family, capacity = o.domain
+    return _domain_quota(o.domain)
+
+
+@functools.lru_cache(maxsize=65536)
+def _domain_quota(domain: tuple[str, str, str, str]) -> tuple[str, str, str, str]:
+    """A quota domain with its family normalized (few domains, many options: once each)."""
+    cloud, region, family, capacity = domain
     return (cloud, region, normalize_family(family), capacity)
 
 

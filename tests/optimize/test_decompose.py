@@ -216,8 +216,9 @@ def test_a_part_cut_by_the_safety_net_is_reported(monkeypatch: pytest.MonkeyPatc
 
     real = search_module.search
 
-    def cut_one(model: Any, limits: Any, progress: Any = None, hint: Any = None) -> Any:
-        sol = real(model, limits, progress, hint)
+    def cut_one(model: Any, limits: Any, progress: Any = None, hint: Any = None,
+                relaxed: Any = None) -> Any:
+        sol = real(model, limits, progress, hint, relaxed)
         if any(wc.workload.name == "w00000" for wc in model.workloads):
             sol.cut_by_time = True
         return sol
