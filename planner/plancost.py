@@ -92,6 +92,16 @@ def whole_nodes(share: float) -> int:
     return max(0, math.ceil(share - SHARE_TOLERANCE))
 
 
+@functools.lru_cache(maxsize=65536)
+def whole_share_hours(pieces: tuple[tuple[float, float], ...]) -> float | None:
+    """Share-hours of a job whose every piece holds whole nodes (None if one does not):
+    exactly the node-hours it adds to or frees from any pool."""
+    held = [(h, s) for h, s in pieces if h > 0 and s > 0]
+    if not all(s.is_integer() for _, s in held):
+        return None
+    return sum(h * s for h, s in held)
+
+
 @functools.lru_cache(maxsize=4096)
 def exact_share(share: float) -> Fraction:
     """The fraction of a node a stored share stands for: the nearest p/q with q at most

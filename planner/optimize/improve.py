@@ -47,7 +47,7 @@ from planner.optimize.solve import (
     penalties,
     quota_key,
 )
-from planner.plancost import SHARE_TOLERANCE, whole_nodes
+from planner.plancost import SHARE_TOLERANCE, whole_nodes, whole_share_hours
 
 MAX_SWEEPS = 25
 MIN_GAIN = 1e-6  # $/month: a move must lower the objective by more than this
@@ -137,7 +137,7 @@ class _Pool:
 
     def added_hours(self, pieces: tuple[tuple[float, float], ...]) -> float:
         """Node-hours a job of these pieces adds (one piece: from the levels, no copy)."""
-        held = _whole_share_hours(pieces)
+        held = whole_share_hours(pieces)
         if held is not None:
             return held
         job = _positive(pieces)
@@ -158,7 +158,7 @@ class _Pool:
 
     def freed_hours(self, pieces: tuple[tuple[float, float], ...]) -> float:
         """Node-hours taking out a job of these pieces (one it holds) saves."""
-        held = _whole_share_hours(pieces)
+        held = whole_share_hours(pieces)
         if held is not None:
             return held
         job = _positive(pieces)
@@ -170,16 +170,6 @@ class _Pool:
             return _freed_on_arrays(arrays, until, share)
         return sum(span * (whole_nodes(running) - whole_nodes(running - share))
                    for h, span, running in steps if h <= until)
-
-
-@functools.lru_cache(maxsize=65536)
-def _whole_share_hours(pieces: tuple[tuple[float, float], ...]) -> float | None:
-    """Share-hours of a job whose every piece holds whole nodes (None if one does not):
-    exactly the node-hours it adds to or frees from any pool."""
-    held = [(h, s) for h, s in pieces if h > 0 and s > 0]
-    if not all(s.is_integer() for _, s in held):
-        return None
-    return sum(h * s for h, s in held)
 
 
 ARRAY_LEVELS = 24  # a pool with more levels works on numpy arrays (one call, not a loop)
@@ -335,7 +325,7 @@ class _State:
     def added(self, o: Option) -> float:
         """Objective ``o`` adds: own lines and the node-hours its pool runs more (its
         workload not in that pool now)."""
-        held = _whole_share_hours(o.pieces)
+        held = whole_share_hours(o.pieces)
         if held is not None:  # the same in any pool (see _Pool)
             return self._own_of(o) + o.node_price * held
         p = self.pools.get(o.pool_id)
@@ -357,7 +347,7 @@ class _State:
         if known is None:
             whole, shared = [], []
             for i, o in enumerate(wc.options):
-                if _whole_share_hours(o.pieces) is None:
+                if whole_share_hours(o.pieces) is None:
                     shared.append(o)
                 else:
                     whole.append((self.added(o), i, o))

@@ -88,7 +88,13 @@ from dataclasses import dataclass, field
 from planner.catalog.quotafamily import normalize_family
 from planner.optimize.candidates import Option, WorkloadCandidates
 from planner.optimize.progress import IncumbentWatch, Progress
-from planner.plancost import SHARE_TOLERANCE, PoolLoad, node_hours, whole_nodes
+from planner.plancost import (
+    SHARE_TOLERANCE,
+    PoolLoad,
+    node_hours,
+    whole_nodes,
+    whole_share_hours,
+)
 
 MAX_MILP_COLUMNS = 400_000
 RANK_EPS = 1e-4
@@ -631,6 +637,7 @@ def greedy(model: Model, keep: dict[str, Option] | None = None) -> Solution:
     spent: dict[str, float] = defaultdict(float)
     pools: dict[str, PoolLoad] = defaultdict(PoolLoad)
     nodes: dict[str, int] = defaultdict(int)
+    shares: dict[str, float] = defaultdict(float)  # each pool's peak share so far
     chosen: dict[str, Option] = {}
     order = sorted(model.workloads, key=lambda wc: (-wc.workload.priority, len(wc.options),
                                                      wc.workload.name))
@@ -644,13 +651,14 @@ def greedy(model: Model, keep: dict[str, Option] | None = None) -> Solution:
         best: tuple[float, Option, int] | None = None
         for o in options:
             load = pools[o.pool_id]
-            extra = whole_nodes(sum(load.by_hours.values()) + o.share) - nodes[o.pool_id]
+            extra = whole_nodes(shares[o.pool_id] + o.share) - nodes[o.pool_id]
             if not _fits(model, o, extra, used_quota, used_cluster):
                 continue
             if team in model.budgets and spent[team] + o.monthly > model.budget_room(team) + 1e-9:
                 continue
+            held = whole_share_hours(o.pieces)  # a job of whole nodes adds its own anywhere
             marginal = (o.objective - o.compute + o.move
-                        + o.node_price * load.added_by(o.pieces))
+                        + o.node_price * (held if held is not None else load.added_by(o.pieces)))
             if best is None or marginal < best[0] - 1e-9:
                 best = (marginal, o, extra)
         if best is None:
@@ -659,6 +667,7 @@ def greedy(model: Model, keep: dict[str, Option] | None = None) -> Solution:
         chosen[wc.workload.name] = o
         for hours, share in o.pieces:
             pools[o.pool_id].add(hours, share)
+        shares[o.pool_id] += o.share
         nodes[o.pool_id] += extra
         used_quota[quota_key(o)] += extra * o.units_per_node
         if o.offer.cloud == "k8s":
