@@ -481,14 +481,14 @@ class ColumnGeneration:
         assert self.relaxation is not None and self._last_duals is not None
         value, _ = self.relaxation
         d = np.where(self.in_lp | self.in_model, np.inf, self.reduced_costs(self._last_duals))
-        threshold = upper - value
-        f = self.flat
-        order = np.lexsort((np.arange(len(d)), d, f.workload))
-        first = f.starts[f.workload[order]]
-        rank = np.arange(len(d)) - first
+        chosen: list[int] = []
         per_workload = self._extra_per_workload()
-        pick = order[(rank < per_workload) & (d[order] < threshold)]
-        chosen = sorted(int(j) for j in pick)
+        if per_workload:
+            f = self.flat
+            order = np.lexsort((np.arange(len(d)), d, f.workload))
+            rank = np.arange(len(d)) - f.starts[f.workload[order]]
+            chosen = sorted(int(j) for j in order[(rank < per_workload)
+                                                  & (d[order] < upper - value)])
         if chosen:
             self._add(chosen)
             self.extend_model()

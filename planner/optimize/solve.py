@@ -122,6 +122,9 @@ class Model:
     priorities: dict[str, int]
     idle_reserve: dict[str, float] = field(default_factory=dict)
     penalty_base: float | None = None  # a part of a larger model keeps the whole's M (decompose)
+    # id(options list) -> (that list, its dearest option's cost): see penalty_base
+    dearest: dict[int, tuple[list[Option], float]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     def budget_room(self, team: str) -> float:
         """What the budget row allows a team's own lines: its budget less the part
@@ -229,10 +232,20 @@ def penalties(model: Model) -> dict[str, float]:
 
 def penalty_base(model: Model) -> float:
     """M at priority 0: twice the dearest single option (idle rest of its node included)
-    plus $1,000 (see :func:`penalties`)."""
-    top = max((o.objective - o.compute + o.move + o.node_price * alone_node_hours(o.pieces)
-               for wc in model.workloads for o in wc.options), default=0.0)
+    plus $1,000 (see :func:`penalties`). Each workload's dearest is kept with its options
+    list (``Model.dearest``): lists are replaced, never changed, when options are added."""
+    top = max((_dearest(model, wc.options) for wc in model.workloads), default=0.0)
     return 2.0 * top + 1000.0
+
+
+def _dearest(model: Model, options: list[Option]) -> float:
+    known = model.dearest.get(id(options))
+    if known is not None and known[0] is options:
+        return known[1]
+    top = max((o.objective - o.compute + o.move + o.node_price * alone_node_hours(o.pieces)
+               for o in options), default=0.0)
+    model.dearest[id(options)] = (options, top)  # the list is held: its id stays its own
+    return top
 
 
 @functools.lru_cache(maxsize=65536)
