@@ -73,8 +73,8 @@ DECOMPOSE_COLUMNS = 20_000  # at most this many option columns: one MILP, as bef
 # Measured on plan_scale's 10,000-workload set (one component, ~160,000 columns): whole,
 # 20 s of CPU for the two searches (the idle budget round included), gap 0.13 %, 9,990
 # placed; in two chunks of 120,000 columns, 36 s, gap 0.68 %, 9,983 placed. 50,000
-# workloads (600,000 columns) whole: gap 0.03 % against 0.91 % in two chunks, 3.7 GiB peak
-# for the whole plan in one process (the search reuses column generation's LP).
+# workloads (600,000 columns) whole: gap 0.03 % against 0.91 % in two chunks, 1,959 MiB
+# peak for `planner plan` end to end (the search reuses column generation's LP).
 CHUNK_COLUMNS = 1_000_000
 SUBGRADIENT_STEPS = 60
 

@@ -78,7 +78,7 @@ def peak_share(o: Option) -> float:
 class _Pool:
     """One pool's jobs and what they hold: hours -> share, peak share and nodes. Its levels
     (longest hours first: hours, span down to the next level, running share) are worked
-    out when first needed: a pool whose every share is a whole number of nodes (``whole``)
+    out when first needed: a pool whose every share is a whole number of nodes
     runs exactly its jobs' share-hours, and a job of whole nodes adds or frees exactly
     its own in any pool (a whole number more at every hour is that many more nodes), so
     most pools never need them."""
@@ -90,7 +90,6 @@ class _Pool:
     by_hours: dict[float, float] = field(default_factory=lambda: defaultdict(float))
     share: float = 0.0
     hours: float = 0.0  # node-hours a month
-    whole: bool = True  # every share it holds at every hour is a whole number of nodes
     _levels: Any = None  # (steps, arrays or None), or None until needed
 
     @property
@@ -109,8 +108,7 @@ class _Pool:
     def refresh(self) -> None:
         """Node-hours from ``by_hours`` (after a job came or went); levels on demand."""
         self._levels = None
-        self.whole = all(v.is_integer() for v in self.by_hours.values())
-        if self.whole:
+        if all(v.is_integer() for v in self.by_hours.values()):
             self.hours = sum(h * v for h, v in self.by_hours.items())
         else:
             steps, _ = self.levels()
@@ -456,10 +454,9 @@ def _rival_lists(state: _State, model: Model) -> dict[tuple[str, Any], list[str]
         if team in model.budgets:
             lists[("team", team)].append(name)
         lists[("quota", quota_key(o))].append(name)
-    def dearest(names: list[str]) -> list[str]:
-        return heapq.nsmallest(2 * SWAP_TRIES, names, key=lambda v: (-state.chosen[v].monthly, v))
-
-    return {key: dearest(names) for key, names in lists.items()}
+    return {key: heapq.nsmallest(2 * SWAP_TRIES, names,
+                                 key=lambda v: (-state.chosen[v].monthly, v))
+            for key, names in lists.items()}
 
 
 def _rivals(state: _State, model: Model, wc: WorkloadCandidates,
